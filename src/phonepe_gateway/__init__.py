@@ -1,0 +1,60 @@
+"""phonepe-gateway: a resilient, typed PhonePe client (sync and asyncio).
+
+This module only re-exports the public API; the code lives in private modules.
+It never imports Django (see ``phonepe_gateway.django``).
+"""
+
+from ._config import Secret, Settings
+from ._errors import (
+    AuthenticationError,
+    Category,
+    CircuitOpenError,
+    ConfigurationError,
+    DuplicateRequestError,
+    GatewayError,
+    GatewayServerError,
+    NotFoundError,
+    PhonePeError,
+    RateLimitedError,
+    TransportError,
+    ValidationError,
+    WebhookVerificationError,
+)
+from ._models import (
+    CreatePaymentResult,
+    OrderState,
+    OrderStatus,
+    PaymentDetail,
+    RefundResult,
+    RefundState,
+    RefundStatus,
+    WebhookEvent,
+)
+from ._version import __version__
+
+__all__ = [
+    "AuthenticationError",
+    "Category",
+    "CircuitOpenError",
+    "ConfigurationError",
+    "CreatePaymentResult",
+    "DuplicateRequestError",
+    "GatewayError",
+    "GatewayServerError",
+    "NotFoundError",
+    "OrderState",
+    "OrderStatus",
+    "PaymentDetail",
+    "PhonePeError",
+    "RateLimitedError",
+    "RefundResult",
+    "RefundState",
+    "RefundStatus",
+    "Secret",
+    "Settings",
+    "TransportError",
+    "ValidationError",
+    "WebhookEvent",
+    "WebhookVerificationError",
+    "__version__",
+]
