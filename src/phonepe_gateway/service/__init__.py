@@ -1,0 +1,1 @@
+"""The bundled Django project behind `phonepe serve`."""
