@@ -124,9 +124,7 @@ class Settings:
     # -- construction -------------------------------------------------------------------
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **options: Any
-    ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **options: Any) -> Settings:
         """Read ``PHONEPE_*`` variables from ``environ`` (default ``os.environ``).
 
         ``options`` use the lower-case names without the prefix and win over the
@@ -166,7 +164,9 @@ class Settings:
         for name in ("client_secret", "salt_key", "webhook_password"):
             secret = _text(raw.get(name)) or creds.get(name)
             values[name] = Secret(secret) if secret else None
-        values["client_version"] = _int(raw, "client_version", int(creds.get("client_version", 1)), 1)
+        values["client_version"] = _int(
+            raw, "client_version", int(creds.get("client_version", 1)), 1
+        )
         values["salt_index"] = _int(raw, "salt_index", int(creds.get("salt_index", 1)), 1)
         values["connect_timeout"] = _float(raw, "connect_timeout", 3.5)
         values["read_timeout"] = _float(raw, "read_timeout", 10.0)
@@ -175,7 +175,7 @@ class Settings:
         values["connection_pool_size"] = _int(raw, "connection_pool_size", 10, 1)
         values["user_agent"] = _text(raw.get("user_agent")) or f"phonepe-gateway/{__version__}"
         values["proxy"] = _url(raw, "proxy") if raw.get("proxy") else None
-        values["local_url"] = (_url(raw, "local_url") if raw.get("local_url") else cls.local_url)
+        values["local_url"] = _url(raw, "local_url") if raw.get("local_url") else cls.local_url
         values["webhook_credentials"] = _pairs(raw.get("webhook_credentials"))
 
         base = _urls(raw, "base_urls")
@@ -258,9 +258,7 @@ class Settings:
         return tuple(pairs)
 
 
-_OPTION_NAMES = frozenset(
-    {f.name for f in fields(Settings)} | {"simulation_mode"}
-)
+_OPTION_NAMES = frozenset({f.name for f in fields(Settings)} | {"simulation_mode"})
 
 
 def _environment(raw: Mapping[str, Any]) -> Environment:
@@ -318,7 +316,9 @@ def _number(raw: Mapping[str, Any], name: str, default: float, kind: type) -> An
 def _int(raw: Mapping[str, Any], name: str, default: int, minimum: int) -> int:
     number: int = _number(raw, name, default, int)
     if number < minimum:
-        raise ConfigurationError(f"PHONEPE_{name.upper()} must be at least {minimum}, not {number}.")
+        raise ConfigurationError(
+            f"PHONEPE_{name.upper()} must be at least {minimum}, not {number}."
+        )
     return number
 
 
