@@ -1,0 +1,164 @@
+"""Settings and the process-wide client of the Django app: the one place that reads ``PHONEPE``.
+
+``settings.PHONEPE`` (a dict of lower-case option names) wins over ``PHONEPE_*``
+environment variables. Options the core :class:`~phonepe_gateway.Settings` does not
+know but this app does (see :data:`APP_DEFAULTS`) are read with :func:`app_setting`.
+Every :class:`CallEvent` of the shared client is re-sent as the ``gateway_call`` signal.
+This module never logs a secret and never changes the ledger's states.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings as django_settings
+from django.db import DatabaseError, connection, transaction
+
+from phonepe_gateway._config import Settings
+
+from . import signals
+
+if TYPE_CHECKING:
+    from phonepe_gateway import PhonePeClient
+
+__all__ = [
+    "APP_DEFAULTS",
+    "app_setting",
+    "get_client",
+    "get_settings",
+    "on_call_event",
+    "reset_client",
+    "set_client",
+]
+
+logger = logging.getLogger("phonepe_gateway.django")
+
+#: Options of the Django app itself (not of the core client), with their defaults.
+APP_DEFAULTS: dict[str, Any] = {
+    # dotted path to ``callable(request) -> bool`` guarding the REST API (django-api)
+    "api_permission": None,
+    # API keys of the standalone service (django-api)
+    "service_api_keys": None,
+    # write one GatewayCallLog row per finished gateway call
+    "call_log": True,
+    # callback URL sent with pay/refund calls (generation 1 uses it; generation 2 ignores it)
+    "callback_url": None,
+    # default redirect after checkout when create_payment gets none
+    "redirect_url": None,
+    # payment link lifetime in seconds (PhonePe: 300-3600, default 1200)
+    "expire_after": None,
+    # largest webhook body accepted, bytes
+    "webhook_max_bytes": 64 * 1024,
+    # seconds after expiry before the reconciler asks the gateway one last time
+    "expiry_grace": 120,
+    # seconds between reconciler passes when nothing was due
+    "reconcile_interval": 1.0,
+    # how many due rows one reconciler pass claims
+    "reconcile_batch": 100,
+    # seconds a reconciler worker owns a claimed row before another may take it
+    "reconcile_lease": 60,
+    # run the reconciler inside ``phonepe serve`` (django-api)
+    "reconciler": True,
+}
+
+_lock = threading.Lock()
+_client: PhonePeClient | None = None
+_owned = False  # whether reset_client() closes _client (False for set_client's)
+
+
+def _options() -> dict[str, Any]:
+    raw = getattr(django_settings, "PHONEPE", None) or {}
+    return {str(k).lower(): v for k, v in dict(raw).items()}
+
+
+def app_setting(name: str) -> Any:
+    """An option of the Django app (``PHONEPE[name]``), else its default from APP_DEFAULTS."""
+    options = _options()
+    if name in options:
+        return options[name]
+    return APP_DEFAULTS[name]
+
+
+def get_settings() -> Settings:
+    """The core client's :class:`Settings`: ``PHONEPE`` dict over ``PHONEPE_*`` variables.
+
+    Raises :class:`~phonepe_gateway.ConfigurationError` for an unknown or invalid option.
+    """
+    options = {k: v for k, v in _options().items() if k not in APP_DEFAULTS}
+    return Settings.from_env(**options)
+
+
+def _record_call(event: Any) -> None:
+    signals.gateway_call.send(sender=None, event=event)
+    if not getattr(event, "final", True) or not app_setting("call_log"):
+        return
+    category = getattr(event, "category", None)
+    row = {
+        "call": str(event.call)[:32],
+        "endpoint": str(event.endpoint or "")[:255],
+        "status": event.status,
+        "outcome": str(event.outcome)[:32],
+        "category": str(getattr(category, "value", category) or "")[:32],
+        "duration_ms": float(event.duration) * 1000.0,
+        "attempt": int(event.attempt),
+    }
+
+    def insert() -> None:
+        from .models import GatewayCallLog
+
+        try:
+            GatewayCallLog.objects.create(**row)
+        except DatabaseError:  # the log is best effort; never fail a payment for it
+            logger.warning("could not write the gateway call log", exc_info=True)
+
+    if connection.in_atomic_block:
+        transaction.on_commit(insert)
+    else:
+        insert()
+
+
+def on_call_event(event: Any) -> None:
+    """The client `on_event` hook: re-send as `gateway_call`, write the call log. Never raises."""
+    try:
+        _record_call(event)
+    except Exception:  # an observer must never break a gateway call
+        logger.exception("gateway_call receiver failed")
+
+
+def get_client() -> PhonePeClient:
+    """The process-wide :class:`PhonePeClient`, built on first use (thread-safe)."""
+    global _client, _owned
+    client = _client
+    if client is not None:
+        return client
+    with _lock:
+        if _client is None:
+            from phonepe_gateway import PhonePeClient
+
+            _client = PhonePeClient(get_settings(), on_event=on_call_event)
+            _owned = True
+        return _client
+
+
+def set_client(client: Any) -> None:
+    """Use ``client`` as the process-wide client (tests and hosts with a custom transport).
+
+    The caller keeps ownership: :func:`reset_client` forgets it without closing it.
+    """
+    global _client, _owned
+    with _lock:
+        _client, _owned = client, False
+
+
+def reset_client() -> None:
+    """Close and forget the process-wide client; the next :func:`get_client` builds a new one."""
+    global _client, _owned
+    with _lock:
+        client, owned, _client, _owned = _client, _owned, None, False
+    if client is not None and owned:
+        try:
+            client.close()
+        except Exception:
+            logger.warning("closing the PhonePe client failed", exc_info=True)

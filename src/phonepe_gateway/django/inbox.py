@@ -1,0 +1,187 @@
+"""The webhook inbox: verify and store callbacks durably, then process them as hints.
+
+:func:`receive_webhook` verifies (size first, then credentials and shape), stores the
+event under the SHA-256 of its body (a redelivery is the same row) and returns it; it
+must be committed before PhonePe gets its 200. :func:`process_webhook` never trusts the
+event: it asks the status API and lets the state machine record what the *gateway*
+says. It never stores ``Authorization`` or any other credential header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from phonepe_gateway._errors import PhonePeError, WebhookVerificationError
+
+from . import signals, states
+from .conf import app_setting, get_client, get_settings
+from .exceptions import NotFound, PaymentsError, StorageUnavailable, WebhookRejected
+from .models import Payment, Refund, WebhookEvent
+
+__all__ = ["process_webhook", "receive_webhook"]
+
+logger = logging.getLogger("phonepe_gateway.django")
+
+_CREDENTIAL_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "x-verify", "x-api-key"}
+)
+_REJECTIONS = {
+    "unauthenticated": (401, "Webhook authentication failed."),
+    "malformed": (400, "Webhook body is malformed."),
+    "too_large": (413, "Webhook body is too large."),
+}
+#: What a webhook claims, as a ledger state (a hint only).
+_HINTS = {
+    "checkout.order.completed": "COMPLETED",
+    "checkout.order.failed": "FAILED",
+    "pg.refund.accepted": "PENDING",
+    "pg.refund.completed": "COMPLETED",
+    "pg.refund.failed": "FAILED",
+}
+
+
+def _reject(reason: str) -> WebhookRejected:
+    status, message = _REJECTIONS.get(reason, _REJECTIONS["unauthenticated"])
+    signals.webhook_received.send(sender=WebhookEvent, event=None, outcome=reason)
+    return WebhookRejected(message, code=f"webhook_{reason}", http_status=status)
+
+
+def _safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {
+        str(k).lower(): str(v)[:1024]
+        for k, v in headers.items()
+        if str(k).lower() not in _CREDENTIAL_HEADERS
+    }
+
+
+def receive_webhook(headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+    """Verify and durably store one delivery; a duplicate returns the stored row.
+
+    Raises :class:`WebhookRejected` (401/400/413, nothing stored) or
+    :class:`StorageUnavailable` (503: PhonePe will retry).
+    """
+    if len(body) > int(app_setting("webhook_max_bytes")):
+        raise _reject("too_large")
+    try:
+        parsed = get_client().verify_webhook(headers, body)
+    except WebhookVerificationError as exc:
+        raise _reject(exc.reason) from None
+    key = hashlib.sha256(body).hexdigest()
+    try:
+        event = WebhookEvent.objects.filter(dedupe_key=key).first()
+        outcome = "duplicate"
+        if event is None:
+            event, outcome = _store(key, headers, body, parsed)
+    except DatabaseError as exc:
+        signals.webhook_received.send(sender=WebhookEvent, event=None, outcome="unavailable")
+        logger.warning("webhook not stored: database unavailable (%s)", type(exc).__name__)
+        raise StorageUnavailable(
+            "The webhook could not be stored durably; PhonePe will retry."
+        ) from exc
+    signals.webhook_received.send(sender=WebhookEvent, event=event, outcome=outcome)
+    return event
+
+
+def _store(
+    key: str, headers: Mapping[str, str], body: bytes, parsed: Any
+) -> tuple[WebhookEvent, str]:
+    fields = {
+        "body": body.decode("utf-8", errors="replace"),
+        "headers": _safe_headers(headers),
+        "event": (parsed.event or "")[:64],
+        "gateway_state": (parsed.state or "")[:32],
+        "merchant_order_id": (parsed.merchant_order_id or parsed.original_merchant_order_id or "")[
+            :63
+        ],
+        "merchant_refund_id": (parsed.merchant_refund_id or "")[:63],
+        "merchant_id": (parsed.merchant_id or "")[:64],
+        "amount": parsed.amount,
+        "verified": True,
+    }
+    try:
+        with transaction.atomic():
+            return WebhookEvent.objects.create(dedupe_key=key, **fields), "stored"
+    except IntegrityError:  # a concurrent delivery of the same body won the insert
+        return WebhookEvent.objects.get(dedupe_key=key), "duplicate"
+
+
+def process_webhook(event: WebhookEvent | int) -> None:
+    """Confirm what the event hints at through the status API, then record the gateway's truth.
+
+    Records ``processing_result`` (``applied``, ``no_change``, ``contradicted``,
+    ``mismatch``, ``unknown_order``, ``unknown_refund`` or ``error``) and the error;
+    an errored event stays unprocessed for ``phonepe_replay_webhooks``.
+    """
+    if not isinstance(event, WebhookEvent):
+        try:
+            event = WebhookEvent.objects.get(pk=event)
+        except WebhookEvent.DoesNotExist:
+            raise NotFound(f"No webhook event {event!r}.") from None
+    WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
+    error = ""
+    try:
+        result = _process_refund(event) if event.is_refund else _process_payment(event)
+    except (PaymentsError, PhonePeError) as exc:
+        result, error = "error", f"{type(exc).__name__}: {exc}"[:2000]
+    done = None if result == "error" else timezone.now()
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        processed_at=done, processing_result=result, processing_error=error
+    )
+    event.refresh_from_db()
+    signals.webhook_processed.send(sender=WebhookEvent, event=event, result=result)
+
+
+def _outcome(event: WebhookEvent, before: str, after: str) -> str:
+    if after != before:
+        return "applied"
+    hint = _HINTS.get(event.event) or event.gateway_state
+    if hint in ("COMPLETED", "FAILED") and hint != after:
+        return "contradicted"
+    return "no_change"
+
+
+def _process_payment(event: WebhookEvent) -> str:
+    from .services import sync_payment
+
+    payment = Payment.objects.filter(merchant_order_id=event.merchant_order_id).first()
+    if payment is None:
+        return "unknown_order"
+    settings = get_settings()
+    # Only generation 1 configures the merchant id that callbacks carry.
+    expected = settings.merchant_id if settings.api_version == "v1" else None
+    if event.merchant_id and expected and event.merchant_id != expected:
+        states.flag_payment(payment.pk, f"webhook #{event.pk} names another merchant")
+        return "mismatch"
+    if event.amount is not None and event.amount != payment.amount:
+        states.flag_payment(
+            payment.pk,
+            f"webhook #{event.pk} amount {event.amount} paise differs from {payment.amount}",
+        )
+        return "mismatch"
+    before = payment.state
+    payment = sync_payment(payment)
+    return _outcome(event, before, payment.state)
+
+
+def _process_refund(event: WebhookEvent) -> str:
+    from .services import sync_refund
+
+    refund = Refund.objects.filter(merchant_refund_id=event.merchant_refund_id).first()
+    if refund is None:
+        return "unknown_refund"
+    if event.amount is not None and event.amount != refund.amount:
+        states.flag_refund(
+            refund.pk,
+            f"webhook #{event.pk} amount {event.amount} paise differs from {refund.amount}",
+        )
+        return "mismatch"
+    before = refund.state
+    refund = sync_refund(refund)
+    return _outcome(event, before, refund.state)

@@ -1,0 +1,204 @@
+"""The payments ledger: payments, refunds, the webhook inbox, idempotency records, call log.
+
+Amounts are integer paise in 64-bit columns, guarded by database constraints.
+Nothing in this module changes a ``state``: that is :mod:`phonepe_gateway.django.states`,
+the one state machine, reached through :mod:`phonepe_gateway.django.services`.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+
+class PaymentState(models.TextChoices):
+    CREATED = "CREATED", "Created (stored, not yet acknowledged by the gateway)"
+    PENDING = "PENDING", "Pending"
+    UNKNOWN = "UNKNOWN", "Unknown (sent, outcome not known)"
+    COMPLETED = "COMPLETED", "Completed"
+    FAILED = "FAILED", "Failed"
+
+
+class RefundState(models.TextChoices):
+    CREATED = "CREATED", "Created (stored, not yet acknowledged by the gateway)"
+    PENDING = "PENDING", "Pending"
+    UNKNOWN = "UNKNOWN", "Unknown (sent, outcome not known)"
+    COMPLETED = "COMPLETED", "Completed"
+    FAILED = "FAILED", "Failed"
+
+
+#: States the reconciler keeps asking the gateway about.
+OPEN_STATES = ("CREATED", "PENDING", "UNKNOWN")
+TERMINAL_STATES = ("COMPLETED", "FAILED")
+
+
+class Payment(models.Model):
+    """One order at the gateway. ``refunded_amount`` counts every refund not FAILED
+    (completed ones and those still in flight), so the refundable remainder can never
+    be promised twice."""
+
+    merchant_order_id = models.CharField(max_length=63, unique=True)
+    amount = models.BigIntegerField(help_text="paise")
+    currency = models.CharField(max_length=3, default="INR")
+    reference = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    state = models.CharField(
+        max_length=16, choices=PaymentState.choices, default=PaymentState.CREATED
+    )
+    gateway_order_id = models.CharField(max_length=64, blank=True, default="")
+    transaction_id = models.CharField(max_length=64, blank=True, default="")
+    payment_mode = models.CharField(max_length=64, blank=True, default="")
+    checkout_url = models.URLField(max_length=2048, blank=True, default="")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    refunded_amount = models.BigIntegerField(default=0, help_text="paise")
+    needs_review = models.BooleanField(default=False)
+    review_reason = models.TextField(blank=True, default="")
+    error_category = models.CharField(max_length=32, blank=True, default="")
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    check_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = (
+            models.Index(fields=("state", "next_check_at"), name="phonepe_payment_due"),
+            models.Index(fields=("next_check_at",), name="phonepe_payment_next_check"),
+            models.Index(fields=("needs_review",), name="phonepe_payment_review"),
+        )
+        constraints = (
+            models.CheckConstraint(condition=Q(amount__gte=100), name="phonepe_payment_amount_min"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("amount")),
+                name="phonepe_payment_refunded_range",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.merchant_order_id} ({self.state}, {self.amount} paise)"
+
+    @property
+    def refundable_amount(self) -> int:
+        """What may still be refunded: nothing unless the payment completed."""
+        if self.state != PaymentState.COMPLETED:
+            return 0
+        return int(self.amount) - int(self.refunded_amount)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+
+class Refund(models.Model):
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    merchant_refund_id = models.CharField(max_length=63, unique=True)
+    amount = models.BigIntegerField(help_text="paise")
+    state = models.CharField(
+        max_length=16, choices=RefundState.choices, default=RefundState.CREATED
+    )
+    gateway_refund_id = models.CharField(max_length=64, blank=True, default="")
+    reason = models.CharField(max_length=255, blank=True, default="")
+    needs_review = models.BooleanField(default=False)
+    review_reason = models.TextField(blank=True, default="")
+    error_category = models.CharField(max_length=32, blank=True, default="")
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    check_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = (
+            models.Index(fields=("state", "next_check_at"), name="phonepe_refund_due"),
+            models.Index(fields=("next_check_at",), name="phonepe_refund_next_check"),
+        )
+        constraints = (
+            models.CheckConstraint(condition=Q(amount__gte=1), name="phonepe_refund_amount_min"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.merchant_refund_id} ({self.state}, {self.amount} paise)"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+
+class WebhookEvent(models.Model):
+    """The durable inbox: every authenticated callback, stored before it is acted on.
+
+    ``dedupe_key`` is the SHA-256 of the raw body, so a redelivery is the same row.
+    ``headers`` never contain ``Authorization`` (or any other credential header).
+    """
+
+    body = models.TextField()
+    headers = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    dedupe_key = models.CharField(max_length=64, unique=True)
+    event = models.CharField(max_length=64, blank=True, default="")
+    gateway_state = models.CharField(max_length=32, blank=True, default="")
+    merchant_order_id = models.CharField(max_length=63, blank=True, default="", db_index=True)
+    merchant_refund_id = models.CharField(max_length=63, blank=True, default="", db_index=True)
+    merchant_id = models.CharField(max_length=64, blank=True, default="")
+    amount = models.BigIntegerField(null=True, blank=True)
+    verified = models.BooleanField(default=False)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    processing_result = models.CharField(max_length=32, blank=True, default="")
+    processing_error = models.TextField(blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("-received_at", "-id")
+        indexes = (models.Index(fields=("processed_at",), name="phonepe_webhook_processed"),)
+
+    def __str__(self) -> str:
+        target = self.merchant_refund_id or self.merchant_order_id
+        return f"{self.event or 'webhook'} {target} #{self.pk}"
+
+    @property
+    def is_refund(self) -> bool:
+        return self.event.startswith("pg.refund.") or bool(self.merchant_refund_id)
+
+
+class IdempotencyRecord(models.Model):
+    """The stored answer to one ``Idempotency-Key`` in one scope (route + principal)."""
+
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=("scope", "key"), name="phonepe_idempotency_unique"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"
+
+
+class GatewayCallLog(models.Model):
+    """One row per finished gateway call (its final attempt), for metrics and support."""
+
+    call = models.CharField(max_length=32)
+    endpoint = models.CharField(max_length=255, blank=True, default="")
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=32)
+    category = models.CharField(max_length=32, blank=True, default="")
+    duration_ms = models.FloatField(default=0.0)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.call} {self.outcome} {self.status or ''}".strip()

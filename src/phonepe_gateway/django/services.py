@@ -1,0 +1,388 @@
+"""What hosts and views call to change anything: create, sync and refund payments, webhooks.
+
+The pattern is always the same: store first (CREATED), call the gateway outside any
+transaction, then let :mod:`.states` record what the gateway said. A request that may
+have reached PhonePe makes the row ``UNKNOWN`` (the reconciler settles it), never
+``FAILED``; ``FAILED`` needs certainty that PhonePe did not act. Core client errors are
+translated into :mod:`.exceptions` here and never leak.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import DatabaseError, IntegrityError
+from django.utils import timezone
+
+from phonepe_gateway._errors import (
+    DuplicateRequestError,
+    GatewayError,
+    NotFoundError,
+    PhonePeError,
+    TransportError,
+    ValidationError,
+)
+
+from . import states
+from .conf import get_client, get_settings
+from .exceptions import (
+    Conflict,
+    GatewayUnavailable,
+    InvalidRequest,
+    NotFound,
+    StorageUnavailable,
+)
+from .inbox import process_webhook, receive_webhook
+from .models import Payment, PaymentState, Refund, RefundState
+from .reconcile import first_check_at
+
+__all__ = [
+    "create_payment",
+    "process_webhook",
+    "receive_webhook",
+    "refund_payment",
+    "sync_payment",
+    "sync_refund",
+]
+
+logger = logging.getLogger("phonepe_gateway.django")
+
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
+_ORDER_STATES = {"PENDING": "PENDING", "COMPLETED": "COMPLETED", "FAILED": "FAILED"}
+_REFUND_STATES = {
+    "PENDING": "PENDING",
+    "CONFIRMED": "PENDING",
+    "COMPLETED": "COMPLETED",
+    "FAILED": "FAILED",
+}
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _new_id(prefix: str) -> str:
+    # 26 characters: fits generation 1's 35-character limit too.
+    return prefix + uuid.uuid4().hex[:24]
+
+
+def _check_amount(amount: Any, minimum: int) -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise InvalidRequest(
+            "amount must be an integer number of paise.", details={"field": "amount"}
+        )
+    if amount < minimum:
+        raise InvalidRequest(
+            f"amount must be at least {minimum} paise, not {amount}.", details={"field": "amount"}
+        )
+    return amount
+
+
+def _check_id(value: str, field: str) -> str:
+    if not _ID.match(value):
+        raise InvalidRequest(
+            f"{field} must be 1-63 letters, digits, '_' or '-'.", details={"field": field}
+        )
+    return value
+
+
+def _payment(payment: Payment | str) -> Payment:
+    if isinstance(payment, Payment):
+        return payment
+    try:
+        return Payment.objects.get(merchant_order_id=payment)
+    except Payment.DoesNotExist:
+        raise NotFound(f"No payment {payment!r}.", details={"merchant_order_id": payment}) from None
+
+
+def _refund(refund: Refund | str) -> Refund:
+    if isinstance(refund, Refund):
+        return refund
+    try:
+        return Refund.objects.get(merchant_refund_id=refund)
+    except Refund.DoesNotExist:
+        raise NotFound(f"No refund {refund!r}.", details={"merchant_refund_id": refund}) from None
+
+
+def _error_info(exc: PhonePeError) -> dict[str, Any]:
+    category = getattr(exc, "category", None)
+    return {
+        "error_category": category.value if category is not None else "",
+        "error_code": getattr(exc, "code", None) or type(exc).__name__,
+        "error_message": str(exc)[:1000],
+    }
+
+
+def _maybe_acted(exc: PhonePeError) -> bool:
+    """Could the gateway have acted on a request that ended in ``exc``?"""
+    if isinstance(exc, TransportError):
+        return exc.request_sent
+    if isinstance(exc, DuplicateRequestError):
+        return True  # an order/refund with this id exists there: find out what it is
+    if isinstance(exc, GatewayError):
+        return exc.http_status >= 500 or exc.http_status == 408
+    return False
+
+
+def _unavailable(exc: PhonePeError, obj: Payment | Refund, kind: str) -> GatewayUnavailable:
+    ident = obj.merchant_order_id if isinstance(obj, Payment) else obj.merchant_refund_id
+    details = {"state": obj.state, f"merchant_{kind}_id": ident}
+    category = getattr(exc, "category", None)
+    if category is not None:
+        details["category"] = category.value
+    if obj.state == "UNKNOWN":
+        message = (
+            f"The gateway may have received the {kind} request but its answer was lost "
+            f"({type(exc).__name__}); {ident} is UNKNOWN and will be reconciled."
+        )
+        code, status = "gateway_outcome_unknown", 502
+    elif isinstance(exc, TransportError):
+        message = f"The gateway could not be reached ({category}); nothing was sent. Try again."
+        code, status = "gateway_unreachable", 503
+    else:
+        message = f"The gateway refused the {kind} request: {exc}"
+        code, status = "gateway_refused", 502
+    return GatewayUnavailable(
+        message,
+        category=category,
+        code=code,
+        http_status=status,
+        details=details,
+        payment=obj if isinstance(obj, Payment) else getattr(obj, "payment", None),
+        refund=obj if isinstance(obj, Refund) else None,
+    )
+
+
+def _storage(exc: DatabaseError) -> StorageUnavailable:
+    logger.warning("database unavailable: %s", type(exc).__name__)
+    return StorageUnavailable("The payments database is unavailable; try again shortly.")
+
+
+# -- payments ----------------------------------------------------------------------------
+
+
+def create_payment(
+    *,
+    amount: int,
+    merchant_order_id: str | None = None,
+    reference: str = "",
+    redirect_url: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Payment:
+    """Store a payment as CREATED, then ask the gateway for a checkout link.
+
+    Returns the PENDING payment (with ``checkout_url``). Raises :class:`InvalidRequest`
+    (nothing stored), :class:`Conflict` (the order id is taken),
+    :class:`StorageUnavailable`, or :class:`GatewayUnavailable` with the stored
+    payment attached: ``UNKNOWN`` (will be reconciled) or ``FAILED`` (gateway did not act).
+    """
+    from .conf import app_setting
+
+    _check_amount(amount, 100)
+    order_id = _check_id(merchant_order_id or _new_id("MO"), "merchant_order_id")
+    if len(reference) > 255:
+        raise InvalidRequest(
+            "reference must be at most 255 characters.", details={"field": "reference"}
+        )
+    now = timezone.now()
+    try:
+        payment = Payment.objects.create(
+            merchant_order_id=order_id,
+            amount=amount,
+            reference=reference,
+            metadata=metadata or {},
+            state=PaymentState.CREATED,
+            next_check_at=first_check_at(now),
+        )
+    except IntegrityError:
+        raise Conflict(
+            f"A payment with merchant_order_id {order_id!r} already exists.",
+            code="duplicate_merchant_order_id",
+            details={"merchant_order_id": order_id},
+        ) from None
+    except DatabaseError as exc:
+        raise _storage(exc) from exc
+    try:
+        result = get_client().create_payment(
+            amount=amount,
+            merchant_order_id=order_id,
+            redirect_url=redirect_url or app_setting("redirect_url"),
+            expire_after=app_setting("expire_after"),
+            meta_info={"udf1": reference} if reference else None,
+            callback_url=app_setting("callback_url"),
+        )
+    except ValidationError as exc:
+        Payment.objects.filter(pk=payment.pk, state=PaymentState.CREATED).delete()
+        raise InvalidRequest(str(exc), details={"field": exc.field} if exc.field else None) from exc
+    except PhonePeError as exc:
+        failed: str = PaymentState.UNKNOWN if _maybe_acted(exc) else PaymentState.FAILED
+        review = (
+            "duplicate order id at the gateway" if isinstance(exc, DuplicateRequestError) else ""
+        )
+        payment = states.move_payment(payment.pk, failed, info=_error_info(exc), review=review)
+        raise _unavailable(exc, payment, "order") from exc
+    info = {
+        "gateway_order_id": result.order_id,
+        "checkout_url": result.redirect_url,
+        "expires_at": result.expire_at,
+    }
+    target: str = _ORDER_STATES.get(result.state, PaymentState.PENDING)
+    return states.move_payment(payment.pk, target, info=info)
+
+
+def sync_payment(payment: Payment | str, *, now: datetime | None = None) -> Payment:
+    """Ask the gateway for the order's status and record it (forward only).
+
+    An amount that differs from the ledger flags the payment and changes nothing.
+    An order the gateway does not know is FAILED only once no create call can still
+    be in flight (``timeout`` + grace after creation). Raises :class:`GatewayUnavailable`.
+    """
+    payment = _payment(payment)
+    now = now or timezone.now()
+    try:
+        status = get_client().get_order_status(payment.merchant_order_id, details=True)
+    except NotFoundError as exc:
+        return _order_not_found(payment, exc, now)
+    except PhonePeError as exc:
+        err = _unavailable(exc, payment, "order")
+        err.code, err.http_status = "gateway_unreachable", 503
+        raise err from exc
+    return observe_order_status(payment, status)
+
+
+def observe_order_status(payment: Payment, status: Any) -> Payment:
+    """Record a status answer of the gateway for ``payment``."""
+    if status.amount is not None and int(status.amount) != payment.amount:
+        return states.flag_payment(
+            payment.pk,
+            f"amount mismatch: gateway reports {status.amount} paise, ledger has "
+            f"{payment.amount}; not completed",
+        )
+    target = _ORDER_STATES.get(status.state)
+    detail = status.successful_payment or (
+        status.payment_details[-1] if status.payment_details else None
+    )
+    info: dict[str, Any] = {"gateway_order_id": status.order_id, "expires_at": status.expire_at}
+    if detail is not None:
+        info["transaction_id"] = detail.transaction_id
+        info["payment_mode"] = detail.payment_mode
+    if target == PaymentState.FAILED:
+        info["error_code"] = status.error_code or (detail.error_code if detail else None)
+    if target is None:
+        logger.warning("unknown order state %r for %s", status.state, payment.merchant_order_id)
+        target = ""
+    return states.move_payment(payment.pk, target, info=info)
+
+
+def _in_flight_window(settings_timeout: float) -> timedelta:
+    return timedelta(seconds=settings_timeout + 30)
+
+
+def _order_not_found(payment: Payment, exc: NotFoundError, now: datetime) -> Payment:
+    if payment.state not in (PaymentState.CREATED, PaymentState.UNKNOWN):
+        return states.flag_payment(payment.pk, "the gateway does not know this order")
+    if now - payment.created_at < _in_flight_window(get_settings().timeout):
+        return payment  # the create call may still be on its way: ask again later
+    info = {
+        "error_code": exc.code or "ORDER_NOT_FOUND",
+        "error_message": "the gateway never received the order",
+    }
+    return states.move_payment(payment.pk, PaymentState.FAILED, info=info)
+
+
+# -- refunds -----------------------------------------------------------------------------
+
+
+def refund_payment(
+    payment: Payment | str,
+    *,
+    amount: int,
+    merchant_refund_id: str | None = None,
+    reason: str = "",
+) -> Refund:
+    """Reserve ``amount`` of the refundable remainder under the payment's lock, then refund.
+
+    An ``UNKNOWN`` (or ``CREATED``) payment is synced first. Raises :class:`Conflict`
+    (payment not COMPLETED, refund id taken), :class:`RefundExceedsRemainder`,
+    :class:`InvalidRequest` (nothing stored) or :class:`GatewayUnavailable` (the refund
+    is attached: ``UNKNOWN`` keeps its reservation, ``FAILED`` released it).
+    """
+    payment = _payment(payment)
+    _check_amount(amount, 1)
+    refund_id = _check_id(merchant_refund_id or _new_id("MR"), "merchant_refund_id")
+    if payment.state in (PaymentState.CREATED, PaymentState.UNKNOWN):
+        payment = sync_payment(payment)
+    try:
+        refund = states.reserve_refund(
+            payment.pk,
+            amount=amount,
+            merchant_refund_id=refund_id,
+            reason=reason,
+            next_check_at=first_check_at(timezone.now()),
+        )
+    except IntegrityError:
+        raise Conflict(
+            f"A refund with merchant_refund_id {refund_id!r} already exists.",
+            code="duplicate_merchant_refund_id",
+            details={"merchant_refund_id": refund_id},
+        ) from None
+    except DatabaseError as exc:
+        raise _storage(exc) from exc
+    try:
+        result = get_client().refund(
+            original_merchant_order_id=payment.merchant_order_id,
+            amount=amount,
+            merchant_refund_id=refund_id,
+        )
+    except ValidationError as exc:
+        states.discard_refund(refund.pk)
+        raise InvalidRequest(str(exc), details={"field": exc.field} if exc.field else None) from exc
+    except PhonePeError as exc:
+        failed = RefundState.UNKNOWN if _maybe_acted(exc) else RefundState.FAILED
+        review = (
+            "duplicate refund id at the gateway" if isinstance(exc, DuplicateRequestError) else ""
+        )
+        refund = states.move_refund(refund.pk, failed, info=_error_info(exc), review=review)
+        raise _unavailable(exc, refund, "refund") from exc
+    target: str = _REFUND_STATES.get(result.state, RefundState.PENDING)
+    return states.move_refund(refund.pk, target, info={"gateway_refund_id": result.refund_id})
+
+
+def sync_refund(refund: Refund | str, *, now: datetime | None = None) -> Refund:
+    """Ask the gateway for the refund's status and record it (forward only)."""
+    refund = _refund(refund)
+    now = now or timezone.now()
+    try:
+        status = get_client().get_refund_status(refund.merchant_refund_id)
+    except NotFoundError as exc:
+        if refund.state not in (RefundState.CREATED, RefundState.UNKNOWN):
+            return states.flag_refund(refund.pk, "the gateway does not know this refund")
+        if now - refund.created_at < _in_flight_window(get_settings().timeout):
+            return refund
+        info = {
+            "error_code": exc.code or "REFUND_NOT_FOUND",
+            "error_message": "the gateway never received the refund",
+        }
+        return states.move_refund(refund.pk, RefundState.FAILED, info=info)
+    except PhonePeError as exc:
+        err = _unavailable(exc, refund, "refund")
+        err.code, err.http_status = "gateway_unreachable", 503
+        raise err from exc
+    return observe_refund_status(refund, status)
+
+
+def observe_refund_status(refund: Refund, status: Any) -> Refund:
+    """Record a refund status answer of the gateway."""
+    if status.amount is not None and int(status.amount) != refund.amount:
+        return states.flag_refund(
+            refund.pk,
+            f"amount mismatch: gateway reports {status.amount} paise, ledger has {refund.amount}",
+        )
+    target = _REFUND_STATES.get(status.state, "")
+    info: dict[str, Any] = {}
+    if target == RefundState.FAILED:
+        info["error_code"] = status.error_code
+    return states.move_refund(refund.pk, target, info=info)

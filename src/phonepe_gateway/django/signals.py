@@ -1,0 +1,46 @@
+"""Signals of the payments app. Sent after commit, exactly once per state transition.
+
+- ``payment_completed(sender=Payment, payment=...)`` / ``payment_failed``
+- ``refund_completed(sender=Refund, refund=...)`` / ``refund_failed``
+- ``gateway_call(sender=None, event=CallEvent)``: every attempt of every gateway call
+  made through :func:`phonepe_gateway.django.conf.get_client` (metrics subscribe here).
+- lower-level ones for metrics: ``payment_state_changed``, ``refund_state_changed``,
+  ``webhook_received``, ``webhook_processed``, ``reconcile_checked``.
+
+Receivers must not change a payment's state directly; they call the services.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+__all__ = [
+    "gateway_call",
+    "payment_completed",
+    "payment_failed",
+    "payment_state_changed",
+    "reconcile_checked",
+    "refund_completed",
+    "refund_failed",
+    "refund_state_changed",
+    "webhook_processed",
+    "webhook_received",
+]
+
+payment_completed = Signal()
+payment_failed = Signal()
+refund_completed = Signal()
+refund_failed = Signal()
+gateway_call = Signal()
+
+#: ``(sender=Payment, payment=..., old_state=..., new_state=...)`` on every state change.
+payment_state_changed = Signal()
+#: ``(sender=Refund, refund=..., old_state=..., new_state=...)`` on every state change.
+refund_state_changed = Signal()
+#: ``(sender=WebhookEvent, event=WebhookEvent | None, outcome=...)`` for every delivery:
+#: outcome is "stored", "duplicate", "unauthenticated", "malformed", "too_large" or "unavailable".
+webhook_received = Signal()
+#: ``(sender=WebhookEvent, event=..., result=...)`` after an inbox event was processed.
+webhook_processed = Signal()
+#: ``(sender=Payment | Refund, obj_id=pk, lag=seconds past due)`` for every reconciler check.
+reconcile_checked = Signal()

@@ -1,0 +1,270 @@
+"""THE state machine of payments and refunds: the only code that writes ``state``
+and ``refunded_amount``.
+
+Every change runs in ``transaction.atomic()`` on rows locked with
+``select_for_update`` (a refund's payment is always locked before the refund, so two
+paths can never deadlock). States only move forward:
+
+    CREATED ──► PENDING ──► COMPLETED
+       │  └──► UNKNOWN ──►  (PENDING | COMPLETED | FAILED)
+       └─────────────────► FAILED ──► COMPLETED  (late authorisation: recorded, flagged)
+
+``COMPLETED`` is never left; a gateway ``FAILED`` for it is only flagged for review.
+Each transition sends its signal exactly once, after the commit (``on_commit``): the
+row lock makes exactly one caller see the old state. This module never talks to the
+gateway; the services decide what the gateway said and call :func:`move_payment` /
+:func:`move_refund`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import signals
+from .exceptions import Conflict, RefundExceedsRemainder
+from .models import Payment, PaymentState, Refund, RefundState
+
+__all__ = [
+    "PAYMENT_TRANSITIONS",
+    "REFUND_TRANSITIONS",
+    "discard_refund",
+    "flag_payment",
+    "flag_refund",
+    "move_payment",
+    "move_refund",
+    "reserve_refund",
+]
+
+C, P, U, D, F = "CREATED", "PENDING", "UNKNOWN", "COMPLETED", "FAILED"
+
+#: Allowed moves. Anything else is ignored (the newer knowledge is already recorded).
+PAYMENT_TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
+    C: frozenset({P, U, D, F}),
+    U: frozenset({P, D, F}),
+    P: frozenset({D, F}),
+    F: frozenset({D}),  # late authorisation: money moved after we gave up
+    D: frozenset(),
+}
+REFUND_TRANSITIONS: Final[Mapping[str, frozenset[str]]] = PAYMENT_TRANSITIONS
+
+_PAYMENT_INFO = (
+    "gateway_order_id",
+    "transaction_id",
+    "payment_mode",
+    "checkout_url",
+    "expires_at",
+    "error_category",
+    "error_code",
+    "error_message",
+)
+_REFUND_INFO = ("gateway_refund_id", "error_category", "error_code", "error_message")
+_UNSET: Any = object()
+
+
+def _record_info(
+    obj: Payment | Refund, info: Mapping[str, Any] | None, names: tuple[str, ...]
+) -> None:
+    """Copy what the gateway told us; an empty value never erases a known one."""
+    for name, value in (info or {}).items():
+        if name not in names:
+            raise ValueError(f"{name!r} is not recordable information")
+        if value in (None, ""):
+            continue
+        if isinstance(value, str):
+            field = obj._meta.get_field(name)
+            limit = getattr(field, "max_length", None)
+            value = value[:limit] if limit else value
+        setattr(obj, name, value)
+
+
+def _add_review(obj: Payment | Refund, reason: str) -> None:
+    obj.needs_review = True
+    if reason not in obj.review_reason:
+        obj.review_reason = f"{obj.review_reason}\n{reason}".strip()
+
+
+def _notify(signal_name: str, sender: type, key: str, obj: Any, old: str, new: str) -> None:
+    generic = signals.payment_state_changed if sender is Payment else signals.refund_state_changed
+
+    def send() -> None:
+        generic.send(sender=sender, **{key: obj}, old_state=old, new_state=new)
+        if signal_name:
+            getattr(signals, signal_name).send(sender=sender, **{key: obj})
+
+    transaction.on_commit(send)
+
+
+def move_payment(
+    payment_id: int,
+    target: str,
+    *,
+    info: Mapping[str, Any] | None = None,
+    review: str = "",
+    next_check_at: datetime | None = _UNSET,
+) -> Payment:
+    """Move a payment towards ``target`` if the machine allows it; return the fresh row.
+
+    ``info`` (gateway ids, payment mode, error fields, ...) is recorded either way.
+    ``review`` flags the payment for a human. ``next_check_at`` reschedules an open
+    payment; terminal payments are never scheduled, ``UNKNOWN`` ones are due at once.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        old = payment.state
+        _record_info(payment, info, _PAYMENT_INFO)
+        if review:
+            _add_review(payment, review)
+        moved = target != old and target in PAYMENT_TRANSITIONS[old]
+        if target == F and old == D:
+            _add_review(payment, "gateway reported FAILED for a COMPLETED payment")
+        if moved:
+            payment.state = target
+            if target == D:
+                payment.completed_at = now
+            if old == F and target == D:
+                _add_review(
+                    payment,
+                    "late authorisation: the gateway completed this payment after it was "
+                    "marked FAILED; money moved, decide whether to fulfil or refund",
+                )
+        if payment.state in (D, F):
+            payment.next_check_at = None
+        elif moved and target == U:
+            payment.next_check_at = now
+        elif next_check_at is not _UNSET:
+            payment.next_check_at = next_check_at
+        payment.save()
+        if moved:
+            name = {D: "payment_completed", F: "payment_failed"}.get(target, "")
+            _notify(name, Payment, "payment", payment, old, target)
+    return payment
+
+
+def flag_payment(payment_id: int, reason: str) -> Payment:
+    """Flag a payment for review without touching its state."""
+    return move_payment(payment_id, "", review=reason)
+
+
+def reserve_refund(
+    payment_id: int,
+    *,
+    amount: int,
+    merchant_refund_id: str,
+    reason: str = "",
+    next_check_at: datetime | None = None,
+) -> Refund:
+    """Store a CREATED refund and reserve its amount under the payment's lock.
+
+    Raises :class:`~.exceptions.Conflict` when the payment is not COMPLETED and
+    :class:`~.exceptions.RefundExceedsRemainder` when the remainder is too small.
+    """
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.state != PaymentState.COMPLETED:
+            raise Conflict(
+                f"Payment {payment.merchant_order_id} is {payment.state}; only a COMPLETED "
+                "payment can be refunded.",
+                code="payment_not_refundable",
+                details={"merchant_order_id": payment.merchant_order_id, "state": payment.state},
+            )
+        remainder = payment.refundable_amount
+        if amount > remainder:
+            raise RefundExceedsRemainder(
+                f"A refund of {amount} paise exceeds the refundable remainder of {remainder} "
+                f"paise of payment {payment.merchant_order_id}.",
+                details={"refundable_amount": remainder, "requested": amount},
+            )
+        payment.refunded_amount += amount
+        payment.save(update_fields=["refunded_amount", "updated_at"])
+        return Refund.objects.create(
+            payment=payment,
+            merchant_refund_id=merchant_refund_id,
+            amount=amount,
+            reason=reason[:255],
+            state=RefundState.CREATED,
+            next_check_at=next_check_at,
+        )
+
+
+def discard_refund(refund_id: int) -> None:
+    """Delete a CREATED refund the gateway never saw (input rejected) and release its amount."""
+    refund = Refund.objects.get(pk=refund_id)
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        if refund.state != RefundState.CREATED:
+            return
+        payment.refunded_amount -= refund.amount
+        payment.save(update_fields=["refunded_amount", "updated_at"])
+        refund.delete()
+
+
+def move_refund(
+    refund_id: int,
+    target: str,
+    *,
+    info: Mapping[str, Any] | None = None,
+    review: str = "",
+    next_check_at: datetime | None = _UNSET,
+) -> Refund:
+    """Move a refund towards ``target``; a FAILED refund releases its reserved amount."""
+    now = timezone.now()
+    payment_id = Refund.objects.values_list("payment_id", flat=True).get(pk=refund_id)
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        old = refund.state
+        _record_info(refund, info, _REFUND_INFO)
+        if review:
+            _add_review(refund, review)
+        moved = target != old and target in REFUND_TRANSITIONS[old]
+        if target == F and old == D:
+            _add_review(refund, "gateway reported FAILED for a COMPLETED refund")
+        if moved:
+            refund.state = target
+            if target == D:
+                refund.completed_at = now
+            if target == F:
+                payment.refunded_amount -= refund.amount
+            elif old == F and target == D:
+                _late_refund(payment, refund)
+            payment.save(
+                update_fields=["refunded_amount", "needs_review", "review_reason", "updated_at"]
+            )
+        if refund.state in (D, F):
+            refund.next_check_at = None
+        elif moved and target == U:
+            refund.next_check_at = now
+        elif next_check_at is not _UNSET:
+            refund.next_check_at = next_check_at
+        refund.save()
+        refund.payment = payment
+        if moved:
+            name = {D: "refund_completed", F: "refund_failed"}.get(target, "")
+            _notify(name, Refund, "refund", refund, old, target)
+    return refund
+
+
+def _late_refund(payment: Payment, refund: Refund) -> None:
+    """A refund marked FAILED completed after all: count it again (and flag both)."""
+    reason = (
+        f"late refund: {refund.merchant_refund_id} completed at the gateway after it was "
+        "marked FAILED"
+    )
+    _add_review(refund, reason)
+    _add_review(payment, reason)
+    if payment.refunded_amount + refund.amount <= payment.amount:
+        payment.refunded_amount += refund.amount
+    else:  # the gateway refunded more than the ledger allows: never hide it, never break the constraint
+        _add_review(payment, f"over-refund: {refund.merchant_refund_id} exceeds the paid amount")
+
+
+def flag_refund(refund_id: int, reason: str) -> Refund:
+    """Flag a refund for review without touching its state."""
+    return move_refund(refund_id, "", review=reason)
