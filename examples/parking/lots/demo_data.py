@@ -1,0 +1,74 @@
+"""Demo lots (Mumbai, Bengaluru, Hyderabad) and a few parked cars, loaded idempotently."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from . import services
+from .models import HOLDING_STATES, Lot, ParkingSession
+
+LOTS = [
+    {
+        "slug": "phoenix-b2",
+        "name": "Phoenix Marketcity · B2",
+        "address": "LBS Marg, Kurla West, Mumbai",
+        "grace_minutes": 15,
+        "hourly_rate": 4000,
+        "daily_cap": 30000,
+        "bays": 24,
+    },
+    {
+        "slug": "mg-road-metro",
+        "name": "MG Road Metro",
+        "address": "MG Road, Bengaluru",
+        "grace_minutes": 10,
+        "hourly_rate": 3000,
+        "daily_cap": 20000,
+        "bays": 16,
+    },
+    {
+        "slug": "hitech-city-p1",
+        "name": "Hitech City Tower · P1",
+        "address": "HITEC City, Hyderabad",
+        "grace_minutes": 20,
+        "hourly_rate": 2000,
+        "daily_cap": 15000,
+        "bays": 12,
+    },
+]
+
+#: (lot slug, plate, minutes ago) -- cars already parked when the demo starts
+PARKED = [
+    ("phoenix-b2", "MH 02 CD 4821", 95),
+    ("phoenix-b2", "MH 12 AB 1234", 40),
+    ("phoenix-b2", "22 BH 4567 AA", 210),
+    ("phoenix-b2", "MH 04 GH 9090", 12),
+    ("mg-road-metro", "KA 01 AB 1234", 65),
+    ("mg-road-metro", "KA 05 MN 7777", 300),
+    ("hitech-city-p1", "TS 09 EZ 3141", 130),
+]
+
+
+def load(*, parked: bool = True) -> list[Lot]:
+    lots = []
+    for spec in LOTS:
+        values = {k: v for k, v in spec.items() if k not in ("slug", "bays")}
+        lot, _ = Lot.objects.update_or_create(slug=spec["slug"], defaults=values)
+        missing = int(spec["bays"]) - lot.bays.count()
+        if missing > 0:
+            lot.add_bays(missing)
+        lots.append(lot)
+    if parked:
+        now = timezone.now()
+        by_slug = {lot.slug: lot for lot in lots}
+        for slug, plate, minutes in PARKED:
+            lot = by_slug[slug]
+            if ParkingSession.objects.filter(lot=lot, state__in=HOLDING_STATES).count() >= 8:
+                continue
+            try:
+                services.start_session(lot, plate, now=now - timedelta(minutes=minutes))
+            except services.ParkingError:
+                continue  # already parked from an earlier load
+    return lots

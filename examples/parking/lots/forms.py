@@ -1,0 +1,81 @@
+"""Forms: vehicle entry (plate validation) and staff refunds (rupees in, paise out)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+
+from .plates import InvalidPlate, normalise_plate
+
+
+class EntryForm(forms.Form):
+    plate = forms.CharField(
+        label="Vehicle number",
+        max_length=20,
+        help_text="As on the number plate, e.g. MH 12 AB 1234 or 22 BH 1234 AA.",
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "placeholder": "MH 12 AB 1234",
+                "inputmode": "text",
+            }
+        ),
+    )
+
+    def clean_plate(self) -> str:
+        try:
+            return normalise_plate(self.cleaned_data["plate"])
+        except InvalidPlate as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+class PayForm(forms.Form):
+    """What the pay button posts: the fee the driver saw, checked against the server's."""
+
+    confirmed_fee = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    method = forms.ChoiceField(choices=[("redirect", "redirect"), ("qr", "qr")], required=False)
+
+
+def rupees_to_paise(text: str) -> int:
+    try:
+        value = Decimal(text.strip().replace(",", "").lstrip("₹").strip())
+    except (InvalidOperation, AttributeError) as exc:
+        raise forms.ValidationError("Enter an amount in rupees, e.g. 20 or 20.50.") from exc
+    if value <= 0 or value != value.quantize(Decimal("0.01")):
+        raise forms.ValidationError("Enter a positive amount with at most two decimals.")
+    return int(value * 100)
+
+
+class RefundForm(forms.Form):
+    amount = forms.CharField(
+        label="Amount to refund (₹)",
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    reason = forms.CharField(
+        label="Reason",
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. charged for an extra hour"}),
+    )
+
+    def __init__(self, *args: object, refundable: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.refundable = refundable
+        self.fields["amount"].help_text = f"At most ₹{refundable / 100:,.2f} can still be refunded."
+
+    def clean_amount(self) -> int:
+        paise = rupees_to_paise(self.cleaned_data["amount"])
+        if paise > self.refundable:
+            raise forms.ValidationError(
+                f"Only ₹{self.refundable / 100:,.2f} of this payment can still be refunded."
+            )
+        return paise
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if len(reason) < 3:
+            raise forms.ValidationError("Say why the driver is refunded.")
+        return reason

@@ -1,0 +1,175 @@
+"""Everything that changes a parking session: entry, exit, paying, and being paid.
+
+Views call these functions; these call ``phonepe_gateway.django.services``. The fee is
+always the one computed here from the stored entry/exit times -- never a number from the
+browser. A session becomes PAID only in :func:`record_payment_completed`, which the
+``payment_completed`` signal drives (from the webhook, the return page or the reconciler).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from phonepe_gateway.django import services as payments
+from phonepe_gateway.django.models import Payment
+
+from .models import HOLDING_STATES, REFERENCE_PREFIX, Bay, Lot, ParkingSession, SessionState
+from .plates import normalise_plate
+from .tariff import compute_fee
+
+logger = logging.getLogger(__name__)
+
+#: Payment states in which the driver may still complete the checkout page.
+OPEN_PAYMENT_STATES = ("CREATED", "PENDING")
+
+
+class ParkingError(Exception):
+    """A driver action that cannot be done; the message is shown to the driver."""
+
+
+class LotFull(ParkingError):
+    pass
+
+
+class AlreadyParked(ParkingError):
+    pass
+
+
+class FeeMismatch(ParkingError):
+    """The fee the driver confirmed is not the fee the server computed."""
+
+
+def free_bays(lot: Lot) -> int:
+    return (
+        lot.bays.count() - ParkingSession.objects.filter(lot=lot, state__in=HOLDING_STATES).count()
+    )
+
+
+def start_session(lot: Lot, plate_text: str, *, now: datetime | None = None) -> ParkingSession:
+    """Park a vehicle in the first free bay; raises InvalidPlate, AlreadyParked or LotFull."""
+    plate = normalise_plate(plate_text)
+    now = now or timezone.now()
+    # Two drivers may race for the last bay: the unique constraint decides, we try the next.
+    for _ in range(5):
+        if ParkingSession.objects.filter(plate=plate, state__in=HOLDING_STATES).exists():
+            raise AlreadyParked("This vehicle is already parked. Open its ticket to leave.")
+        held = ParkingSession.objects.filter(lot=lot, state__in=HOLDING_STATES).values("bay_id")
+        bay = Bay.objects.filter(lot=lot).exclude(pk__in=held).order_by("code").first()
+        if bay is None:
+            raise LotFull(f"{lot.name} is full right now.")
+        try:
+            with transaction.atomic():
+                return ParkingSession.objects.create(lot=lot, bay=bay, plate=plate, entry_at=now)
+        except IntegrityError:
+            continue
+    raise LotFull(f"{lot.name} is busy; please try again.")
+
+
+def current_fee(session: ParkingSession, *, now: datetime | None = None) -> int:
+    """The fee so far (PARKED) or the fixed fee (after exit)."""
+    if session.fee is not None:
+        return session.fee
+    return compute_fee(session.entry_at, now or timezone.now(), session.lot.tariff)
+
+
+def request_exit(session: ParkingSession, *, now: datetime | None = None) -> ParkingSession:
+    """Fix the exit time and the fee. A stay within the grace period ends at once."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = ParkingSession.objects.select_for_update().select_related("lot").get(pk=session.pk)
+        if locked.state != SessionState.PARKED:
+            return locked
+        locked.exit_at = now
+        locked.fee = compute_fee(locked.entry_at, now, locked.lot.tariff)
+        locked.state = SessionState.FREE if locked.fee == 0 else SessionState.PAYMENT_DUE
+        locked.save(update_fields=["exit_at", "fee", "state"])
+    logger.info("session %s exit requested, fee %s paise", locked.pk, locked.fee)
+    return locked
+
+
+def payments_for(session: ParkingSession) -> list[Payment]:
+    return list(Payment.objects.filter(reference=session.reference).order_by("-created_at", "-pk"))
+
+
+def latest_payment(session: ParkingSession) -> Payment | None:
+    return (
+        Payment.objects.filter(reference=session.reference).order_by("-created_at", "-pk").first()
+    )
+
+
+def start_payment(session: ParkingSession, *, confirmed_fee: int, redirect_url: str) -> Payment:
+    """Create (or reuse) the PhonePe payment for the session's fee.
+
+    ``confirmed_fee`` is what the page showed the driver: if it is not the server's fee
+    (a stale page or a tampered form) nothing is created.
+    """
+    session.refresh_from_db()
+    if session.state != SessionState.PAYMENT_DUE or session.fee is None:
+        raise ParkingError("This ticket has nothing to pay.")
+    if confirmed_fee != session.fee:
+        raise FeeMismatch("The amount changed. Please check the fee and pay again.")
+    open_payment = latest_payment(session)
+    if (
+        open_payment is not None
+        and open_payment.state in OPEN_PAYMENT_STATES
+        and open_payment.checkout_url
+        and open_payment.amount == session.fee
+        and (open_payment.expires_at is None or open_payment.expires_at > timezone.now())
+    ):
+        return open_payment
+    return payments.create_payment(
+        amount=session.fee,
+        reference=session.reference,
+        redirect_url=redirect_url,
+        metadata={"plate": session.plate, "lot": session.lot.slug, "bay": session.bay.code},
+    )
+
+
+def session_id_from_reference(reference: str) -> int | None:
+    if not reference.startswith(REFERENCE_PREFIX):
+        return None
+    tail = reference[len(REFERENCE_PREFIX) :]
+    return int(tail) if tail.isdigit() else None
+
+
+def record_payment_completed(payment: Payment) -> ParkingSession | None:
+    """Mark the session PAID (and so free its bay) for a completed payment of its exact fee."""
+    session_id = session_id_from_reference(payment.reference)
+    if session_id is None:
+        return None
+    with transaction.atomic():
+        session = ParkingSession.objects.select_for_update().filter(pk=session_id).first()
+        if session is None:
+            logger.error(
+                "payment %s names unknown session %s", payment.merchant_order_id, session_id
+            )
+            return None
+        if session.state == SessionState.PAID:
+            if session.paid_order_id != payment.merchant_order_id:
+                logger.warning(
+                    "session %s was paid twice (%s and %s); refund the second from the staff pages",
+                    session.pk,
+                    session.paid_order_id,
+                    payment.merchant_order_id,
+                )
+            return session
+        if session.state != SessionState.PAYMENT_DUE or payment.amount != session.fee:
+            logger.error(
+                "payment %s (%s paise) does not settle session %s (%s, fee %s); staff must review",
+                payment.merchant_order_id,
+                payment.amount,
+                session.pk,
+                session.state,
+                session.fee,
+            )
+            return session
+        session.state = SessionState.PAID
+        session.paid_at = payment.completed_at or timezone.now()
+        session.paid_order_id = payment.merchant_order_id
+        session.save(update_fields=["state", "paid_at", "paid_order_id"])
+    logger.info("session %s paid by %s", session.pk, payment.merchant_order_id)
+    return session

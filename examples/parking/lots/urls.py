@@ -1,0 +1,25 @@
+"""Driver pages at the root, staff pages under /staff/."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views_driver as driver
+from . import views_staff as staff
+
+urlpatterns = [
+    path("", driver.home, name="home"),
+    path("lots/<slug:slug>/", driver.lot_entry, name="lot-entry"),
+    path("park/<int:pk>/", driver.ticket, name="ticket"),
+    path("park/<int:pk>/leave", driver.leave, name="leave"),
+    path("park/<int:pk>/pay", driver.pay, name="pay"),
+    path("park/<int:pk>/return", driver.payment_return, name="payment-return"),
+    path("park/<int:pk>/status", driver.ticket_status, name="ticket-status"),
+    path("staff/", staff.occupancy, name="staff-occupancy"),
+    path("staff/sessions/", staff.sessions, name="staff-sessions"),
+    path("staff/payments/", staff.payment_list, name="staff-payments"),
+    path("staff/payments/<str:order_id>/", staff.payment_detail, name="staff-payment"),
+    path("staff/payments/<str:order_id>/refund", staff.refund, name="staff-refund"),
+    path("staff/payments/<str:order_id>/sync", staff.sync, name="staff-sync"),
+    path("staff/dashboard/", staff.dashboard_view, name="staff-dashboard"),
+]

@@ -1,0 +1,198 @@
+"""Driver pages: pick a lot, park, leave, pay with PhonePe, show the exit pass.
+
+Views never decide money: the fee comes from ``services`` and a session turns PAID only
+through the payment signal. Every ticket URL is checked against this browser's tickets.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from django.urls import reverse
+from phonepe_gateway.django import services as payments
+from phonepe_gateway.django.exceptions import PaymentsError
+from phonepe_gateway.django.models import Payment
+
+from . import ownership, services
+from .forms import EntryForm, PayForm
+from .models import Lot, ParkingSession, SessionState
+from .qr import qr_svg
+
+logger = logging.getLogger(__name__)
+
+FINAL_PAYMENT_STATES = ("COMPLETED", "FAILED")
+#: After this long without an answer the page tells the driver what else to do.
+STUCK_AFTER_SECONDS = 120
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    lots = []
+    for lot in Lot.objects.all():
+        total, free = lot.bays.count(), services.free_bays(lot)
+        used = round(100 * (total - free) / total) if total else 100
+        lots.append({"lot": lot, "free": free, "total": total, "used": used})
+    tickets = ParkingSession.objects.filter(pk__in=ownership.owned_ids(request)).select_related(
+        "lot", "bay"
+    )[:5]
+    return render(request, "lots/home.html", {"lots": lots, "tickets": tickets})
+
+
+def lot_entry(request: HttpRequest, slug: str) -> HttpResponse:
+    lot = get_object_or_404(Lot, slug=slug)
+    form = EntryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.start_session(lot, form.cleaned_data["plate"])
+        except services.ParkingError as exc:
+            form.add_error("plate", str(exc))
+        else:
+            ownership.remember(request, session)
+            return redirect("ticket", pk=session.pk)
+    context = {"lot": lot, "form": form, "free": services.free_bays(lot), "total": lot.bays.count()}
+    return render(request, "lots/entry.html", context, status=400 if form.errors else 200)
+
+
+def _payment_view_state(session: ParkingSession, payment: Payment | None) -> str:
+    """One word for the page: PARKED, DUE, PENDING, FAILED, REVIEW, PAID or FREE."""
+    if session.state == SessionState.PAID:
+        return "PAID"
+    if session.state == SessionState.FREE:
+        return "FREE"
+    if session.state == SessionState.PARKED:
+        return "PARKED"
+    if payment is None or (payment.state in ("CREATED", "UNKNOWN") and not payment.checkout_url):
+        # The driver never saw a checkout page for it, so cannot have paid it.
+        return "DUE"
+    if payment.state == "FAILED":
+        return "FAILED"
+    if payment.state == "COMPLETED":
+        return "REVIEW"  # money moved but it does not settle this ticket: staff must look
+    return "PENDING"
+
+
+def _version(session: ParkingSession, payment: Payment | None) -> str:
+    return f"{session.state}:{payment.merchant_order_id if payment else ''}:{payment.state if payment else ''}"
+
+
+@never_cache
+@require_GET
+def ticket(request: HttpRequest, pk: int) -> HttpResponse:
+    session = ownership.get_owned(request, pk)
+    payment = services.latest_payment(session)
+    view_state = _payment_view_state(session, payment)
+    context: dict[str, Any] = {
+        "session": session,
+        "payment": payment,
+        "view_state": view_state,
+        "fee": services.current_fee(session),
+        "version": _version(session, payment),
+        "pay_form_fee": session.fee,
+        "stay_seconds": ((session.exit_at or timezone.now()) - session.entry_at).total_seconds(),
+    }
+    if view_state == "PENDING" and payment is not None:
+        waited = (timezone.now() - payment.created_at).total_seconds()
+        context["stuck"] = waited > STUCK_AFTER_SECONDS
+        if payment.checkout_url:
+            context["checkout_qr"] = qr_svg(payment.checkout_url, title="PhonePe checkout link")
+    if view_state in ("PAID", "FREE"):
+        context["exit_qr"] = qr_svg(
+            ownership.exit_pass_code(session), title=f"Exit pass for ticket {session.pk}", scale=6
+        )
+    return render(request, "lots/ticket.html", context)
+
+
+@require_POST
+def leave(request: HttpRequest, pk: int) -> HttpResponse:
+    session = ownership.get_owned(request, pk)
+    services.request_exit(session)
+    return redirect("ticket", pk=pk)
+
+
+def _return_url(request: HttpRequest, session: ParkingSession) -> str:
+    path = reverse("payment-return", kwargs={"pk": session.pk})
+    query = f"?t={ownership.return_token(session)}"
+    base = getattr(settings, "PARKING_PUBLIC_URL", "")
+    if base:
+        return base.rstrip("/") + path + query
+    return request.build_absolute_uri(path + query)
+
+
+@require_POST
+def pay(request: HttpRequest, pk: int) -> HttpResponse:
+    session = ownership.get_owned(request, pk)
+    form = PayForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Missing or malformed fee confirmation.")
+    try:
+        payment = services.start_payment(
+            session,
+            confirmed_fee=form.cleaned_data["confirmed_fee"],
+            redirect_url=_return_url(request, session),
+        )
+    except services.FeeMismatch as exc:
+        messages.error(request, str(exc))
+        return (
+            redirect("ticket", pk=pk)
+            if _wants_html(request)
+            else HttpResponse(str(exc), status=409)
+        )
+    except services.ParkingError as exc:
+        messages.error(request, str(exc))
+        return redirect("ticket", pk=pk)
+    except PaymentsError as exc:
+        logger.warning("could not start payment for session %s: %s", pk, exc)
+        messages.error(
+            request,
+            "PhonePe could not be reached just now. Nothing was charged - please try again.",
+        )
+        return redirect("ticket", pk=pk)
+    if form.cleaned_data.get("method") == "qr" or not payment.checkout_url:
+        return redirect("ticket", pk=pk)
+    return redirect(payment.checkout_url)
+
+
+def _wants_html(request: HttpRequest) -> bool:
+    return "text/html" in request.headers.get("Accept", "")
+
+
+@never_cache
+@require_GET
+def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where PhonePe sends the driver back: ask the gateway once, then show the ticket."""
+    if not ownership.claim(request, pk, request.GET.get("t", "")):
+        ownership.get_owned(request, pk)  # 404 unless already ours
+    session = ownership.get_owned(request, pk)
+    payment = services.latest_payment(session)
+    if payment is not None and payment.state not in FINAL_PAYMENT_STATES:
+        try:
+            payments.sync_payment(payment)
+        except PaymentsError as exc:
+            # The webhook or the reconciler will settle it; the page keeps polling.
+            logger.info("status check on return failed for %s: %s", payment.merchant_order_id, exc)
+    return redirect("ticket", pk=pk)
+
+
+@never_cache
+@require_GET
+def ticket_status(request: HttpRequest, pk: int) -> JsonResponse:
+    session = ownership.get_owned(request, pk)
+    payment = services.latest_payment(session)
+    return JsonResponse(
+        {
+            "ticket": session.pk,
+            "state": _payment_view_state(session, payment),
+            "session_state": session.state,
+            "payment_state": payment.state if payment else None,
+            "version": _version(session, payment),
+        }
+    )

@@ -1,0 +1,1 @@
+"""Smart Parking: an example Django project that takes parking fees with PhonePe."""

@@ -1,0 +1,129 @@
+"""Settings of the Smart Parking example: SQLite by default, PhonePe pointed at the local sandbox.
+
+Everything that differs between the demo, the tests and a real deployment comes from the
+environment (``PARKING_*``, ``DATABASE_URL``, ``PHONEPE_*``). Never put real credentials here.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# A fixed key is fine for a local demo; a deployment sets PARKING_SECRET_KEY.
+SECRET_KEY = os.environ.get("PARKING_SECRET_KEY", "smart-parking-demo-key-not-for-production")
+DEBUG = _flag("PARKING_DEBUG", True)
+ALLOWED_HOSTS = os.environ.get("PARKING_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "phonepe_gateway.django",
+    "lots",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "parking.urls"
+WSGI_APPLICATION = "parking.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_sqlite_path = os.environ.get("PARKING_DB_PATH", str(BASE_DIR / "db.sqlite3"))
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{_sqlite_path}", conn_max_age=0, conn_health_checks=True
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Webhooks, the reconciler and page views write at once: wait for the lock, take it early.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
+    # Tests use a file, not shared memory: the live server, the sandbox's webhooks and the
+    # test itself then each get their own connection, as in production.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("PARKING_TEST_DB_PATH")
+        or os.path.join(tempfile.gettempdir(), f"parking-test-{os.getpid()}.sqlite3")
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-in"
+TIME_ZONE = os.environ.get("PARKING_TIME_ZONE", "Asia/Kolkata")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "staff-occupancy"
+LOGOUT_REDIRECT_URL = "home"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+PHONEPE = {
+    "env": os.environ.get("PHONEPE_ENV", "local"),
+    "local_url": os.environ.get("PHONEPE_LOCAL_URL", "http://127.0.0.1:8300"),
+    # The REST API under /api/ is for staff sessions; drivers only use the pages.
+    "api_permission": "lots.permissions.staff_only",
+}
+
+#: Where the payment return link points (the site as drivers reach it).
+PARKING_PUBLIC_URL = os.environ.get("PARKING_PUBLIC_URL", "")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "lots": {"handlers": ["console"], "level": "INFO"},
+        "phonepe_gateway": {"handlers": ["console"], "level": "INFO"},
+    },
+}
