@@ -1,0 +1,325 @@
+"""The REST API (Django Ninja): payments, refunds, the webhook inbox and diagnostics.
+
+Views only translate HTTP to the services and back: they never change a state, never
+talk to the gateway themselves, and every failure leaves as
+``{"error": {"code", "message", "details"?}}`` without a secret or a traceback
+(unexpected errors are logged with the request id and answered with a bare 500).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from ninja import Header, NinjaAPI, Query, Router
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from pydantic import BaseModel
+
+from .._version import __version__
+from . import services
+from .api_webhooks import router as webhooks_router
+from .auth import ApiAuth
+from .exceptions import NotFound, PaymentsError
+from .idempotency import Answer, fingerprint, run_once
+from .logging import current_request_id
+from .models import Payment, Refund
+from .schemas import (
+    CreatePaymentIn,
+    CreateRefundIn,
+    ErrorOut,
+    PaymentCreatedOut,
+    PaymentOut,
+    RefundOut,
+)
+
+__all__ = ["api", "error_response"]
+
+logger = logging.getLogger("phonepe_gateway.api")
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="Replays the first answer for the same key."),
+]
+_ERRORS = frozenset({400, 401, 403, 404, 409, 422, 502, 503})
+
+api = NinjaAPI(
+    title="PhonePe payments",
+    version=__version__,
+    description="Payments, refunds and PhonePe webhooks. Amounts are integer paise.",
+    urls_namespace="phonepe-api",
+    auth=ApiAuth(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def error_response(
+    status: int, code: str, message: str, details: Any = None, **headers: str
+) -> JsonResponse:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    response = JsonResponse({"error": error}, status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+# -- error handlers: every failure is the JSON error shape ---------------------------
+
+
+@api.exception_handler(PaymentsError)
+def _payments_error(request: HttpRequest, exc: PaymentsError) -> HttpResponse:
+    response = JsonResponse(exc.to_dict(), status=exc.http_status)
+    if exc.http_status == 503 or exc.code == "idempotency_in_progress":
+        response["Retry-After"] = str(exc.details.get("retry_after", 1))
+    return response
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    details = [
+        {
+            "loc": list(e.get("loc", ())),
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in exc.errors
+    ]
+    return error_response(422, "invalid_request", "The request is invalid; see details.", details)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(
+        401,
+        "unauthorized",
+        "Send an API key as `Authorization: Bearer <key>` (or sign in as staff).",
+        WWW_Authenticate='Bearer realm="phonepe"',
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = "malformed_request" if exc.status_code == 400 else f"http_{exc.status_code}"
+    return error_response(exc.status_code, code, str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(404, "not_found", "No such resource.")
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("unexpected error in %s %s", request.method, request.path)
+    return error_response(
+        500,
+        "internal_error",
+        "An unexpected error occurred; it was logged. Quote the request id to support.",
+        {"request_id": current_request_id()},
+    )
+
+
+# -- payments ------------------------------------------------------------------------
+
+payments = Router(tags=["payments"])
+
+
+def _dump(schema: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    return schema.model_validate(data).model_dump(mode="json")
+
+
+def _or_none(value: str) -> str | None:
+    return value or None
+
+
+def payment_body(payment: Payment) -> dict[str, Any]:
+    return _dump(
+        PaymentOut,
+        {
+            "merchant_order_id": payment.merchant_order_id,
+            "state": payment.state,
+            "amount": payment.amount,
+            "currency": payment.currency,
+            "refunded_amount": payment.refunded_amount,
+            "refundable_amount": payment.refundable_amount,
+            "reference": payment.reference,
+            "payment_mode": _or_none(payment.payment_mode),
+            "transaction_id": _or_none(payment.transaction_id),
+            "gateway_order_id": _or_none(payment.gateway_order_id),
+            "checkout_url": _or_none(payment.checkout_url),
+            "expires_at": payment.expires_at,
+            "needs_review": payment.needs_review,
+            "error_code": _or_none(payment.error_code),
+            "error_message": _or_none(payment.error_message),
+            "created_at": payment.created_at,
+            "updated_at": payment.updated_at,
+            "completed_at": payment.completed_at,
+        },
+    )
+
+
+def refund_body(refund: Refund) -> dict[str, Any]:
+    return _dump(
+        RefundOut,
+        {
+            "merchant_refund_id": refund.merchant_refund_id,
+            "merchant_order_id": refund.payment.merchant_order_id,
+            "state": refund.state,
+            "amount": refund.amount,
+            "reason": refund.reason,
+            "gateway_refund_id": _or_none(refund.gateway_refund_id),
+            "error_code": _or_none(refund.error_code),
+            "error_message": _or_none(refund.error_message),
+            "created_at": refund.created_at,
+            "updated_at": refund.updated_at,
+            "completed_at": refund.completed_at,
+        },
+    )
+
+
+def _answer(
+    request: HttpRequest, route: str, key: str | None, payload: Any, action: Any
+) -> HttpResponse:
+    """Run ``action`` (-> Answer) once per Idempotency-Key; without a key, just run it."""
+    replayed = False
+    if key is None:
+        status, body = action()
+    else:
+        scope = f"{route} {request.auth}"  # type: ignore[attr-defined]
+        (status, body), replayed = run_once(
+            scope=scope[:255], key=key, request_fingerprint=fingerprint(payload), action=action
+        )
+    response = JsonResponse(body, status=status)
+    if key is not None:
+        response["Idempotent-Replayed"] = "true" if replayed else "false"
+    return response
+
+
+@payments.post(
+    "/payments",
+    response={201: PaymentCreatedOut, _ERRORS: ErrorOut},
+    summary="Create a payment",
+)
+def create_payment(
+    request: HttpRequest,
+    payload: CreatePaymentIn,
+    idempotency_key: IdempotencyKey = None,
+) -> HttpResponse:
+    def action() -> Answer:
+        payment = services.create_payment(
+            amount=payload.amount,
+            merchant_order_id=payload.merchant_order_id,
+            reference=payload.reference,
+            redirect_url=payload.redirect_url,
+            metadata=payload.metadata,
+        )
+        body = _dump(
+            PaymentCreatedOut,
+            {
+                "merchant_order_id": payment.merchant_order_id,
+                "state": payment.state,
+                "amount": payment.amount,
+                "checkout_url": _or_none(payment.checkout_url),
+                "expires_at": payment.expires_at,
+            },
+        )
+        return 201, body
+
+    return _answer(
+        request, "POST /payments", idempotency_key, payload.model_dump(mode="json"), action
+    )
+
+
+class SyncQuery(BaseModel):
+    sync: bool = False
+
+
+def _get_payment(merchant_order_id: str) -> Payment:
+    try:
+        return Payment.objects.get(merchant_order_id=merchant_order_id)
+    except Payment.DoesNotExist:
+        raise NotFound(f"No payment with merchant_order_id {merchant_order_id!r}.") from None
+
+
+@payments.get(
+    "/payments/{merchant_order_id}",
+    response={200: PaymentOut, _ERRORS: ErrorOut},
+    summary="A payment (sync=true asks the gateway first)",
+)
+def get_payment(
+    request: HttpRequest, merchant_order_id: str, query: Query[SyncQuery]
+) -> HttpResponse:
+    payment = _get_payment(merchant_order_id)
+    if query.sync:
+        payment = services.sync_payment(payment)
+    return JsonResponse(payment_body(payment))
+
+
+@payments.post(
+    "/payments/{merchant_order_id}/refunds",
+    response={201: RefundOut, _ERRORS: ErrorOut},
+    summary="Refund (part of) a completed payment",
+)
+def create_refund(
+    request: HttpRequest,
+    merchant_order_id: str,
+    payload: CreateRefundIn,
+    idempotency_key: IdempotencyKey = None,
+) -> HttpResponse:
+    def action() -> Answer:
+        refund = services.refund_payment(
+            _get_payment(merchant_order_id),
+            amount=payload.amount,
+            merchant_refund_id=payload.merchant_refund_id,
+            reason=payload.reason,
+        )
+        return 201, refund_body(refund)
+
+    route = f"POST /payments/{merchant_order_id}/refunds"
+    return _answer(request, route, idempotency_key, payload.model_dump(mode="json"), action)
+
+
+@payments.get(
+    "/refunds/{merchant_refund_id}",
+    response={200: RefundOut, _ERRORS: ErrorOut},
+    summary="A refund (sync=true asks the gateway first)",
+)
+def get_refund(
+    request: HttpRequest, merchant_refund_id: str, query: Query[SyncQuery]
+) -> HttpResponse:
+    try:
+        refund = Refund.objects.select_related("payment").get(merchant_refund_id=merchant_refund_id)
+    except Refund.DoesNotExist:
+        raise NotFound(f"No refund with merchant_refund_id {merchant_refund_id!r}.") from None
+    if query.sync:
+        refund = services.sync_refund(refund)
+    return JsonResponse(refund_body(refund))
+
+
+# -- diagnostics ---------------------------------------------------------------------
+
+ops = Router(tags=["operations"])
+
+
+@ops.get(
+    "/diagnostics", response={200: dict[str, Any], _ERRORS: ErrorOut}, summary="The doctor's report"
+)
+def diagnostics(request: HttpRequest) -> HttpResponse:
+    from .._diagnostics import configuration_failure, run_diagnostics
+    from .._errors import ConfigurationError
+    from .conf import get_settings
+
+    try:
+        report = run_diagnostics(get_settings())
+    except ConfigurationError as exc:
+        report = configuration_failure(exc)
+    return JsonResponse(report.to_dict())
+
+
+api.add_router("", payments)
+api.add_router("", webhooks_router)
+api.add_router("", ops)

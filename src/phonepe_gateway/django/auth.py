@@ -1,0 +1,107 @@
+"""Who may call the REST API: bearer API keys, a host's permission hook, or a staff session.
+
+Order of decision:
+
+1. ``PHONEPE["api_permission"]`` (dotted path or callable ``(request) -> bool``) when set:
+   the host decides alone.
+2. Otherwise ``Authorization: Bearer <key>`` matching one of ``PHONEPE["service_api_keys"]``
+   (the standalone service fills it from ``PHONEPE_SERVICE_API_KEYS``), compared in
+   constant time against every key.
+3. Otherwise a logged-in staff user's session (unsafe methods then need a CSRF token).
+
+The result is a *principal* string (``key:<hash prefix>``, ``user:<pk>``, ``hook:...``)
+used to scope idempotency keys. This module never logs or returns a key, only a
+SHA-256 prefix of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.module_loading import import_string
+from ninja.security.base import AuthBase
+from ninja.utils import check_csrf
+
+from .conf import app_setting
+
+__all__ = ["ApiAuth", "bearer_token", "configured_keys", "principal_for"]
+
+Hook = Callable[[HttpRequest], bool]
+
+
+def configured_keys() -> tuple[str, ...]:
+    raw = app_setting("service_api_keys")
+    if not raw:
+        return ()
+    items: Iterable[Any] = raw.split(",") if isinstance(raw, str) else raw
+    return tuple(str(k).strip() for k in items if str(k).strip())
+
+
+def bearer_token(request: HttpRequest) -> str | None:
+    header = str(request.META.get("HTTP_AUTHORIZATION", ""))
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def _fingerprint(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()[:16]
+
+
+def _match_key(token: str, keys: tuple[str, ...]) -> bool:
+    # Compare against every key (no early exit) so timing reveals neither which nor how many.
+    found = False
+    for key in keys:
+        found |= hmac.compare_digest(token.encode(), key.encode())
+    return found
+
+
+def _hook() -> Hook | None:
+    value = app_setting("api_permission")
+    if not value:
+        return None
+    hook: Hook = value if callable(value) else import_string(str(value))
+    return hook
+
+
+def _user_principal(request: HttpRequest) -> str | None:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_active and user.is_staff:
+        return f"user:{user.pk}"
+    return None
+
+
+def principal_for(request: HttpRequest) -> str | None:
+    """The caller's principal, or None when the request may not use the API."""
+    token = bearer_token(request)
+    hook = _hook()
+    if hook is not None:
+        if not hook(request):
+            return None
+        if token:
+            return f"hook:key:{_fingerprint(token)}"
+        return "hook:" + (_user_principal(request) or "anonymous")
+    if token is not None:
+        return f"key:{_fingerprint(token)}" if _match_key(token, configured_keys()) else None
+    principal = _user_principal(request)
+    unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
+    # A session is an ambient credential: a cross-site form must not spend it.
+    if principal and unsafe and check_csrf(request) is not None:
+        return None
+    return principal
+
+
+class ApiAuth(AuthBase):
+    """Django Ninja auth: returns the principal (truthy) or None (-> 401)."""
+
+    openapi_type = "http"
+    openapi_scheme = "bearer"
+    openapi_description = "An API key of the service, or a staff session."
+
+    def __call__(self, request: HttpRequest) -> str | None:
+        return principal_for(request)

@@ -1,0 +1,152 @@
+"""``Idempotency-Key`` for the API's POST endpoints: one stored answer per (scope, key).
+
+Protocol (insert first, under the unique constraint on ``(scope, key)``):
+
+1. The first request inserts an in-progress :class:`IdempotencyRecord` (``response_status``
+   NULL) in its own committed transaction, then does the work and stores the answer.
+2. A concurrent or later request with the same key loses the insert. With another body
+   it gets ``409 idempotency_key_reused`` at once. With the same body it polls the record
+   (10 ms growing to 100 ms) until the answer is stored and replays it byte for byte; if
+   the winner is still working after ``IDEMPOTENCY_WAIT`` seconds it gets
+   ``409 idempotency_in_progress`` (retry later with the same key).
+3. Errors where nothing was stored (``400``/``422`` input errors) and unexpected crashes
+   delete the record, so the key can be used again; every other answer (``201``, ``409``,
+   ``503`` with the stored payment's id and state) is kept and replayed.
+4. A record left in progress for ``IDEMPOTENCY_STALE`` seconds (its worker died) is taken
+   over by exactly one later request (conditional update).
+
+The views using this must not run inside ``ATOMIC_REQUESTS``: the record must be visible
+to other connections before the gateway is called.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .exceptions import Conflict, InvalidRequest, PaymentsError
+from .models import IdempotencyRecord
+
+__all__ = ["IDEMPOTENCY_STALE", "IDEMPOTENCY_WAIT", "Answer", "fingerprint", "run_once"]
+
+#: (HTTP status, JSON body)
+Answer = tuple[int, dict[str, Any]]
+
+IDEMPOTENCY_WAIT = 10.0
+IDEMPOTENCY_STALE = 120.0
+_MAX_KEY = 255
+
+
+def fingerprint(payload: Any) -> str:
+    """SHA-256 of the canonical JSON of the validated request."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def run_once(
+    *,
+    scope: str,
+    key: str,
+    request_fingerprint: str,
+    action: Callable[[], Answer],
+    wait: float = IDEMPOTENCY_WAIT,
+) -> tuple[Answer, bool]:
+    """Run ``action`` once per (scope, key); returns ``(answer, replayed)``."""
+    if not key or len(key) > _MAX_KEY or not key.isprintable():
+        raise InvalidRequest(
+            f"The Idempotency-Key header must be 1-{_MAX_KEY} printable characters.",
+            code="invalid_idempotency_key",
+            http_status=400,
+        )
+    deadline = time.monotonic() + wait
+    pause = 0.01
+    while True:
+        record_pk = _claim(scope, key, request_fingerprint)
+        if record_pk is not None:
+            return _execute(record_pk, action), False
+        answer = _stored_answer(scope, key, request_fingerprint)
+        if answer is not None:
+            return answer, True
+        if time.monotonic() >= deadline:
+            raise Conflict(
+                "A request with this Idempotency-Key is still being processed; "
+                "retry with the same key in a moment.",
+                code="idempotency_in_progress",
+                details={"retry_after": 1},
+            )
+        time.sleep(pause)  # waiting for another request's commit: there is no signal to wait on
+        pause = min(pause * 2, 0.1)
+
+
+def _claim(scope: str, key: str, request_fingerprint: str) -> int | None:
+    """Insert the in-progress record, or take over an abandoned one; None when taken."""
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                scope=scope, key=key, request_fingerprint=request_fingerprint
+            )
+        return int(record.pk)
+    except IntegrityError:
+        pass
+    cutoff = timezone.now() - timedelta(seconds=IDEMPOTENCY_STALE)
+    row = (
+        IdempotencyRecord.objects.filter(
+            scope=scope,
+            key=key,
+            request_fingerprint=request_fingerprint,
+            response_status__isnull=True,
+            created_at__lt=cutoff,
+        )
+        .values_list("pk", "created_at")
+        .first()
+    )
+    if row is None:
+        return None
+    taken = IdempotencyRecord.objects.filter(
+        pk=row[0], response_status__isnull=True, created_at=row[1]
+    ).update(created_at=timezone.now())
+    return int(row[0]) if taken == 1 else None
+
+
+def _stored_answer(scope: str, key: str, request_fingerprint: str) -> Answer | None:
+    row = (
+        IdempotencyRecord.objects.filter(scope=scope, key=key)
+        .values_list("request_fingerprint", "response_status", "response_body")
+        .first()
+    )
+    if row is None:
+        return None  # the first request gave the key back; the caller claims it next
+    stored_fingerprint, status, body = row
+    if stored_fingerprint != request_fingerprint:
+        raise Conflict(
+            "This Idempotency-Key was already used with a different request body. "
+            "Use a new key for a new request.",
+            code="idempotency_key_reused",
+        )
+    if status is None:
+        return None
+    return int(status), dict(body or {})
+
+
+def _execute(record_pk: int, action: Callable[[], Answer]) -> Answer:
+    records = IdempotencyRecord.objects.filter(pk=record_pk)
+    try:
+        status, body = action()
+    except PaymentsError as exc:
+        if exc.http_status in (400, 422):
+            records.delete()
+        else:
+            records.update(response_status=exc.http_status, response_body=exc.to_dict())
+        raise
+    except BaseException:
+        records.delete()
+        raise
+    records.update(response_status=status, response_body=body)
+    return status, body

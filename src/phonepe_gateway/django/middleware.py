@@ -1,0 +1,56 @@
+"""Request-id middleware: accept or mint ``X-Request-ID``, expose it to logs, echo it back.
+
+Put it first in ``MIDDLEWARE`` (``"phonepe_gateway.django.middleware.RequestIdMiddleware"``).
+An incoming id is kept only when it looks like an id (1-128 of ``[A-Za-z0-9._:-]``), so a
+client cannot inject text into the logs. One access line per request goes to the
+``phonepe_gateway.access`` logger (method, path without query, status, duration) at INFO.
+Never logs headers, query strings or bodies.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponseBase
+
+from .logging import request_id_var
+
+__all__ = ["RequestIdMiddleware"]
+
+access_logger = logging.getLogger("phonepe_gateway.access")
+_VALID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _VALID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            if access_logger.isEnabledFor(logging.INFO):
+                access_logger.info(
+                    "%s %s %s",
+                    request.method,
+                    request.path,
+                    response.status_code,
+                    extra={
+                        "method": request.method,
+                        "path": request.path,
+                        "status": response.status_code,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+            return response
+        finally:
+            request_id_var.reset(token)
