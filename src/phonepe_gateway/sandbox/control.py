@@ -1,0 +1,284 @@
+"""The sandbox-only control API under ``/_sandbox`` (JSON): orders, refunds, faults,
+webhooks, clock, reset.
+
+This is how tests and demos drive the other side of the wire ("the customer paid",
+"the network dropped the answer", "an hour passed"). Errors are
+``{"error": {"code", "message"}}``. Secrets are never echoed (at most 4 characters).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .._config import mask
+from .faults import ACTIONS
+from .models import Order
+from .responses import control_error, json_response
+from .runtime import Sandbox
+from .state import StateError
+from .views import order_json, refund_json
+
+__all__ = ["routes"]
+
+
+class _BadInput(Exception):
+    pass
+
+
+def _sb(request: Request) -> Sandbox:
+    sandbox: Sandbox = request.app.state.sandbox
+    return sandbox
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise _BadInput("body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise _BadInput("body must be a JSON object")
+    return data
+
+
+def _order_view(sb: Sandbox, order: Order) -> dict[str, Any]:
+    out = order_json(order, details=True)
+    refunds = [sb.state.get_refund(r) for r in order.refund_ids]
+    out.update(
+        {
+            "generation": order.generation,
+            "merchantRedirectUrl": order.redirect_url,
+            "callbackUrl": order.callback_url,
+            "checkoutPath": f"/transact/{order.order_id}",
+            "refundedAmount": sb.state.refunded_amount(order),
+            "refunds": [refund_json(r) for r in refunds if r is not None],
+        }
+    )
+    return out
+
+
+async def info(request: Request) -> Response:
+    sb = _sb(request)
+    cfg = sb.config
+    return json_response(
+        {
+            "client_id": cfg.client_id,
+            "client_secret": mask(cfg.client_secret),
+            "client_version": cfg.client_version,
+            "merchant_id": cfg.merchant_id,
+            "salt_key": mask(cfg.salt_key),
+            "salt_index": cfg.salt_index,
+            "merchants": sorted(cfg.merchants()),
+            "token_ttl": cfg.token_ttl,
+            "clock_speed": cfg.clock_speed,
+            "now": sb.clock.now_ms(),
+            "refund_settlement_delay": cfg.refund_settlement_delay,
+            "webhooks": sb.webhooks.settings.public(),
+        }
+    )
+
+
+async def list_orders(request: Request) -> Response:
+    sb = _sb(request)
+    with sb.state.lock:
+        ids = list(sb.state.orders)
+    orders = [sb.state.get_order(i) for i in ids]
+    return json_response({"orders": [_order_view(sb, o) for o in orders if o is not None]})
+
+
+async def get_order(request: Request) -> Response:
+    sb = _sb(request)
+    order = sb.state.get_order(request.path_params["moid"])
+    if order is None:
+        return control_error(404, "ORDER_NOT_FOUND", "No such order.")
+    return json_response(_order_view(sb, order))
+
+
+async def finish_order(request: Request) -> Response:
+    sb = _sb(request)
+    moid, action = request.path_params["moid"], request.path_params["action"]
+    if action not in ("complete", "fail"):
+        return control_error(404, "NOT_FOUND", "Use /complete or /fail.")
+    try:
+        body = await _body(request)
+        mode = str(body.get("paymentMode") or "UPI_QR")
+        if action == "complete":
+            order = sb.state.complete_order(moid, payment_mode=mode)
+        else:
+            order = sb.state.fail_order(
+                moid,
+                error_code=str(body.get("errorCode") or "PAYMENT_DECLINED"),
+                payment_mode=mode,
+                detailed_error_code=body.get("detailedErrorCode"),
+            )
+    except _BadInput as exc:
+        return control_error(400, "BAD_REQUEST", str(exc))
+    except StateError as exc:
+        return control_error(exc.http_status, exc.code, exc.message)
+    return json_response(_order_view(sb, order))
+
+
+async def list_refunds(request: Request) -> Response:
+    sb = _sb(request)
+    with sb.state.lock:
+        ids = list(sb.state.refunds)
+    refunds = [sb.state.get_refund(i) for i in ids]
+    return json_response({"refunds": [refund_json(r) for r in refunds if r is not None]})
+
+
+async def get_refund(request: Request) -> Response:
+    found = _sb(request).state.get_refund(request.path_params["mrid"])
+    if found is None:
+        return control_error(404, "REFUND_NOT_FOUND", "No such refund.")
+    return json_response(refund_json(found))
+
+
+async def finish_refund(request: Request) -> Response:
+    sb = _sb(request)
+    if request.path_params["action"] not in ("complete", "fail"):
+        return control_error(404, "NOT_FOUND", "Use /complete or /fail.")
+    try:
+        body = await _body(request)
+        done = sb.state.finish_refund(
+            request.path_params["mrid"],
+            state="COMPLETED" if request.path_params["action"] == "complete" else "FAILED",
+            error_code=None
+            if request.path_params["action"] == "complete"
+            else str(body.get("errorCode") or "REFUND_FAILED"),
+        )
+    except _BadInput as exc:
+        return control_error(400, "BAD_REQUEST", str(exc))
+    except StateError as exc:
+        return control_error(exc.http_status, exc.code, exc.message)
+    return json_response(refund_json(done))
+
+
+def _fault_fields(body: dict[str, Any]) -> dict[str, Any]:
+    action = body.get("action")
+    if action not in ACTIONS:
+        raise _BadInput(f"action must be one of {', '.join(sorted(ACTIONS))}")
+    fields: dict[str, Any] = {
+        "action": action,
+        "path": str(body.get("path") or "*"),
+        "method": str(body.get("method") or "*"),
+    }
+    status = body.get("status")
+    if status is not None and (not isinstance(status, int) or not 100 <= status <= 599):
+        raise _BadInput("status must be an HTTP status code")
+    fields["status"] = status
+    for name in ("delay_ms", "times"):
+        value = body.get(name)
+        if value is not None and (not isinstance(value, int) or value < 0):
+            raise _BadInput(f"{name} must be a non-negative integer")
+    fields["delay_ms"] = body.get("delay_ms") or 0
+    fields["times"] = body.get("times")
+    probability = body.get("probability", 1.0)
+    if not isinstance(probability, int | float) or not 0 <= probability <= 1:
+        raise _BadInput("probability must be between 0 and 1")
+    fields["probability"] = float(probability)
+    retry_after = body.get("retry_after")
+    if retry_after is not None and (not isinstance(retry_after, int | float) or retry_after < 0):
+        raise _BadInput("retry_after must be a non-negative number of seconds")
+    fields["retry_after"] = retry_after
+    return fields
+
+
+async def faults(request: Request) -> Response:
+    sb = _sb(request)
+    if request.method == "DELETE":
+        sb.faults.clear()
+        return json_response({"faults": []})
+    if request.method == "POST":
+        try:
+            rule = sb.faults.add(**_fault_fields(await _body(request)))
+        except _BadInput as exc:
+            return control_error(400, "BAD_REQUEST", str(exc))
+        return json_response(rule.public(), 201)
+    return json_response({"faults": sb.faults.public()})
+
+
+async def webhooks(request: Request) -> Response:
+    return json_response({"deliveries": _sb(request).webhooks.public()})
+
+
+async def redeliver(request: Request) -> Response:
+    delivery = _sb(request).webhooks.redeliver(request.path_params["wid"])
+    if delivery is None:
+        return control_error(404, "DELIVERY_NOT_FOUND", "No such webhook delivery.")
+    return json_response(delivery.public(), 201)
+
+
+_WEBHOOK_TYPES: dict[str, tuple[type, ...]] = {
+    "url": (str, type(None)),
+    "username": (str,),
+    "password": (str,),
+    "duplicates": (int,),
+    "delay_ms": (int,),
+    "shuffle": (bool,),
+    "drop": (bool,),
+}
+
+
+async def webhook_config(request: Request) -> Response:
+    sb = _sb(request)
+    if request.method == "PUT":
+        try:
+            body = await _body(request)
+            changes = {}
+            for key, value in body.items():
+                kinds = _WEBHOOK_TYPES.get(key)
+                if (
+                    kinds is None
+                    or not isinstance(value, kinds)
+                    or (isinstance(value, int) and not isinstance(value, bool) and value < 0)
+                ):
+                    raise _BadInput(f"invalid webhook setting {key!r}")
+                changes[key] = value
+        except _BadInput as exc:
+            return control_error(400, "BAD_REQUEST", str(exc))
+        sb.webhooks.configure(**changes)
+    return json_response(sb.webhooks.settings.public())
+
+
+async def clock(request: Request) -> Response:
+    sb = _sb(request)
+    if request.method == "POST":
+        try:
+            seconds = (await _body(request)).get("seconds")
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+                raise _BadInput("seconds must be a non-negative number")
+        except _BadInput as exc:
+            return control_error(400, "BAD_REQUEST", str(exc))
+        sb.clock.advance(float(seconds))
+        sb.state.run_due()  # expiries and settlements are visible when this answer arrives
+    return json_response({"now": sb.clock.now_ms(), "speed": sb.clock.speed})
+
+
+async def reset(request: Request) -> Response:
+    _sb(request).reset()
+    return json_response({"reset": True})
+
+
+routes = [
+    Route("/_sandbox", info, methods=["GET"]),
+    Route("/_sandbox/orders", list_orders, methods=["GET"]),
+    Route("/_sandbox/orders/{moid}", get_order, methods=["GET"]),
+    Route("/_sandbox/orders/{moid}/{action:str}", finish_order, methods=["POST"]),
+    Route("/_sandbox/refunds", list_refunds, methods=["GET"]),
+    Route("/_sandbox/refunds/{mrid}", get_refund, methods=["GET"]),
+    Route("/_sandbox/refunds/{mrid}/{action:str}", finish_refund, methods=["POST"]),
+    Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
+    Route("/_sandbox/webhooks", webhooks, methods=["GET"]),
+    Route("/_sandbox/webhooks/config", webhook_config, methods=["GET", "PUT"]),
+    Route("/_sandbox/webhooks/{wid}/redeliver", redeliver, methods=["POST"]),
+    Route("/_sandbox/clock", clock, methods=["GET"]),
+    Route("/_sandbox/clock/advance", clock, methods=["POST"]),
+    Route("/_sandbox/reset", reset, methods=["POST"]),
+]

@@ -1,0 +1,92 @@
+"""The sandbox's records: orders, payment attempts, refunds, and the events they emit.
+
+Plain mutable dataclasses owned by :class:`~.state.SandboxState`; only the state
+changes them, under its lock. Times are sandbox epoch seconds (see ``clock``).
+Nothing here renders JSON for the wire (that is ``views``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["Attempt", "Event", "Order", "Refund"]
+
+Generation = Literal[1, 2]
+
+
+@dataclass
+class Attempt:
+    """One payment attempt (PhonePe's ``paymentDetails`` entry)."""
+
+    transaction_id: str
+    payment_mode: str
+    timestamp: float
+    amount: int
+    state: str
+    error_code: str | None = None
+    detailed_error_code: str | None = None
+
+
+@dataclass
+class Order:
+    merchant_order_id: str
+    order_id: str
+    generation: Generation
+    merchant_id: str
+    amount: int
+    created_at: float
+    expire_at: float
+    state: str = "PENDING"
+    meta_info: dict[str, str] = field(default_factory=dict)
+    redirect_url: str | None = None
+    #: Generation 1: REDIRECT (GET back to the merchant) or POST (auto-submitted form).
+    redirect_mode: str = "REDIRECT"
+    callback_url: str | None = None
+    merchant_user_id: str | None = None
+    payment_flow: str = "PG_CHECKOUT"
+    sdk_token: str | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+    error_code: str | None = None
+    detailed_error_code: str | None = None
+    completed_at: float | None = None
+    refund_ids: list[str] = field(default_factory=list)
+
+    @property
+    def successful_attempt(self) -> Attempt | None:
+        for attempt in self.attempts:
+            if attempt.state == "COMPLETED":
+                return attempt
+        return None
+
+
+@dataclass
+class Refund:
+    merchant_refund_id: str
+    refund_id: str
+    original_merchant_order_id: str
+    generation: Generation
+    merchant_id: str
+    amount: int
+    created_at: float
+    settle_at: float
+    state: str = "PENDING"
+    callback_url: str | None = None
+    completed_at: float | None = None
+    error_code: str | None = None
+    detailed_error_code: str | None = None
+    #: The payment attempt refunded (for ``paymentDetails``).
+    transaction_id: str | None = None
+    payment_mode: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """A state change worth a webhook. ``record`` is a copy taken when it happened."""
+
+    name: str
+    record: Order | Refund
+
+    @property
+    def generation(self) -> Generation:
+        return self.record.generation

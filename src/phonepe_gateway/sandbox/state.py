@@ -1,0 +1,330 @@
+"""The sandbox's memory: orders, refunds and tokens, behind one lock.
+
+Every transition happens here and only moves forward (PENDING -> COMPLETED | FAILED).
+Time-driven transitions (order expiry, refund settlement) are applied both by the
+background ticker (``run_due``) and lazily on every read, so an answer is never stale
+even when the ticker is late. Each transition emits an :class:`Event` to the
+listeners (the webhook sender). This module never does I/O.
+"""
+
+from __future__ import annotations
+
+import copy
+import heapq
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Literal
+
+from .clock import SandboxClock
+from .models import Attempt, Event, Order, Refund
+
+__all__ = ["SandboxState", "StateError"]
+
+Generation = Literal[1, 2]
+
+
+class StateError(Exception):
+    """A request the gateway refuses; ``code`` and ``http_status`` are PhonePe's."""
+
+    def __init__(self, code: str, message: str, http_status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+
+
+class SandboxState:
+    def __init__(
+        self, clock: SandboxClock, *, seed: int | None = None, refund_settlement_delay: float = 5.0
+    ) -> None:
+        self.clock = clock
+        self.refund_settlement_delay = refund_settlement_delay
+        self.lock = threading.RLock()
+        self._seed = seed
+        self._rng = random.Random(seed)  # noqa: S311 -- seeded on purpose: --seed replays a run
+        self.orders: dict[str, Order] = {}
+        self.refunds: dict[str, Refund] = {}
+        self._by_order_id: dict[str, str] = {}
+        self._by_transaction: dict[str, str] = {}
+        self._tokens: dict[str, float] = {}
+        self._due: list[tuple[float, int, str, str]] = []
+        self._seq = 0
+        self.listeners: list[Callable[[Event], None]] = []
+
+    # -- ids and tokens ----------------------------------------------------------------
+
+    def _new_id(self, prefix: str) -> str:
+        stamp = time.strftime("%y%m%d%H%M%S", time.gmtime(self.clock.now()))
+        return f"{prefix}{stamp}{self._rng.randrange(10**9, 10**10)}"
+
+    def random_digits(self, n: int) -> str:
+        with self.lock:
+            return "".join(str(self._rng.randrange(10)) for _ in range(n))
+
+    def issue_token(self, ttl: float) -> tuple[str, float, float]:
+        """A new access token: (token, issued_at, expires_at) in sandbox seconds."""
+        with self.lock:
+            now = self.clock.now()
+            token = f"{self._rng.getrandbits(128):032x}"
+            if len(self._tokens) > 10_000:
+                self._tokens = {t: e for t, e in self._tokens.items() if e > now}
+            self._tokens[token] = now + ttl
+            return token, now, now + ttl
+
+    def token_valid(self, token: str) -> bool:
+        expires = self._tokens.get(token)
+        return expires is not None and expires > self.clock.now()
+
+    # -- orders ---------------------------------------------------------------------------
+
+    def create_order(
+        self,
+        *,
+        merchant_order_id: str,
+        generation: Generation,
+        merchant_id: str,
+        amount: int,
+        expire_after: float,
+        **extra: object,
+    ) -> Order:
+        with self.lock:
+            if merchant_order_id in self.orders or merchant_order_id in self.refunds:
+                raise StateError(
+                    "DUPLICATE_MERCHANT_ORDER_ID"
+                    if generation == 2
+                    else "DUPLICATE_TRANSACTION_ID",
+                    f"An order with merchant order id {merchant_order_id} already exists. "
+                    "Use a new id for a new payment, or check the status of the existing one.",
+                )
+            now = self.clock.now()
+            order = Order(
+                merchant_order_id=merchant_order_id,
+                order_id=self._new_id("OMO"),
+                generation=generation,
+                merchant_id=merchant_id,
+                amount=amount,
+                created_at=now,
+                expire_at=now + expire_after,
+                **extra,  # type: ignore[arg-type]
+            )
+            self.orders[merchant_order_id] = order
+            self._by_order_id[order.order_id] = merchant_order_id
+            self._schedule(order.expire_at, "expire", merchant_order_id)
+            return order
+
+    def get_order(self, merchant_order_id: str) -> Order | None:
+        with self.lock:
+            order = self.orders.get(merchant_order_id)
+            if order is not None:
+                self._expire_if_due(order, self.clock.now())
+            return order
+
+    def order_by_transaction(self, transaction_id: str) -> Order | None:
+        moid = self._by_transaction.get(transaction_id)
+        return self.get_order(moid) if moid else None
+
+    def order_by_order_id(self, order_id: str) -> Order | None:
+        moid = self._by_order_id.get(order_id)
+        return self.get_order(moid) if moid else None
+
+    def complete_order(self, merchant_order_id: str, *, payment_mode: str = "UPI_QR") -> Order:
+        with self.lock:
+            order = self._pending(merchant_order_id)
+            now = self.clock.now()
+            order.attempts.append(self._attempt(order, payment_mode, "COMPLETED", now))
+            order.state = "COMPLETED"
+            order.completed_at = now
+            self._emit("checkout.order.completed", order)
+            return order
+
+    def fail_order(
+        self,
+        merchant_order_id: str,
+        *,
+        error_code: str = "PAYMENT_DECLINED",
+        payment_mode: str | None = "UPI_QR",
+        detailed_error_code: str | None = None,
+    ) -> Order:
+        with self.lock:
+            order = self._pending(merchant_order_id)
+            self._fail(order, error_code, payment_mode, detailed_error_code, self.clock.now())
+            return order
+
+    def _pending(self, merchant_order_id: str) -> Order:
+        order = self.get_order(merchant_order_id)
+        if order is None:
+            raise StateError("ORDER_NOT_FOUND", f"No order {merchant_order_id}.", 404)
+        if order.state != "PENDING":
+            raise StateError(
+                "INVALID_ORDER_STATE",
+                f"Order {merchant_order_id} is already {order.state}; only a PENDING order "
+                "can be completed or failed.",
+                409,
+            )
+        return order
+
+    def _attempt(self, order: Order, mode: str, state: str, now: float) -> Attempt:
+        txn = self._new_id("OM")
+        self._by_transaction[txn] = order.merchant_order_id
+        return Attempt(
+            transaction_id=txn, payment_mode=mode, timestamp=now, amount=order.amount, state=state
+        )
+
+    def _fail(
+        self, order: Order, code: str, mode: str | None, detailed: str | None, now: float
+    ) -> None:
+        if mode:
+            attempt = self._attempt(order, mode, "FAILED", now)
+            attempt.error_code, attempt.detailed_error_code = code, detailed
+            order.attempts.append(attempt)
+        order.state = "FAILED"
+        order.error_code, order.detailed_error_code = code, detailed
+        self._emit("checkout.order.failed", order)
+
+    def _expire_if_due(self, order: Order, now: float) -> None:
+        if order.state == "PENDING" and now >= order.expire_at:
+            self._fail(order, "TXN_AUTO_FAILED", None, None, now)
+
+    # -- refunds --------------------------------------------------------------------------
+
+    def create_refund(
+        self,
+        *,
+        merchant_refund_id: str,
+        original_merchant_order_id: str,
+        amount: int,
+        generation: Generation,
+        merchant_id: str,
+        callback_url: str | None = None,
+    ) -> Refund:
+        with self.lock:
+            if merchant_refund_id in self.refunds or merchant_refund_id in self.orders:
+                raise StateError(
+                    "DUPLICATE_MERCHANT_REFUND_ID",
+                    f"A refund with merchant refund id {merchant_refund_id} already exists.",
+                )
+            order = self.get_order(original_merchant_order_id)
+            if order is None:
+                raise StateError(
+                    "ORDER_NOT_FOUND", f"No order {original_merchant_order_id} to refund.", 404
+                )
+            if order.state != "COMPLETED":
+                raise StateError(
+                    "REFUND_NOT_ALLOWED",
+                    f"Order {original_merchant_order_id} is {order.state}; only a COMPLETED "
+                    "order can be refunded.",
+                )
+            remainder = order.amount - self.refunded_amount(order)
+            if amount > remainder:
+                raise StateError(
+                    "REFUND_AMOUNT_EXCEEDED",
+                    f"Refund of {amount} paise exceeds the refundable remainder of {remainder} "
+                    f"paise of order {original_merchant_order_id}.",
+                )
+            now = self.clock.now()
+            paid = order.successful_attempt
+            refund = Refund(
+                merchant_refund_id=merchant_refund_id,
+                refund_id=self._new_id("OMR"),
+                original_merchant_order_id=original_merchant_order_id,
+                generation=generation,
+                merchant_id=merchant_id,
+                amount=amount,
+                created_at=now,
+                settle_at=now + self.refund_settlement_delay,
+                callback_url=callback_url,
+                transaction_id=paid.transaction_id if paid else None,
+                payment_mode=paid.payment_mode if paid else None,
+            )
+            self.refunds[merchant_refund_id] = refund
+            order.refund_ids.append(merchant_refund_id)
+            self._schedule(refund.settle_at, "settle", merchant_refund_id)
+            self._emit("pg.refund.accepted", refund)
+            return refund
+
+    def refunded_amount(self, order: Order) -> int:
+        """Refunds that hold money: PENDING and COMPLETED ones (not FAILED)."""
+        return sum(
+            self.refunds[r].amount for r in order.refund_ids if self.refunds[r].state != "FAILED"
+        )
+
+    def get_refund(self, merchant_refund_id: str) -> Refund | None:
+        with self.lock:
+            refund = self.refunds.get(merchant_refund_id)
+            if refund is not None:
+                self._settle_if_due(refund, self.clock.now())
+            return refund
+
+    def finish_refund(
+        self, merchant_refund_id: str, *, state: str = "COMPLETED", error_code: str | None = None
+    ) -> Refund:
+        with self.lock:
+            refund = self.get_refund(merchant_refund_id)
+            if refund is None:
+                raise StateError("REFUND_NOT_FOUND", f"No refund {merchant_refund_id}.", 404)
+            if refund.state != "PENDING":
+                raise StateError(
+                    "INVALID_REFUND_STATE",
+                    f"Refund {merchant_refund_id} is already {refund.state}.",
+                    409,
+                )
+            self._finish_refund(refund, state, error_code, self.clock.now())
+            return refund
+
+    def _finish_refund(
+        self, refund: Refund, state: str, error_code: str | None, now: float
+    ) -> None:
+        refund.state = state
+        refund.completed_at = now
+        refund.error_code = error_code
+        self._emit("pg.refund.completed" if state == "COMPLETED" else "pg.refund.failed", refund)
+
+    def _settle_if_due(self, refund: Refund, now: float) -> None:
+        if refund.state == "PENDING" and now >= refund.settle_at:
+            self._finish_refund(refund, "COMPLETED", None, now)
+
+    # -- time-driven work -----------------------------------------------------------------
+
+    def _schedule(self, due: float, kind: str, key: str) -> None:
+        self._seq += 1
+        heapq.heappush(self._due, (due, self._seq, kind, key))
+
+    def run_due(self) -> int:
+        """Apply every expiry and settlement that is due; returns how many were applied."""
+        applied = 0
+        with self.lock:
+            now = self.clock.now()
+            while self._due and self._due[0][0] <= now:
+                _, _, kind, key = heapq.heappop(self._due)
+                if kind == "expire" and key in self.orders:
+                    before = self.orders[key].state
+                    self._expire_if_due(self.orders[key], now)
+                    applied += before != self.orders[key].state
+                elif kind == "settle" and key in self.refunds:
+                    before = self.refunds[key].state
+                    self._settle_if_due(self.refunds[key], now)
+                    applied += before != self.refunds[key].state
+        return applied
+
+    def next_due(self) -> float | None:
+        with self.lock:
+            return self._due[0][0] if self._due else None
+
+    # -- events and housekeeping ----------------------------------------------------------
+
+    def _emit(self, name: str, record: Order | Refund) -> None:
+        event = Event(name=name, record=copy.deepcopy(record))
+        for listener in list(self.listeners):
+            listener(event)
+
+    def reset(self) -> None:
+        with self.lock:
+            self._rng = random.Random(self._seed)  # noqa: S311 -- seeded on purpose: --seed replays a run
+            self.orders.clear()
+            self.refunds.clear()
+            self._by_order_id.clear()
+            self._by_transaction.clear()
+            self._tokens.clear()
+            self._due.clear()
