@@ -70,7 +70,7 @@ def _payment_view_state(session: ParkingSession, payment: Payment | None) -> str
         return "FREE"
     if session.state == SessionState.PARKED:
         return "PARKED"
-    if payment is None or (payment.state in ("CREATED", "UNKNOWN") and not payment.checkout_url):
+    if payment is None or (payment.state != "COMPLETED" and not payment.checkout_url):
         # The driver never saw a checkout page for it, so cannot have paid it.
         return "DUE"
     if payment.state == "FAILED":

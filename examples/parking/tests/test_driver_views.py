@@ -1,0 +1,137 @@
+"""Driver pages: plate errors are explained, foreign tickets and tampered amounts are refused."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import httpx
+import pytest
+from django.test import Client
+
+from lots.models import Lot, ParkingSession, SessionState
+from phonepe_gateway.django.models import Payment
+
+
+def test_entry_when_plate_invalid_then_form_explains_and_nothing_parked(lot: Lot) -> None:
+    response = Client().post(f"/lots/{lot.slug}/", {"plate": "XY 12 AB 1234"})
+    assert response.status_code == 400
+    assert "not an Indian state" in response.content.decode()
+    assert not ParkingSession.objects.exists()
+
+
+def test_entry_when_valid_then_ticket_shows_bay_and_running_fee(
+    driver: Client, parked: ParkingSession
+) -> None:
+    page = driver.get(f"/park/{parked.pk}/").content.decode()
+    assert "MH 12 AB 1234" in page
+    assert "A-01" in page
+    assert "₹120" in page  # 2 h 10 min -> three started hours at ₹40
+
+
+def test_ticket_when_session_id_is_foreign_then_404(parked: ParkingSession) -> None:
+    stranger = Client()
+    assert stranger.get(f"/park/{parked.pk}/").status_code == 404
+    assert stranger.get(f"/park/{parked.pk}/status").status_code == 404
+    assert stranger.post(f"/park/{parked.pk}/leave").status_code == 404
+    parked.refresh_from_db()
+    assert parked.state == SessionState.PARKED
+
+
+def test_pay_when_session_id_is_foreign_then_404_and_no_payment(
+    lot: Lot, due: ParkingSession
+) -> None:
+    other = Client()
+    other.post(f"/lots/{lot.slug}/", {"plate": "KA 01 AB 1234"})
+    response = other.post(f"/park/{due.pk}/pay", {"confirmed_fee": due.fee})
+    assert response.status_code == 404
+    assert not Payment.objects.exists()
+
+
+def test_return_link_when_token_signed_for_other_ticket_then_404(
+    driver: Client, lot: Lot, due: ParkingSession
+) -> None:
+    from lots import ownership
+
+    other = Client()
+    other.post(f"/lots/{lot.slug}/", {"plate": "KA 01 AB 1234"})
+    theirs = ParkingSession.objects.get(plate="KA01AB1234")
+    token = ownership.return_token(theirs)
+    assert Client().get(f"/park/{due.pk}/return?t={token}").status_code == 404
+    assert Client().get(f"/park/{due.pk}/return?t=forged").status_code == 404
+
+
+@pytest.mark.parametrize("tampered", [100, 0, 11999, 12001])
+def test_pay_when_amount_tampered_then_refused_and_no_payment(
+    driver: Client, due: ParkingSession, tampered: int
+) -> None:
+    assert due.fee == 12000
+    response = driver.post(f"/park/{due.pk}/pay", {"confirmed_fee": tampered, "amount": tampered})
+    assert response.status_code == 409
+    assert not Payment.objects.exists()
+
+
+def test_pay_when_amount_missing_then_bad_request(driver: Client, due: ParkingSession) -> None:
+    assert driver.post(f"/park/{due.pk}/pay", {"amount": 100}).status_code == 400
+    assert not Payment.objects.exists()
+
+
+def test_pay_when_still_parked_then_nothing_to_pay(driver: Client, parked: ParkingSession) -> None:
+    response = driver.post(f"/park/{parked.pk}/pay", {"confirmed_fee": 12000})
+    assert response.status_code == 302
+    assert not Payment.objects.exists()
+
+
+def test_staff_pages_when_anonymous_then_login_required(db: None) -> None:
+    for url in ("/staff/", "/staff/sessions/", "/staff/payments/", "/staff/dashboard/"):
+        response = Client().get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/staff/login/")
+
+
+def test_pay_when_fee_confirmed_then_server_amount_sent_to_phonepe(
+    driver: Client, due: ParkingSession, gateway: Any
+) -> None:
+    response = driver.post(f"/park/{due.pk}/pay", {"confirmed_fee": 12000, "amount": 1})
+    payment = Payment.objects.get()
+    assert (payment.amount, payment.reference) == (12000, f"parking-session:{due.pk}")
+    assert response.status_code == 302
+    assert response["Location"] == payment.checkout_url
+    order = httpx.get(f"{gateway.url}/_sandbox/orders/{payment.merchant_order_id}").json()
+    assert order["amount"] == 12000
+
+
+def test_pay_when_clicked_twice_then_same_open_payment_reused(
+    driver: Client, due: ParkingSession, gateway: Any
+) -> None:
+    first = driver.post(f"/park/{due.pk}/pay", {"confirmed_fee": 12000})
+    second = driver.post(f"/park/{due.pk}/pay", {"confirmed_fee": 12000, "method": "qr"})
+    assert Payment.objects.count() == 1
+    assert first["Location"] == Payment.objects.get().checkout_url
+    assert second["Location"] == f"/park/{due.pk}/"
+    page = driver.get(second["Location"]).content.decode()
+    assert "PENDING" in page
+    assert 'class="qr"' in page
+
+
+def test_pay_when_gateway_down_then_driver_told_nothing_charged(
+    driver: Client, due: ParkingSession, settings: Any
+) -> None:
+    from phonepe_gateway.django.conf import reset_client
+
+    settings.PHONEPE = {**settings.PHONEPE, "local_url": f"http://127.0.0.1:{_closed_port()}"}
+    reset_client()
+    try:
+        response = driver.post(f"/park/{due.pk}/pay", {"confirmed_fee": 12000}, follow=True)
+    finally:
+        reset_client()
+    page = response.content.decode()
+    assert "could not be reached" in page
+    assert "Pay with PhonePe" in page
+    assert Payment.objects.get().state == "FAILED"
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
