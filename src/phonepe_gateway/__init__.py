@@ -4,6 +4,9 @@ This module only re-exports the public API; the code lives in private modules.
 It never imports Django (see ``phonepe_gateway.django``).
 """
 
+from __future__ import annotations
+
+from ._client import AsyncPhonePeClient, PhonePeClient
 from ._config import Secret, Settings
 from ._errors import (
     AuthenticationError,
@@ -20,6 +23,7 @@ from ._errors import (
     ValidationError,
     WebhookVerificationError,
 )
+from ._events import CallEvent
 from ._models import (
     CreatePaymentResult,
     OrderState,
@@ -33,7 +37,9 @@ from ._models import (
 from ._version import __version__
 
 __all__ = [
+    "AsyncPhonePeClient",
     "AuthenticationError",
+    "CallEvent",
     "Category",
     "CircuitOpenError",
     "ConfigurationError",
@@ -45,6 +51,7 @@ __all__ = [
     "OrderState",
     "OrderStatus",
     "PaymentDetail",
+    "PhonePeClient",
     "PhonePeError",
     "RateLimitedError",
     "RefundResult",

@@ -1,0 +1,392 @@
+"""The only module that knows sockets: failover, retries, circuit breaking, per-attempt events.
+
+One pooled ``httpx.Client`` (or ``AsyncClient``) per client instance. A call is a
+:class:`CallSpec`; :meth:`TransportCore.run` is a generator holding *all* the logic
+(endpoint order, breakers, deadline, retry decisions, classification, events): it
+yields :class:`Send` / :class:`Sleep` steps and receives the answer or exception.
+:class:`SyncTransport` and :class:`AsyncTransport` only drive it, so the sync and
+async twins share everything that is not I/O.
+
+It never logs or reprs request headers or bodies (they carry tokens and checksums).
+"""
+
+from __future__ import annotations
+
+import random
+import ssl
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+from ._breaker import CircuitBreaker
+from ._classify import classify_exception, read_response, remedy
+from ._clock import Clock
+from ._config import Settings
+from ._errors import (
+    NOT_SENT_CATEGORIES,
+    Category,
+    CircuitOpenError,
+    GatewayError,
+    PhonePeError,
+    TransportError,
+)
+from ._events import CallEvent, EventHook, emit
+from ._retry import decide
+
+__all__ = ["AsyncTransport", "CallSpec", "SyncTransport", "TransportCore"]
+
+_CAUGHT = (httpx.HTTPError, OSError, ssl.SSLError)
+
+
+@dataclass(frozen=True, slots=True)
+class CallSpec:
+    """One gateway call, independent of the endpoint it will be sent to."""
+
+    call: str
+    method: str
+    path: str
+    urls: tuple[str, ...]
+    kind: Literal["read", "write"]
+    headers: tuple[tuple[str, str], ...] = ()
+    content: bytes | None = None
+
+    def with_header(self, name: str, value: str) -> CallSpec:
+        return CallSpec(
+            self.call, self.method, self.path, self.urls, self.kind,
+            (*self.headers, (name, value)), self.content,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    request: httpx.Request
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    seconds: float
+
+
+Reply = httpx.Response | BaseException | None
+Steps = Generator[Send | Sleep, Reply, dict[str, Any]]
+
+
+class TransportCore:
+    """Endpoint selection, breakers, retries and events; no I/O (see module docstring)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        on_event: EventHook | None = None,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.on_event = on_event
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self.breakers: dict[str, CircuitBreaker] = {}
+        self._base_headers = {"user-agent": settings.user_agent, "accept": "application/json"}
+        for url in (*settings.base_urls, *settings.oauth_urls):
+            self.breakers.setdefault(url, CircuitBreaker(clock))
+
+    def deadline(self) -> float:
+        return self.clock.monotonic() + self.settings.timeout
+
+    def breaker(self, endpoint: str) -> CircuitBreaker:
+        return self.breakers.setdefault(endpoint, CircuitBreaker(self.clock))
+
+    # -- the loop ---------------------------------------------------------------------
+
+    def run(self, spec: CallSpec, deadline: float | None = None) -> Steps:
+        clock, settings = self.clock, self.settings
+        deadline = self.deadline() if deadline is None else deadline
+        attempt = retries = 0
+        tried: set[str] = set()
+        reported_open: set[str] = set()
+        start = 0
+        errors: list[PhonePeError] = []
+        while True:
+            endpoint = self._pick(spec, tried, start, attempt, reported_open)
+            if endpoint is None:
+                if not errors:
+                    raise self._circuit_open(spec, attempt)
+                decision = decide(
+                    errors[-1], retries_used=retries, max_retries=settings.max_retries,
+                    kind=spec.kind, more_endpoints=False,
+                    remaining=deadline - clock.monotonic(), rng=self.rng,
+                )  # fmt: skip
+                if decision.action == "stop":
+                    raise self._final(errors, spec, attempt, deadline)
+                yield Sleep(decision.delay)
+                retries, tried, start = retries + 1, set(), 0
+                continue
+            remaining = deadline - clock.monotonic()
+            if remaining <= 0 and errors:
+                raise self._final(errors, spec, attempt, deadline)
+            attempt += 1
+            tried.add(endpoint)
+            breaker = self.breaker(endpoint)
+            t0 = clock.monotonic()
+            reply = yield Send(self._request(spec, endpoint, max(remaining, 0.001)))
+            duration = clock.monotonic() - t0
+            error, data, status = self._outcome(reply, spec, endpoint, attempt)
+            if error is None:
+                breaker.record_success()
+                self._event(spec, endpoint, attempt, True, status, duration, None, "ok")
+                assert data is not None
+                return data
+            self._record(breaker, error)
+            errors.append(error)
+            decision = decide(
+                error, retries_used=retries, max_retries=settings.max_retries, kind=spec.kind,
+                more_endpoints=self._has_untried(spec, tried),
+                remaining=deadline - clock.monotonic(), rng=self.rng,
+            )  # fmt: skip
+            category = getattr(error, "category", None)
+            outcome = "gateway_error" if isinstance(error, GatewayError) else "transport_error"
+            final = decision.action == "stop"
+            self._event(spec, endpoint, attempt, final, status, duration, category, outcome)
+            if final:
+                raise self._final(errors, spec, attempt, deadline)
+            if decision.action == "retry":
+                yield Sleep(decision.delay)
+                retries, tried = retries + 1, set()
+                start = (spec.urls.index(endpoint) + 1) if decision.rotate else 0
+
+    # -- pieces ------------------------------------------------------------------------
+
+    def _pick(
+        self, spec: CallSpec, tried: set[str], start: int, attempt: int, reported: set[str]
+    ) -> str | None:
+        urls = spec.urls
+        for offset in range(len(urls)):
+            url = urls[(start + offset) % len(urls)]
+            if url in tried:
+                continue
+            if self.breaker(url).allow():
+                return url
+            tried.add(url)
+            if url not in reported:
+                reported.add(url)
+                self._event(spec, url, attempt + 1, False, None, 0.0, None, "skipped_open_circuit")
+        return None
+
+    def _has_untried(self, spec: CallSpec, tried: set[str]) -> bool:
+        return any(url not in tried for url in spec.urls)
+
+    def _request(self, spec: CallSpec, endpoint: str, remaining: float) -> httpx.Request:
+        s = self.settings
+        connect = min(s.connect_timeout, remaining)
+        read = min(s.read_timeout, remaining)
+        headers = dict(self._base_headers)
+        headers.update(spec.headers)
+        return httpx.Request(
+            spec.method,
+            endpoint + spec.path,
+            headers=headers,
+            content=spec.content,
+            extensions={
+                "timeout": {"connect": connect, "read": read, "write": read, "pool": connect}
+            },
+        )
+
+    def _outcome(
+        self, reply: Reply, spec: CallSpec, endpoint: str, attempt: int
+    ) -> tuple[PhonePeError | None, dict[str, Any] | None, int | None]:
+        if isinstance(reply, httpx.Response):
+            try:
+                data = read_response(
+                    reply.status_code, reply.headers, reply.content,
+                    call=spec.call, endpoint=endpoint, attempts=attempt,
+                )  # fmt: skip
+            except (GatewayError, TransportError) as exc:
+                return exc, None, reply.status_code
+            return None, data, reply.status_code
+        assert isinstance(reply, BaseException)
+        failure = classify_exception(reply)
+        error = TransportError(
+            f"{spec.call}: {failure.category.value} at {endpoint} ({failure.detail})",
+            category=failure.category, request_sent=failure.request_sent,
+            endpoint=endpoint, attempts=attempt, call=spec.call,
+        )  # fmt: skip
+        error.__cause__ = reply
+        return error, None, None
+
+    def _record(self, breaker: CircuitBreaker, error: PhonePeError) -> None:
+        if isinstance(error, TransportError) and error.category in NOT_SENT_CATEGORIES:
+            breaker.record_connect_failure()
+        elif isinstance(error, GatewayError):
+            breaker.record_success()
+        else:
+            breaker.release()
+
+    def _event(
+        self, spec: CallSpec, endpoint: str, attempt: int, final: bool, status: int | None,
+        duration: float, category: Category | None, outcome: Any,
+    ) -> None:  # fmt: skip
+        if self.on_event is None:
+            return
+        emit(
+            self.on_event,
+            CallEvent(spec.call, spec.method, endpoint, spec.path.split("?", 1)[0], attempt,
+                      final, status, duration, category, outcome),
+        )  # fmt: skip
+
+    # -- final errors ------------------------------------------------------------------
+
+    def _circuit_open(self, spec: CallSpec, attempt: int) -> CircuitOpenError:
+        cooldown = max((self.breaker(u).cooldown for u in spec.urls), default=0.0)
+        return CircuitOpenError(
+            f"{spec.call}: not attempted: every endpoint ({', '.join(spec.urls)}) failed to "
+            f"connect repeatedly and is paused for up to {cooldown:g} s (circuit open). Nothing "
+            "was sent. Fix connectivity (`phonepe doctor` says what is wrong) or try again later.",
+            category=Category.CONNECTION_REFUSED, request_sent=False,
+            endpoint=spec.urls[-1] if spec.urls else None, attempts=attempt, call=spec.call,
+        )  # fmt: skip
+
+    def _final(
+        self, errors: list[PhonePeError], spec: CallSpec, attempts: int, deadline: float
+    ) -> PhonePeError:
+        last = errors[-1]
+        maybe_sent = any(getattr(e, "request_sent", False) for e in errors[:-1])
+        out_of_time = deadline - self.clock.monotonic() <= 0
+        if isinstance(last, GatewayError):
+            last.attempts = attempts
+            last.details["after_maybe_sent"] = maybe_sent
+            return last
+        assert isinstance(last, TransportError)
+        sent = maybe_sent or last.request_sent
+        message = self._transport_message(errors, spec, attempts, sent, out_of_time)
+        error = TransportError(
+            message, category=last.category, request_sent=sent,
+            endpoint=last.endpoint, attempts=attempts, call=spec.call,
+        )  # fmt: skip
+        error.__cause__ = last.__cause__
+        return error
+
+    def _transport_message(
+        self, errors: list[PhonePeError], spec: CallSpec, attempts: int, sent: bool, late: bool
+    ) -> str:
+        last = errors[-1]
+        assert isinstance(last, TransportError)
+        categories = {e.category for e in errors if isinstance(e, TransportError)}
+        endpoints = sorted(
+            {e.endpoint for e in errors if isinstance(e, TransportError) and e.endpoint}
+        )
+        where = (
+            f"{last.endpoint}"
+            if len(endpoints) <= 1
+            else f"{len(endpoints)} endpoints, last {last.endpoint}"
+        )
+        head = f"{spec.call} failed: {last.category.value} ({where}; {attempts} attempt{'s' * (attempts != 1)}"
+        head += f", stopped at PHONEPE_TIMEOUT={self.settings.timeout:g}s)" if late else ")"
+        every = set(spec.urls) <= set(endpoints)
+        if categories == {Category.CONNECTION_REFUSED} and every and self.settings.env != "local":
+            todo = (
+                "Every PhonePe endpoint refused the connection, so outbound connections to port "
+                "443 are blocked on this host: ask the hosting provider to allow the PhonePe "
+                "hosts on port 443, or set PHONEPE_PROXY to an egress proxy."
+            )
+        elif categories == {Category.CONNECTION_REFUSED} and self.settings.env == "local":
+            todo = "Is the local sandbox running? Start it with `phonepe sandbox`."
+        else:
+            todo = remedy(last.category)
+            todo = todo[0].upper() + todo[1:] + "."
+        state = (
+            "The request may have reached the gateway: the outcome is UNKNOWN; reconcile it "
+            "with the status API."
+            if sent
+            else "Nothing reached the gateway; it is safe to retry."
+        )
+        return f"{head}: {last.message.partition(': ')[2] or last.message}. {todo} {state}"
+
+
+class SyncTransport:
+    """Drives :class:`TransportCore` with a pooled ``httpx.Client``."""
+
+    def __init__(self, core: TransportCore, transport: httpx.BaseTransport | None = None) -> None:
+        self.core = core
+        s = core.settings
+        self._http = httpx.Client(
+            transport=transport,
+            limits=_limits(s),
+            proxy=s.proxy if transport is None else None,
+            trust_env=False,
+            follow_redirects=False,
+        )
+
+    def send(self, spec: CallSpec, deadline: float | None = None) -> dict[str, Any]:
+        steps = self.core.run(spec, deadline)
+        reply: Reply = None
+        while True:
+            try:
+                step = steps.send(reply)
+            except StopIteration as stop:
+                result: dict[str, Any] = stop.value
+                return result
+            if isinstance(step, Sleep):
+                self.core.clock.sleep(step.seconds)
+                reply = None
+                continue
+            try:
+                reply = self._http.send(step.request)
+            except _CAUGHT as exc:
+                reply = exc
+
+    def close(self) -> None:
+        self._http.close()
+
+
+class AsyncTransport:
+    """Drives :class:`TransportCore` with a pooled ``httpx.AsyncClient``."""
+
+    def __init__(
+        self, core: TransportCore, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.core = core
+        s = core.settings
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            limits=_limits(s),
+            proxy=s.proxy if transport is None else None,
+            trust_env=False,
+            follow_redirects=False,
+        )
+
+    async def send(self, spec: CallSpec, deadline: float | None = None) -> dict[str, Any]:
+        steps = self.core.run(spec, deadline)
+        reply: Reply = None
+        while True:
+            try:
+                step = steps.send(reply)
+            except StopIteration as stop:
+                result: dict[str, Any] = stop.value
+                return result
+            if isinstance(step, Sleep):
+                await self.core.clock.asleep(step.seconds)
+                reply = None
+                continue
+            try:
+                reply = await self._http.send(step.request)
+            except _CAUGHT as exc:
+                reply = exc
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def _limits(settings: Settings) -> httpx.Limits:
+    size = settings.connection_pool_size
+    return httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=30.0)
+
+
+def masked_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers safe to show (for debugging aids): credentials reduced to their last 4 chars."""
+    from ._config import mask
+
+    hidden = {"authorization", "x-verify"}
+    return {k: (mask(v) if k.lower() in hidden else v) for k, v in headers.items()}

@@ -1,0 +1,64 @@
+"""The public face: exactly what SPEC promises, sorted, and importable without Django."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import phonepe_gateway
+
+EXPECTED = [
+    "AsyncPhonePeClient",
+    "AuthenticationError",
+    "CallEvent",
+    "Category",
+    "CircuitOpenError",
+    "ConfigurationError",
+    "CreatePaymentResult",
+    "DuplicateRequestError",
+    "GatewayError",
+    "GatewayServerError",
+    "NotFoundError",
+    "OrderState",
+    "OrderStatus",
+    "PaymentDetail",
+    "PhonePeClient",
+    "PhonePeError",
+    "RateLimitedError",
+    "RefundResult",
+    "RefundState",
+    "RefundStatus",
+    "Secret",
+    "Settings",
+    "TransportError",
+    "ValidationError",
+    "WebhookEvent",
+    "WebhookVerificationError",
+    "__version__",
+]
+
+
+def test_all_when_imported_then_matches_spec_and_is_sorted() -> None:
+    assert phonepe_gateway.__all__ == EXPECTED
+    assert sorted(phonepe_gateway.__all__) == phonepe_gateway.__all__
+
+
+def test_all_when_imported_then_every_name_resolves() -> None:
+    for name in phonepe_gateway.__all__:
+        assert getattr(phonepe_gateway, name) is not None
+
+
+def test_errors_when_public_then_all_rooted_at_phonepe_error() -> None:
+    for name in EXPECTED:
+        obj = getattr(phonepe_gateway, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, phonepe_gateway.PhonePeError)
+
+
+def test_import_when_core_used_then_django_not_imported() -> None:
+    code = (
+        "import sys, phonepe_gateway; c = phonepe_gateway.PhonePeClient(); c.close(); "
+        "print('django' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
