@@ -89,7 +89,9 @@ class FakeGateway:
 
     # -- faults -----------------------------------------------------------------------
 
-    def fail_next(self, call: str, error: PhonePeError, *, act: bool = False, times: int = 1) -> None:
+    def fail_next(
+        self, call: str, error: PhonePeError, *, act: bool = False, times: int = 1
+    ) -> None:
         self.faults.append(Fault(call, error, act, times))
 
     def _fault(self, call: str) -> Fault | None:
@@ -101,7 +103,9 @@ class FakeGateway:
 
     # -- the client's interface ---------------------------------------------------------
 
-    def create_payment(self, *, amount: int, merchant_order_id: str | None = None, **_: Any) -> CreatePaymentResult:
+    def create_payment(
+        self, *, amount: int, merchant_order_id: str | None = None, **_: Any
+    ) -> CreatePaymentResult:
         with self._lock:
             self.calls["create_payment"] += 1
             if amount < 100:
@@ -153,7 +157,9 @@ class FakeGateway:
                 error_code="PAYMENT_DECLINED" if order.state == "FAILED" else None,
             )
 
-    def refund(self, *, original_merchant_order_id: str, amount: int, merchant_refund_id: str | None = None) -> RefundResult:
+    def refund(
+        self, *, original_merchant_order_id: str, amount: int, merchant_refund_id: str | None = None
+    ) -> RefundResult:
         with self._lock:
             self.calls["refund"] += 1
             assert merchant_refund_id
@@ -168,10 +174,17 @@ class FakeGateway:
             if order.refunded + amount > order.amount:
                 raise GatewayError("exceeds", http_status=400, code="REFUND_AMOUNT_EXCEEDED")
             order.refunded += amount
-            self.refunds[merchant_refund_id] = FakeRefund(merchant_refund_id, original_merchant_order_id, amount)
+            self.refunds[merchant_refund_id] = FakeRefund(
+                merchant_refund_id, original_merchant_order_id, amount
+            )
             if fault:
                 raise fault.error
-            return RefundResult(merchant_refund_id=merchant_refund_id, refund_id=f"R{next(self._ids)}", state="PENDING", amount=amount)
+            return RefundResult(
+                merchant_refund_id=merchant_refund_id,
+                refund_id=f"R{next(self._ids)}",
+                state="PENDING",
+                amount=amount,
+            )
 
     def get_refund_status(self, merchant_refund_id: str) -> RefundStatus:
         with self._lock:
@@ -199,7 +212,8 @@ class FakeGateway:
             return WebhookEvent(
                 event=data["event"],
                 state=payload.get("state"),
-                merchant_order_id=payload.get("merchantOrderId") or payload.get("originalMerchantOrderId"),
+                merchant_order_id=payload.get("merchantOrderId")
+                or payload.get("originalMerchantOrderId"),
                 merchant_refund_id=payload.get("merchantRefundId"),
                 amount=payload.get("amount"),
                 payload=payload,
@@ -227,10 +241,19 @@ class FakeGateway:
                 if state == "FAILED":
                     self.orders[refund.merchant_order_id].refunded -= refund.amount
 
-    def order_webhook(self, merchant_order_id: str, *, state: str | None = None, amount: int | None = None, nonce: int = 0) -> tuple[dict[str, str], bytes]:
+    def order_webhook(
+        self,
+        merchant_order_id: str,
+        *,
+        state: str | None = None,
+        amount: int | None = None,
+        nonce: int = 0,
+    ) -> tuple[dict[str, str], bytes]:
         order = self.orders[merchant_order_id]
         state = state or order.state
-        event = {"COMPLETED": "checkout.order.completed", "FAILED": "checkout.order.failed"}.get(state, "checkout.order.pending")
+        event = {"COMPLETED": "checkout.order.completed", "FAILED": "checkout.order.failed"}.get(
+            state, "checkout.order.pending"
+        )
         payload = {
             "merchantOrderId": merchant_order_id,
             "orderId": order.order_id,
@@ -243,7 +266,9 @@ class FakeGateway:
 
     def refund_webhook(self, merchant_refund_id: str) -> tuple[dict[str, str], bytes]:
         refund = self.refunds[merchant_refund_id]
-        event = {"COMPLETED": "pg.refund.completed", "FAILED": "pg.refund.failed"}.get(refund.state, "pg.refund.accepted")
+        event = {"COMPLETED": "pg.refund.completed", "FAILED": "pg.refund.failed"}.get(
+            refund.state, "pg.refund.accepted"
+        )
         payload = {
             "merchantRefundId": merchant_refund_id,
             "originalMerchantOrderId": refund.merchant_order_id,

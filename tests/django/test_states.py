@@ -23,13 +23,17 @@ def make_payment(state: str = "CREATED", amount: int = 10_000, **kw: object) -> 
 
 @pytest.mark.parametrize("old", ALL)
 @pytest.mark.parametrize("new", ALL)
-def test_move_payment_any_pair_then_only_forward_moves_happen(old: str, new: str, signal_log) -> None:
+def test_move_payment_any_pair_then_only_forward_moves_happen(
+    old: str, new: str, signal_log
+) -> None:
     payment = make_payment(old)
     moved = states.move_payment(payment.pk, new)
     allowed = new in states.PAYMENT_TRANSITIONS[old]
     assert moved.state == (new if allowed else old)
     expected_signal = {"COMPLETED": ["payment_completed"], "FAILED": ["payment_failed"]}
-    assert signal_log.of(payment.merchant_order_id) == (expected_signal.get(new, []) if allowed else [])
+    assert signal_log.of(payment.merchant_order_id) == (
+        expected_signal.get(new, []) if allowed else []
+    )
 
 
 def test_move_payment_completed_then_never_downgraded_and_failure_report_flagged() -> None:
@@ -41,7 +45,9 @@ def test_move_payment_completed_then_never_downgraded_and_failure_report_flagged
     assert "FAILED for a COMPLETED" in payment.review_reason
 
 
-def test_move_payment_failed_then_completed_is_recorded_and_flagged_late_authorisation(signal_log) -> None:
+def test_move_payment_failed_then_completed_is_recorded_and_flagged_late_authorisation(
+    signal_log,
+) -> None:
     payment = make_payment("PENDING")
     states.move_payment(payment.pk, "FAILED")
     moved = states.move_payment(payment.pk, "COMPLETED", info={"transaction_id": "T1"})
@@ -62,9 +68,14 @@ def test_move_payment_repeated_then_signal_sent_once(signal_log) -> None:
 
 def test_move_payment_rolled_back_then_no_signal(signal_log) -> None:
     payment = make_payment("PENDING")
-    with pytest.raises(RuntimeError), transaction.atomic():
-        states.move_payment(payment.pk, "COMPLETED")
-        raise RuntimeError("boom")
+
+    def move_then_crash() -> None:
+        with transaction.atomic():
+            states.move_payment(payment.pk, "COMPLETED")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        move_then_crash()
     payment.refresh_from_db()
     assert payment.state == "PENDING"
     assert signal_log.of(payment.merchant_order_id) == []
@@ -80,7 +91,9 @@ def test_move_payment_inside_outer_transaction_then_signal_after_commit(signal_l
 
 def test_move_payment_empty_info_then_known_values_kept() -> None:
     payment = make_payment("PENDING", transaction_id="T9", payment_mode="UPI_QR")
-    moved = states.move_payment(payment.pk, "COMPLETED", info={"transaction_id": None, "payment_mode": ""})
+    moved = states.move_payment(
+        payment.pk, "COMPLETED", info={"transaction_id": None, "payment_mode": ""}
+    )
     assert (moved.transaction_id, moved.payment_mode) == ("T9", "UPI_QR")
 
 
@@ -153,8 +166,10 @@ def test_move_refund_failed_then_completed_recounted_and_flagged() -> None:
     states.move_refund(refund.pk, "FAILED")
     late = states.move_refund(refund.pk, "COMPLETED")
     payment.refresh_from_db()
-    assert late.state == "COMPLETED" and late.needs_review
-    assert payment.refunded_amount == 700 and payment.needs_review
+    assert late.state == "COMPLETED"
+    assert late.needs_review
+    assert payment.refunded_amount == 700
+    assert payment.needs_review
 
 
 def test_move_refund_late_completion_beyond_amount_then_flagged_not_overcounted() -> None:

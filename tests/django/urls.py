@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+
 from django.urls import include, path
 from phonepe_gateway.django import urls as phonepe_urls
 

@@ -112,9 +112,10 @@ def _store(
         return WebhookEvent.objects.get(dedupe_key=key), "duplicate"
 
 
-def process_webhook(event: WebhookEvent | int) -> None:
+def process_webhook(event: WebhookEvent | int, *, force: bool = False) -> None:
     """Confirm what the event hints at through the status API, then record the gateway's truth.
 
+    An event already processed is skipped unless ``force`` (the admin's "reprocess").
     Records ``processing_result`` (``applied``, ``no_change``, ``contradicted``,
     ``mismatch``, ``unknown_order``, ``unknown_refund`` or ``error``) and the error;
     an errored event stays unprocessed for ``phonepe_replay_webhooks``.
@@ -124,6 +125,10 @@ def process_webhook(event: WebhookEvent | int) -> None:
             event = WebhookEvent.objects.get(pk=event)
         except WebhookEvent.DoesNotExist:
             raise NotFound(f"No webhook event {event!r}.") from None
+    if not force:
+        event.refresh_from_db(fields=["processed_at"])
+        if event.processed_at is not None:
+            return
     WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
     error = ""
     try:
