@@ -69,16 +69,16 @@ def print_report(report: Report, file: IO[str] | None = None) -> None:
 
 def _summary(report: Report) -> str:
     counts = {s: sum(c.status == s for c in report.checks) for s in ("ok", "warn", "fail")}
-    took = f"in {report.elapsed_ms / 1000:.1f} s"
+    ms = report.elapsed_ms
+    took = f"in {ms:.0f} ms" if ms < 1000 else f"in {ms / 1000:.1f} s"
     if counts["fail"]:
         return (
             f"[bold red]{counts['fail']} failed[/], {_plural(counts['warn'], 'warning')}, "
             f"{counts['ok']} ok {took}: payments through PhonePe will fail from this machine."
         )
     if counts["warn"]:
-        return (
-            f"[yellow]{counts['warn']} warnings[/], {counts['ok']} ok {took}: working; see above."
-        )
+        warnings = _plural(counts["warn"], "warning")
+        return f"[yellow]{warnings}[/], {counts['ok']} ok {took}: working, but see above."
     return f"[green]All {counts['ok']} checks passed[/] {took}."
 
 

@@ -104,19 +104,21 @@ class _Run:
         return min(self.settings.read_timeout, MAX_READ_TIMEOUT)
 
 
+_CREDENTIAL_NAMES = ("CLIENT_ID", "CLIENT_SECRET", "MERCHANT_ID", "SALT_KEY")
+
+
 def configuration_failure(error: ConfigurationError) -> Report:
-    """The report for settings that could not even be built."""
-    return Report(
-        (
-            Check(
-                "configuration",
-                "fail",
-                Category.PROTOCOL_ERROR,
-                "the PhonePe settings are invalid",
-                error.message,
-            ),
-        )
-    )
+    """The report for settings that could not even be built.
+
+    The category list has no "configuration" entry: missing or malformed credentials
+    are reported as AUTH_FAILED (no call could authenticate), anything else as
+    PROTOCOL_ERROR (the client could not speak to the gateway as configured).
+    """
+    credentials = any(name in error.message for name in _CREDENTIAL_NAMES)
+    category = Category.AUTH_FAILED if credentials else Category.PROTOCOL_ERROR
+    detail = "invalid settings: " + error.message.split(". ")[0].rstrip(".")
+    check = Check("configuration", "fail", category, detail, error.message)
+    return Report((check,))
 
 
 def run_diagnostics(
