@@ -42,6 +42,7 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", description="Replays the first answer for the same key."),
 ]
+_SORTED = {"sort_keys": True}
 _ERRORS = frozenset({400, 401, 403, 404, 409, 422, 502, 503})
 
 api = NinjaAPI(
@@ -61,7 +62,7 @@ def error_response(
     error: dict[str, Any] = {"code": code, "message": message}
     if details:
         error["details"] = details
-    response = JsonResponse({"error": error}, status=status)
+    response = JsonResponse({"error": error}, status=status, json_dumps_params=_SORTED)
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
     return response
@@ -72,7 +73,7 @@ def error_response(
 
 @api.exception_handler(PaymentsError)
 def _payments_error(request: HttpRequest, exc: PaymentsError) -> HttpResponse:
-    response = JsonResponse(exc.to_dict(), status=exc.http_status)
+    response = JsonResponse(exc.to_dict(), status=exc.http_status, json_dumps_params=_SORTED)
     if exc.http_status == 503 or exc.code == "idempotency_in_progress":
         response["Retry-After"] = str(exc.details.get("retry_after", 1))
     return response
@@ -193,7 +194,11 @@ def _answer(
         (status, body), replayed = run_once(
             scope=scope[:255], key=key, request_fingerprint=fingerprint(payload), action=action
         )
-    response = JsonResponse(body, status=status)
+    # Sorted keys: a replay comes from a JSON column (PostgreSQL's jsonb reorders keys)
+    # and must be byte-identical to the first answer.
+    response = JsonResponse(body, status=status, json_dumps_params=_SORTED)
+    if status == 503:
+        response["Retry-After"] = "1"
     if key is not None:
         response["Idempotent-Replayed"] = "true" if replayed else "false"
     return response
