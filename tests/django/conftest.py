@@ -327,3 +327,75 @@ def signal_log() -> Iterator[SignalLog]:
     log = SignalLog()
     yield log
     log.close()
+
+
+@dataclass
+class LiveSandbox:
+    """The real sandbox (tests/conftest.py `sandbox`) driven through its control API."""
+
+    running: Any
+
+    @property
+    def url(self) -> str:
+        return str(self.running.url)
+
+    def control(self, method: str, path: str, **kw: Any) -> Any:
+        import httpx
+
+        response = httpx.request(method, self.url + "/_sandbox" + path, timeout=10, **kw)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def order(self, merchant_order_id: str) -> dict[str, Any]:
+        return self.control("GET", f"/orders/{merchant_order_id}")
+
+    def complete(self, merchant_order_id: str) -> None:
+        self.control("POST", f"/orders/{merchant_order_id}/complete", json={})
+
+    def fail(self, merchant_order_id: str) -> None:
+        self.control("POST", f"/orders/{merchant_order_id}/fail", json={})
+
+    def fault(self, **rule: Any) -> None:
+        self.control("POST", "/faults", json=rule)
+
+    def webhooks(self, **config: Any) -> None:
+        self.control("PUT", "/webhooks/config", json=config)
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        data = self.control("GET", "/webhooks")
+        return list(data["deliveries"])
+
+    def advance(self, seconds: float) -> None:
+        self.control("POST", "/clock/advance", json={"seconds": seconds})
+
+
+@pytest.fixture
+def phonepe_sandbox(sandbox: Any, settings: Any) -> Iterator[LiveSandbox]:
+    """Point the app (PHONEPE settings + a fresh process-wide client) at a fresh sandbox."""
+    settings.PHONEPE = {
+        "env": "local",
+        "local_url": sandbox.url,
+        "connect_timeout": 1,
+        "read_timeout": 3,
+        "timeout": 8,
+        "redirect_url": "http://127.0.0.1:8000/paid",
+    }
+    conf.reset_client()
+    yield LiveSandbox(sandbox)
+    conf.reset_client()
+
+
+def wait_for(
+    condition: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition"
+) -> Any:
+    """Poll ``condition`` until it is truthy (no fixed sleeps); fail after ``timeout`` s."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.02)

@@ -230,7 +230,19 @@ def create_payment(
         "expires_at": result.expire_at,
     }
     target: str = _ORDER_STATES.get(result.state, PaymentState.PENDING)
-    return states.move_payment(payment.pk, target, info=info)
+    payment = states.move_payment(payment.pk, target, info=info)
+    if not result.redirect_url and payment.state == PaymentState.PENDING:
+        # The client recovered a lost answer through the status API: the order exists
+        # (the reconciler follows it) but PhonePe's checkout link was in the lost answer.
+        raise GatewayUnavailable(
+            f"The gateway created order {order_id} but its checkout link was lost in "
+            "transit; create a new payment for the customer. This one will be reconciled.",
+            code="checkout_link_lost",
+            http_status=502,
+            details={"merchant_order_id": order_id, "state": payment.state},
+            payment=payment,
+        )
+    return payment
 
 
 def sync_payment(payment: Payment | str, *, now: datetime | None = None) -> Payment:
