@@ -26,7 +26,8 @@ def test_same_key_same_body_then_identical_answer_and_one_payment(api, control) 
     second = _create(api, body, "key-1")
     assert first.status_code == second.status_code == 201
     assert first.content == second.content
-    assert first["Idempotent-Replayed"] == "false" and second["Idempotent-Replayed"] == "true"
+    assert first["Idempotent-Replayed"] == "false"
+    assert second["Idempotent-Replayed"] == "true"
     assert Payment.objects.count() == 1
     assert len(control.get("/_sandbox/orders").json()["orders"]) == 1
 
@@ -73,7 +74,8 @@ def test_gateway_error_then_same_error_replayed_and_no_second_order(api, control
     first = _create(api, {"amount": 1000}, "key-4")
     assert first.status_code in (502, 503)
     second = _create(api, {"amount": 1000}, "key-4")
-    assert second.status_code == first.status_code and second.content == first.content
+    assert second.status_code == first.status_code
+    assert second.content == first.content
     assert Payment.objects.count() == 1
 
 
@@ -90,7 +92,8 @@ def test_refund_with_key_then_replayed(api, control) -> None:
     path = f"/api/payments/{order_id}/refunds"
     first = post_json(api, path, {"amount": 1000}, HTTP_IDEMPOTENCY_KEY="rk")
     second = post_json(api, path, {"amount": 1000}, HTTP_IDEMPOTENCY_KEY="rk")
-    assert first.status_code == 201 and first.content == second.content
+    assert first.status_code == 201
+    assert first.content == second.content
     assert api.get(f"/api/payments/{order_id}").json()["refunded_amount"] == 1000
 
 
@@ -132,5 +135,6 @@ def test_concurrent_same_key_other_body_then_409(api) -> None:
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         statuses = list(pool.map(attempt, range(10)))
-    assert statuses.count(201) == 5 and statuses.count(409) == 5
+    assert statuses.count(201) == 5
+    assert statuses.count(409) == 5
     assert Payment.objects.count() == 1

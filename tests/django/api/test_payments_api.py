@@ -40,10 +40,12 @@ def test_create_payment_when_valid_then_201_pending_with_checkout_url(api, contr
     assert response.status_code == 201
     body = response.json()
     assert set(body) == {"merchant_order_id", "state", "amount", "checkout_url", "expires_at"}
-    assert body["state"] == "PENDING" and body["amount"] == 12_345
+    assert body["state"] == "PENDING"
+    assert body["amount"] == 12_345
     assert body["checkout_url"].startswith(control.base_url.__str__().rstrip("/"))
     payment = Payment.objects.get(merchant_order_id=body["merchant_order_id"])
-    assert payment.reference == "parking-session:42" and payment.metadata == {"plate": "KA01"}
+    assert payment.reference == "parking-session:42"
+    assert payment.metadata == {"plate": "KA01"}
     sandbox_order = control.get(f"/_sandbox/orders/{body['merchant_order_id']}").json()
     assert sandbox_order["amount"] == 12_345
 
@@ -92,8 +94,10 @@ def test_get_payment_when_sync_then_reflects_gateway_completion(api, control) ->
     assert api.get(f"/api/payments/{order_id}").json()["state"] == "PENDING"  # no sync: ledger
     body = api.get(f"/api/payments/{order_id}", {"sync": "true"}).json()
     assert body["state"] == "COMPLETED"
-    assert body["payment_mode"] == "UPI_QR" and body["transaction_id"]
-    assert body["refundable_amount"] == 5000 and body["refunded_amount"] == 0
+    assert body["payment_mode"] == "UPI_QR"
+    assert body["transaction_id"]
+    assert body["refundable_amount"] == 5000
+    assert body["refunded_amount"] == 0
 
 
 def test_get_payment_when_unknown_then_404_json(api) -> None:
@@ -109,10 +113,13 @@ def test_refund_when_within_remainder_then_201_and_refund_readable(api, control)
     )
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["merchant_refund_id"] == "R-1" and body["merchant_order_id"] == order_id
-    assert body["amount"] == 4000 and body["state"] in ("PENDING", "COMPLETED")
+    assert body["merchant_refund_id"] == "R-1"
+    assert body["merchant_order_id"] == order_id
+    assert body["amount"] == 4000
+    assert body["state"] in ("PENDING", "COMPLETED")
     fetched = api.get("/api/refunds/R-1")
-    assert fetched.status_code == 200 and fetched.json()["amount"] == 4000
+    assert fetched.status_code == 200
+    assert fetched.json()["amount"] == 4000
     payment = api.get(f"/api/payments/{order_id}").json()
     assert payment["refundable_amount"] == 6000
 
@@ -210,10 +217,13 @@ def test_unexpected_exception_then_json_500_without_details(api, monkeypatch) ->
     assert response.status_code == 500
     error = _error(response)
     assert error["code"] == "internal_error"
-    assert "boom" not in response.content.decode() and API_KEY not in response.content.decode()
+    assert "boom" not in response.content.decode()
+    assert API_KEY not in response.content.decode()
 
 
 def test_payment_json_has_no_internal_fields(api) -> None:
     order_id = post_json(api, "/api/payments", {"amount": 1000}).json()["merchant_order_id"]
     body = json.loads(api.get(f"/api/payments/{order_id}").content)
-    assert "metadata" not in body and "id" not in body and "review_reason" not in body
+    assert "metadata" not in body
+    assert "id" not in body
+    assert "review_reason" not in body
