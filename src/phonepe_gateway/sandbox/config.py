@@ -29,6 +29,10 @@ class SandboxConfig:
     merchant_id: str = SANDBOX_CREDENTIALS["merchant_id"]
     salt_key: str = field(default=SANDBOX_CREDENTIALS["salt_key"], repr=False)
     salt_index: int = int(SANDBOX_CREDENTIALS["salt_index"])
+    #: Shown on the hosted checkout page.
+    merchant_name: str = "Sandbox Merchant"
+    #: UPI id the checkout QR pays to.
+    payee_vpa: str = "sandbox.merchant@ybl"
     #: Also accept PhonePe's public UAT merchant (``PGTESTPAYUAT``) on generation 1.
     accept_uat_merchant: bool = True
     webhook_url: str | None = None

@@ -169,6 +169,29 @@ async def drop_connection(receive: Receive) -> None:
         pass
 
 
+async def _buffered(receive: Receive) -> Receive:
+    """Read the whole request body now; return a receive that replays it."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()  # blocks until the client goes away, as ASGI expects
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
 class FaultMiddleware:
     def __init__(self, app: ASGIApp, *, faults: FaultRules) -> None:
         self.app = app
@@ -186,13 +209,18 @@ class FaultMiddleware:
         if rule is None:
             await self.app(scope, receive, send)
             return
+        # The gateway has the whole request before it is slow or drops the line, so a
+        # client that gives up early still leaves the request acted on (the UNKNOWN case).
+        replay = await _buffered(receive)
         if rule.delay_ms:
             await asyncio.sleep(rule.delay_ms / 1000)
-        await self._act(rule, scope, receive, send)
+        await self._act(rule, scope, receive, replay, send)
 
-    async def _act(self, rule: FaultRule, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _act(
+        self, rule: FaultRule, scope: Scope, receive: Receive, replay: Receive, send: Send
+    ) -> None:
         if rule.action == "delay":
-            await self.app(scope, receive, send)
+            await self.app(scope, replay, send)
         elif rule.action == "reset":
             await drop_connection(receive)
         elif rule.action == "drop_after_commit":
@@ -200,7 +228,7 @@ class FaultMiddleware:
             async def swallow(message: Message) -> None:
                 return None
 
-            await self.app(scope, receive, swallow)
+            await self.app(scope, replay, swallow)
             await drop_connection(receive)
         elif rule.action == "malformed":
             await _send_simple(

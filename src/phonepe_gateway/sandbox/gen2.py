@@ -96,7 +96,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _flow(body: dict[str, Any], sdk: bool) -> tuple[str, str | None]:
+def _flow(body: dict[str, Any], sdk: bool) -> tuple[str, str | None, str | None]:
     flow = body.get("paymentFlow")
     if not isinstance(flow, dict) or not isinstance(flow.get("type"), str):
         raise StateError("BAD_REQUEST", "paymentFlow.type is required (PG_CHECKOUT).")
@@ -107,7 +107,8 @@ def _flow(body: dict[str, Any], sdk: bool) -> tuple[str, str | None]:
         urls.get("redirectUrl") if isinstance(urls, dict) else None,
         "paymentFlow.merchantUrls.redirectUrl",
     )
-    return flow["type"], redirect
+    message = check.text(flow.get("message"), "paymentFlow.message", max_len=256)
+    return flow["type"], redirect, message
 
 
 async def _create(request: Request, *, sdk: bool) -> Response:
@@ -117,7 +118,7 @@ async def _create(request: Request, *, sdk: bool) -> Response:
     sb = _sandbox(request)
     try:
         body = await _json_body(request)
-        flow, redirect = _flow(body, sdk)
+        flow, redirect, message = _flow(body, sdk)
         order = sb.state.create_order(
             merchant_order_id=check.order_id(body.get("merchantOrderId"), "merchantOrderId", 63),
             generation=2,
@@ -127,6 +128,7 @@ async def _create(request: Request, *, sdk: bool) -> Response:
             meta_info=check.meta_info(body.get("metaInfo")),
             redirect_url=redirect,
             payment_flow=flow,
+            message=message,
             sdk_token=sb.state.random_digits(24) if sdk else None,
         )
     except StateError as exc:

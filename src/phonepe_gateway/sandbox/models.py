@@ -45,6 +45,8 @@ class Order:
     callback_url: str | None = None
     merchant_user_id: str | None = None
     payment_flow: str = "PG_CHECKOUT"
+    #: ``paymentFlow.message``: what the customer is paying for.
+    message: str | None = None
     sdk_token: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
     error_code: str | None = None
