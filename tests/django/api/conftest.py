@@ -63,6 +63,15 @@ def phonepe(settings: Any, sandbox: Any) -> Iterator[Any]:
     conf.reset_client()
 
 
+@pytest.fixture(autouse=True)
+def _webhook_workers_idle() -> Iterator[None]:
+    """No background webhook processing may outlive its test (it would touch the next one)."""
+    yield
+    from phonepe_gateway.django.api_webhooks import workers
+
+    assert workers.wait_idle(timeout=30), "background webhook processing did not finish"
+
+
 @pytest.fixture
 def api(phonepe: Any) -> Client:
     """A test client that sends the API key."""
