@@ -90,6 +90,9 @@ def check_credentials(settings: Settings, ssl_context: ssl.SSLContext | None = N
         return _probe("fail", exc.category, f"the credential check failed: {exc.message}", started)
     except PhonePeError as exc:
         return _probe("fail", Category.HTTP_ERROR, f"the credential check failed: {exc}", started)
+    except Exception as exc:  # the doctor reports a broken client instead of crashing
+        detail = f"the client crashed during the credential check: {exc!r}"
+        return _probe("fail", Category.PROTOCOL_ERROR, detail, started)
     return _probe("ok", Category.OK, f"{who} accepted", started)
 
 

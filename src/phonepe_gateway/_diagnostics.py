@@ -149,7 +149,7 @@ def run_diagnostics(
     paths = _origins(settings)
     run.routes = {origin: settings.proxy for origin in paths}
     budget = 3 * settings.connect_timeout + run.read_timeout + 1.0
-    jobs = [functools.partial(_probe_origin, run, origin, path) for origin, path in paths.items()]
+    jobs = [functools.partial(_guarded, run, origin, path) for origin, path in paths.items()]
     chains = _in_parallel(jobs, budget)
     steps = [configuration(settings), proxy_summary(settings, list(paths), run.environ)]
     for (origin, _), chain in zip(paths.items(), chains, strict=True):
@@ -198,6 +198,14 @@ def _in_parallel(jobs: Sequence[Callable[[], T]], timeout: float) -> list[T | No
     return results
 
 
+def _guarded(run: _Run, origin: Origin, path: str) -> list[Step]:
+    try:
+        return _probe_origin(run, origin, path)
+    except Exception as exc:  # a bug in a probe must not hide the other endpoints' results
+        probe = Probe("fail", Category.PROTOCOL_ERROR, f"the probe crashed: {exc!r}", 0.0)
+        return [Step("http", f"endpoint {origin.netloc}", probe, origin)]
+
+
 def _probe_origin(run: _Run, origin: Origin, path: str) -> list[Step]:
     """DNS -> TCP -> (proxy CONNECT) -> (TLS) -> HTTP for one origin; stop at the first failure."""
     timeout = run.settings.connect_timeout
@@ -214,7 +222,8 @@ def _probe_origin(run: _Run, origin: Origin, path: str) -> list[Step]:
     tcp, sock = connect_tcp(dns.data["addresses"], hop.port, timeout, via="proxy " if proxy else "")
     if proxy and tcp.category is not Category.OK:
         tcp.category = Category.PROXY_ERROR
-    steps.append(Step("proxy" if proxy else "tcp", f"tcp {hop.netloc}", tcp, hop))
+    kind = "proxy" if proxy else ("tcp-partial" if tcp.status == "warn" else "tcp")
+    steps.append(Step(kind, f"tcp {hop.netloc}", tcp, hop))
     if sock is None:
         return steps
     if proxy and origin.scheme == "https":

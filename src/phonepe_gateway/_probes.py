@@ -132,7 +132,7 @@ def resolve(host: str, port: int, resolver: Resolver | None, timeout: float) -> 
     def work() -> None:
         try:
             result["addresses"] = list((resolver or system_resolver)(host, port))
-        except OSError as exc:
+        except Exception as exc:  # OSError, or UnicodeError for a malformed name
             result["error"] = exc
         finally:
             done.set()
@@ -202,7 +202,10 @@ def connect_tcp(
     results: list[tuple[socket.socket | None, str, Category] | None] = [None] * len(addresses)
 
     def attempt(index: int, address: str) -> None:
-        results[index] = _connect_one(address, port, timeout)
+        try:
+            results[index] = _connect_one(address, port, timeout)
+        except Exception as exc:  # a probe reports; it never kills its thread
+            results[index] = (None, f"failed ({exc})", Category.CONNECTION_REFUSED)
 
     threads = [
         threading.Thread(target=attempt, args=(i, a), name=f"phonepe-doctor-tcp-{a}", daemon=True)

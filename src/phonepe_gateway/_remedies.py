@@ -47,6 +47,8 @@ def remedy(kind: str, category: Category, situation: Situation, origin: Origin |
     """The advice for one failed or warned check of type ``kind``."""
     if category is Category.OK:
         return ""
+    if kind == "tcp-partial":
+        return _some_addresses(situation, origin)
     handler = _HANDLERS.get(category)
     return handler(kind, situation, origin) if handler else ""
 
@@ -57,6 +59,16 @@ def _where(origin: Origin | None, situation: Situation) -> str:
 
 def _local(situation: Situation) -> bool:
     return situation.env == "local"
+
+
+def _some_addresses(s: Situation, origin: Origin | None) -> str:
+    host = origin.host if origin else "the host"
+    return (
+        f"Some addresses of {host} work and some do not. The client tries them in the "
+        "resolver's order, so a dead address listed first costs a connect timeout on "
+        "new connections. Usually IPv6 is resolved but not routed here: fix IPv6 "
+        "egress, or prefer IPv4 (precedence ::ffff:0:0/96 100 in /etc/gai.conf)."
+    )
 
 
 def _dns(kind: str, s: Situation, origin: Origin | None) -> str:

@@ -7,11 +7,13 @@ black-holed port (accept queue full), a tiny HTTP(S) server with a configurable
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import email.utils
 import select
 import socket
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -76,11 +78,25 @@ def _read_head(conn: socket.socket) -> bytes:
 
 
 class HttpServer(_Server):
-    """Answers every request with 200 ``{}`` and a ``Date`` ``skew`` seconds off."""
+    """Answers every request; ``reply`` picks how.
 
-    def __init__(self, *, skew: float = 0.0, tls: ssl.SSLContext | None = None) -> None:
+    ``"json"``: ``status`` with ``{}`` and a ``Date`` ``skew`` seconds off; ``"silent"``:
+    reads the request and never answers; ``"close"``: closes without a word;
+    ``"garbage"``: answers something that is not HTTP.
+    """
+
+    def __init__(
+        self,
+        *,
+        skew: float = 0.0,
+        tls: ssl.SSLContext | None = None,
+        reply: str = "json",
+        status: str = "200 OK",
+    ) -> None:
         self.skew = skew
         self.tls = tls
+        self.reply = reply
+        self.status = status
         self.requests: list[bytes] = []
         super().__init__()
 
@@ -98,18 +114,28 @@ class HttpServer(_Server):
 
     def _answer(self, conn: socket.socket) -> None:
         self.requests.append(_read_head(conn))
+        if self.reply == "silent":
+            self._stop.wait(10)
+            return
+        if self.reply == "close":
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return  # closing with linger 0 sends RST
+        if self.reply == "garbage":
+            conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+            return
         date = email.utils.formatdate(time.time() + self.skew, usegmt=True)
         conn.sendall(
-            b"HTTP/1.1 200 OK\r\nDate: " + date.encode() + b"\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 2\r\nConnection: close\r\n\r\n{}"
+            f"HTTP/1.1 {self.status}\r\nDate: {date}\r\nContent-Type: application/json\r\n"
+            "Content-Length: 2\r\nConnection: close\r\n\r\n{}".encode()
         )
 
 
 class ConnectProxy(_Server):
     """A CONNECT-only forward proxy; ``tunnels`` lists the targets it opened."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, credentials: str | None = None) -> None:
         self.tunnels: list[str] = []
+        self.credentials = credentials  # "user:password" the proxy demands, if any
         super().__init__()
 
     @property
@@ -123,6 +149,11 @@ class ConnectProxy(_Server):
         if method != "CONNECT":
             conn.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
             return
+        if self.credentials is not None:
+            expected = base64.b64encode(self.credentials.encode()).decode()
+            if f"proxy-authorization: basic {expected}".lower() not in head.lower():
+                conn.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
+                return
         host, _, port = target.rpartition(":")
         try:
             upstream = socket.create_connection((host, int(port)), timeout=5)
@@ -166,6 +197,14 @@ def http_server() -> Iterator[Callable[..., HttpServer]]:
 @pytest.fixture
 def connect_proxy() -> Iterator[ConnectProxy]:
     proxy = ConnectProxy()
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def auth_proxy() -> Iterator[ConnectProxy]:
+    """A CONNECT proxy that demands ``doctor:proxy-pass-1234``."""
+    proxy = ConnectProxy(credentials="doctor:proxy-pass-1234")
     yield proxy
     proxy.close()
 
