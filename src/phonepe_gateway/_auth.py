@@ -97,6 +97,8 @@ class TokenProvider:
         self._clock = clock
         self._token: Token | None = None
         self._fetches = 0
+        #: Fetches that have finished (either way); waiters compare it to what they saw.
+        self._finished = 0
         self._last_error: BaseException | None = None
         self._thread_lock = threading.Lock()
         self._async_lock: asyncio.Lock | None = None
@@ -123,7 +125,7 @@ class TokenProvider:
         token = self.current()
         if token is not None:
             return token
-        seen = self._fetches
+        seen = self._finished
         with self._thread_lock:
             token = self._settled(seen)
             if token is not None:
@@ -134,7 +136,7 @@ class TokenProvider:
         token = self.current()
         if token is not None:
             return token
-        seen = self._fetches
+        seen = self._finished
         async with self._lock_for_loop():
             token = self._settled(seen)
             if token is not None:
@@ -143,7 +145,7 @@ class TokenProvider:
             try:
                 data = await fetch()
             except BaseException as exc:
-                self._last_error = exc
+                self._failed(exc)
                 raise
             return self._store(data)
 
@@ -154,7 +156,7 @@ class TokenProvider:
         token = self.current()
         if token is not None:
             return token
-        if self._fetches != seen and self._last_error is not None:
+        if self._finished != seen and self._last_error is not None:
             raise self._last_error
         return None
 
@@ -163,17 +165,22 @@ class TokenProvider:
         try:
             return fetch()
         except BaseException as exc:
-            self._last_error = exc
+            self._failed(exc)
             raise
+
+    def _failed(self, exc: BaseException) -> None:
+        self._last_error = exc
+        self._finished += 1
 
     def _store(self, data: Mapping[str, Any]) -> Token:
         try:
             token = parse_token(data, self._clock.time())
         except BaseException as exc:
-            self._last_error = exc
+            self._failed(exc)
             raise
         self._last_error = None
         self._token = token
+        self._finished += 1
         return token
 
     def _lock_for_loop(self) -> asyncio.Lock:

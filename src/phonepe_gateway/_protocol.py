@@ -437,7 +437,10 @@ def _recover_with(parse: Callable[[dict[str, Any]], T]) -> Callable[[GatewayErro
 
     def recover(error: GatewayError) -> T | None:
         body = error.details.get("body")
-        if error.http_status < 500 and isinstance(body, dict) and body.get("code") in V1_STATES:
+        if error.http_status >= 500 or not isinstance(body, dict):
+            return None
+        about_transaction = bool(_dict(body.get("data")).get("merchantTransactionId"))
+        if body.get("code") in V1_STATES or about_transaction:
             return parse(body)
         return None
 
