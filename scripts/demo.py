@@ -111,6 +111,7 @@ def main() -> int:
             )
             return 1
     STATE.mkdir(exist_ok=True)
+    (STATE / ".gitignore").write_text("*\n")  # the demo database is not source
     env = _env(site_port, sandbox_port)
     print("Preparing the demo database ...", flush=True)
     _manage(env, "migrate", "--noinput", "-v", "0")
