@@ -43,6 +43,13 @@ _DIRECT_BLOCKED = (
 )
 
 
+def _show_them(s: Situation) -> str:
+    first = s.origins[0] if s.origins else None
+    if first is None:
+        return ""
+    return f" To show it: `nc -vz {first.host} {first.port}` fails on this server."
+
+
 def remedy(kind: str, category: Category, situation: Situation, origin: Origin | None) -> str:
     """The advice for one failed or warned check of type ``kind``."""
     if category is Category.OK:
@@ -103,7 +110,7 @@ def _refused(kind: str, s: Situation, origin: Origin | None) -> str:
             "policy) -- PhonePe itself does not refuse connections. Ask your hosting "
             f'provider: "Please allow outbound TCP from this server to {s.targets}." '
             "Or send the traffic through an egress proxy you are allowed to use: "
-            f"PHONEPE_PROXY=http://proxy-host:port. {_DIRECT_BLOCKED}"
+            f"PHONEPE_PROXY=http://proxy-host:port. {_DIRECT_BLOCKED}{_show_them(s)}"
         )
     return (
         f"{where} refused the connection (or a firewall rejected it) while other endpoints "
@@ -127,6 +134,7 @@ def _timeout(kind: str, s: Situation, origin: Origin | None) -> str:
         f"port {s.ports} (a DROP rule, cloud security group or egress ACL). Ask your "
         f"hosting provider to allow outbound TCP to {s.targets}, or set "
         f"PHONEPE_PROXY=http://proxy-host:port to use an egress proxy. {_DIRECT_BLOCKED}"
+        f"{_show_them(s)}"
     )
 
 

@@ -198,3 +198,21 @@ def test_clock_when_server_date_agrees_then_ok(http_server):
 
     assert check(report, "clock skew").status == "ok"
     assert check(report, "http http://127.0.0.1").status == "ok"
+
+
+def test_tcp_when_every_remote_host_drops_packets_then_remedy_says_filtered(blackhole):
+    port = blackhole()
+    settings = Settings.build(
+        env="sandbox",
+        client_id="M-DOCTOR",
+        client_secret=CANARY,
+        base_urls=[f"https://api.phonepe.invalid:{port}/apis/pg-sandbox"],
+        connect_timeout=1.0,
+    )
+    report = run_diagnostics(settings, resolver=lambda host, port: ["127.0.0.1"])
+
+    tcp = check(report, "tcp api.phonepe.invalid")
+    assert (tcp.status, tcp.category) == ("fail", Category.CONNECT_TIMEOUT)
+    assert "every PhonePe host are dropped" in tcp.remedy
+    assert f"nc -vz api.phonepe.invalid {port}" in tcp.remedy
+    assert "PHONEPE_PROXY" in tcp.remedy
