@@ -64,3 +64,80 @@ def api(sandbox: RunningSandbox) -> Iterator[httpx.Client]:
 def control(sandbox: RunningSandbox) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=sandbox.url + "/_sandbox", trust_env=False) as client:
         yield client
+
+
+class Receiver:
+    """A webhook receiver on a real loopback port: records requests, answers scripted statuses."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.statuses: list[int] = []
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                else:
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        with self._lock:
+            self.requests.append((headers, body))
+            status = self.statuses.pop(0) if self.statuses else 200
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"text/plain")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"ok" if status < 300 else b"nope"})
+
+    def bodies(self) -> list[dict[str, Any]]:
+        import json
+
+        with self._lock:
+            return [json.loads(body) for _, body in self.requests]
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[Receiver, str]]:
+    from phonepe_gateway.sandbox.testing import serve_app
+
+    app = Receiver()
+    with serve_app(app) as running:
+        yield app, running.url + "/hook"
+
+
+def gen1_sign(
+    payload: dict[str, Any], api_path: str, salt: str = "sandbox-salt-key", index: int = 1
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(body, headers) of a generation 1 POST."""
+    import base64
+    import hashlib
+    import json
+
+    encoded = base64.b64encode(json.dumps(payload).encode()).decode()
+    checksum = hashlib.sha256((encoded + api_path + salt).encode()).hexdigest() + f"###{index}"
+    return {"request": encoded}, {"X-VERIFY": checksum}
+
+
+def gen1_status_headers(
+    merchant_id: str, transaction_id: str, salt: str = "sandbox-salt-key", index: int = 1
+) -> dict[str, str]:
+    import hashlib
+
+    path = f"/pg/v1/status/{merchant_id}/{transaction_id}"
+    checksum = hashlib.sha256((path + salt).encode()).hexdigest() + f"###{index}"
+    return {"X-VERIFY": checksum, "X-MERCHANT-ID": merchant_id}

@@ -51,6 +51,8 @@ class Sandbox:
         self._task: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
+        #: Where webhooks go over the wire; tests may swap in ``httpx.MockTransport``.
+        self.webhook_transport: httpx.AsyncBaseTransport | None = None
 
     # -- public helpers -----------------------------------------------------------------
 
@@ -76,7 +78,7 @@ class Sandbox:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake_event = asyncio.Event()
-        self._client = httpx.AsyncClient(trust_env=False)
+        self._client = httpx.AsyncClient(trust_env=False, transport=self.webhook_transport)
         self._task = asyncio.create_task(self._tick_forever(), name="phonepe-sandbox-ticker")
 
     async def stop(self) -> None:
@@ -98,7 +100,7 @@ class Sandbox:
         due = self.webhooks.take_due()
         if not due:
             return
-        async with httpx.AsyncClient(trust_env=False) as client:
+        async with httpx.AsyncClient(trust_env=False, transport=self.webhook_transport) as client:
             await asyncio.gather(*(self.webhooks.send(d, client) for d in due))
 
     # -- the ticker -----------------------------------------------------------------------
