@@ -57,6 +57,45 @@ def _label(moment: datetime, hours: int) -> str:
     return local.strftime("%d %b %H:%M" if hours > 24 else "%H:%M")
 
 
+STATE_COLORS = {
+    "COMPLETED": "#16a34a",
+    "FAILED": "#dc2626",
+    "PENDING": "#f59e0b",
+    "UNKNOWN": "#a855f7",
+    "CREATED": "#94a3b8",
+}
+
+
+def default_window(now: datetime | None = None) -> int:
+    """The smallest window that holds the last week's activity, so fresh data is not a dot."""
+    now = now or timezone.now()
+    week_ago = now - timedelta(hours=168)
+    oldest = (
+        Payment.objects.filter(created_at__gte=week_ago)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if oldest is None:
+        return 24
+    age = now - oldest
+    return next((h for h in sorted(BUCKETS) if age < timedelta(hours=h)), 168)
+
+
+def _mix(states: Counter[str]) -> list[dict[str, Any]]:
+    total = sum(states.values())
+    return [
+        {
+            "state": state,
+            "count": states[state],
+            "percent": f"{100 * states[state] / total:.1f}",
+            "color": color,
+        }
+        for state, color in STATE_COLORS.items()
+        if states[state]
+    ]
+
+
 def build(*, hours: int = 24, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     start, size, count = _buckets(hours, now)
@@ -108,7 +147,7 @@ def build(*, hours: int = 24, now: datetime | None = None) -> dict[str, Any]:
         "kpi_errors": error_total,
         "kpi_payments": sum(states.values()),
         "kpi_calls": calls,
-        "states": sorted(states.items()),
+        "mix": _mix(states),
         "success_chart": line_chart(
             "Payment success rate",
             labels,

@@ -153,10 +153,11 @@ def sync(request: HttpRequest, order_id: str) -> HttpResponse:
 
 @staff
 def dashboard_view(request: HttpRequest) -> HttpResponse:
-    context = dashboard.build(hours=_hours(request.GET.get("hours")))
+    hours = _hours(request.GET.get("hours")) or dashboard.default_window()
+    context = dashboard.build(hours=hours)
     context["nav"] = "dashboard"
     return render(request, "lots/staff/dashboard.html", context)
 
 
-def _hours(text: str | None) -> int:
-    return int(text) if text in {"1", "6", "24", "168"} else 24
+def _hours(text: str | None) -> int | None:
+    return int(text) if text in {"1", "6", "24", "168"} else None
