@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ._certs import peek_certificate
 from ._checks import BLOCKED, Step, clock, configuration, proxy_summary
 from ._config import Settings, _strip_userinfo, mask
 from ._credentials import check_credentials
@@ -236,6 +237,9 @@ def _probe_origin(run: _Run, origin: Origin, path: str) -> list[Step]:
         tls, tls_sock = tls_handshake(sock, origin.host, run.context, timeout)
         steps.append(Step("tls", f"tls {origin.netloc}", tls, origin))
         if tls_sock is None:
+            if "verify_code" in tls.data:
+                presented = _presented(run, origin, hop, tcp.data["address"], proxy)
+                tls.detail += f"; it presented a {presented}" if presented else ""
             return steps
         sock = tls_sock
     forward = bool(proxy) and origin.scheme == "http"
@@ -249,6 +253,19 @@ def _probe_origin(run: _Run, origin: Origin, path: str) -> list[Step]:
     )
     steps.append(Step("http", f"http {origin.scheme}://{origin.host_header}{path}", http, origin))
     return steps
+
+
+def _presented(
+    run: _Run, origin: Origin, hop: Origin, address: str, proxy: str | None
+) -> str | None:
+    """Connect again the same way and read the rejected certificate's subject and issuer."""
+    _, sock = connect_tcp([address], hop.port, run.settings.connect_timeout)
+    if sock is None:
+        return None
+    if proxy and not proxy_connect(sock, proxy, origin, run.read_timeout).ok:
+        sock.close()
+        return None
+    return peek_certificate(sock, origin.host, run.settings.connect_timeout)
 
 
 def _unfinished(origin: Origin, budget: float) -> Step:

@@ -216,6 +216,7 @@ def connect_tcp(
     for thread in threads:
         thread.join(timeout + 1.0)
     chosen: socket.socket | None = None
+    chosen_address = ""
     lines: list[str] = []
     categories: list[Category] = []
     for address, outcome in zip(addresses, results, strict=True):
@@ -223,7 +224,7 @@ def connect_tcp(
         netloc = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
         lines.append(f"{via}{netloc} {text}")
         if sock is not None and chosen is None:
-            chosen = sock
+            chosen, chosen_address = sock, address
         elif sock is not None:
             sock.close()
         else:
@@ -232,8 +233,10 @@ def connect_tcp(
     if chosen is None:
         return _fail(categories[0], detail, started), None
     if categories:
-        return Probe("warn", categories[0], detail, _ms(started)), chosen
-    return _ok(detail, started), chosen
+        return Probe(
+            "warn", categories[0], detail, _ms(started), {"address": chosen_address}
+        ), chosen
+    return _ok(detail, started, address=chosen_address), chosen
 
 
 # -- HTTP heads (CONNECT and GET share the reader) --------------------------------------
@@ -329,10 +332,11 @@ def tls_handshake(
         tls = context.wrap_socket(sock, server_hostname=hostname)
     except ssl.SSLCertVerificationError as exc:
         sock.close()
+        reason = str(exc.verify_message).rstrip(".")
         if exc.verify_code in (62, 64):  # X509_V_ERR_HOSTNAME_MISMATCH / IP_ADDRESS_MISMATCH
-            text = f"the certificate is not valid for {hostname}: {exc.verify_message}"
+            text = f"the certificate is not valid for {hostname}: {reason}"
         else:
-            text = f"the certificate is not trusted: {exc.verify_message}"
+            text = f"the certificate is not trusted: {reason}"
         return _fail(Category.TLS_ERROR, text, started, verify_code=exc.verify_code), None
     except (OSError, ssl.SSLError) as exc:
         sock.close()

@@ -111,6 +111,8 @@ def test_tls_when_certificate_untrusted_then_tls_error(http_server, ca):
     tls = check(report, "tls 127.0.0.1")
     assert (tls.status, tls.category) == ("fail", Category.TLS_ERROR)
     assert "not trusted" in tls.detail
+    # The rejected certificate's issuer is named: this is how interception shows itself.
+    assert "issued by 'trustme" in tls.detail
     assert "interception" in tls.remedy
 
 
@@ -121,6 +123,7 @@ def test_tls_when_hostname_does_not_match_then_tls_error(http_server, ca, trusti
     tls = check(report, "tls 127.0.0.1")
     assert (tls.status, tls.category) == ("fail", Category.TLS_ERROR)
     assert "not valid for 127.0.0.1" in tls.detail
+    assert "it presented a certificate" in tls.detail
 
 
 def test_tls_when_certificate_trusted_then_describes_it(http_server, ca, trusting):
