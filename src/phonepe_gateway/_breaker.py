@@ -8,6 +8,12 @@ counts only *connect* failures (a slow or erroring gateway is not a dead endpoin
 States: CLOSED (calls pass) -> OPEN after ``threshold`` consecutive connect
 failures (calls skip it) -> after ``cooldown`` seconds one caller gets a HALF_OPEN
 probe (others keep skipping) -> success closes, failure re-opens. It never sleeps.
+
+Before it opens, a CLOSED endpoint whose last attempt failed to connect is
+*demoted* for ``cooldown`` seconds: the transport tries the other endpoints first
+and this one only if they fail. So one refused or black-holed connect is paid
+once, not by every following call, while a single-endpoint setup is never locked
+out by one blip.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ class CircuitBreaker:
         self._lock = threading.Lock()
         self._failures = 0
         self._opened_at: float | None = None
+        self._failed_at: float | None = None
         self._probe_started: float | None = None
 
     @property
@@ -56,6 +63,16 @@ class CircuitBreaker:
         if self._probe_started is not None:
             return BreakerState.HALF_OPEN
         return BreakerState.OPEN
+
+    @property
+    def demoted(self) -> bool:
+        """Closed, but the last connect failed less than ``cooldown`` ago: try others first."""
+        with self._lock:
+            return (
+                self._opened_at is None
+                and self._failed_at is not None
+                and self._clock.monotonic() - self._failed_at < self.cooldown
+            )
 
     def allow(self) -> bool:
         """May a request go to this endpoint now? Claims the half-open probe if due."""
@@ -77,12 +94,14 @@ class CircuitBreaker:
         with self._lock:
             self._failures = 0
             self._opened_at = None
+            self._failed_at = None
             self._probe_started = None
 
     def record_connect_failure(self) -> None:
         """The endpoint could not be reached (refused, DNS, connect timeout, TLS, proxy)."""
         with self._lock:
             self._failures += 1
+            self._failed_at = self._clock.monotonic()
             if self._probe_started is not None or self._failures >= self.threshold:
                 self._opened_at = self._clock.monotonic()
                 self._probe_started = None
@@ -94,6 +113,7 @@ class CircuitBreaker:
                 # Reached but slow: the endpoint is up, stop probing and close.
                 self._failures = 0
                 self._opened_at = None
+                self._failed_at = None
                 self._probe_started = None
 
     def __repr__(self) -> str:

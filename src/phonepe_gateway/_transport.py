@@ -163,8 +163,9 @@ class TransportCore:
         self, spec: CallSpec, tried: set[str], start: int, attempt: int, reported: set[str]
     ) -> str | None:
         urls = spec.urls
-        for offset in range(len(urls)):
-            url = urls[(start + offset) % len(urls)]
+        order = [urls[(start + offset) % len(urls)] for offset in range(len(urls))]
+        # Demoted endpoints (a recent connect failure) go last; sorted() is stable.
+        for url in sorted(order, key=lambda u: self.breaker(u).demoted):
             if url in tried:
                 continue
             if self.breaker(url).allow():

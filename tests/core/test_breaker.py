@@ -87,3 +87,20 @@ def test_breaker_when_probe_reaches_slow_endpoint_then_released_closed() -> None
     breaker.allow()
     breaker.release()
     assert breaker.state is BreakerState.CLOSED
+
+
+def test_breaker_when_one_connect_failure_then_demoted_until_cooldown() -> None:
+    clock = FakeClock()
+    breaker = CircuitBreaker(clock, threshold=3, cooldown=10)
+    breaker.record_connect_failure()
+    assert breaker.demoted
+    assert breaker.allow()  # still usable when nothing else is
+    clock.advance(10)
+    assert not breaker.demoted
+
+
+def test_breaker_when_success_after_failure_then_not_demoted() -> None:
+    breaker = CircuitBreaker(FakeClock(), threshold=3, cooldown=10)
+    breaker.record_connect_failure()
+    breaker.record_success()
+    assert not breaker.demoted

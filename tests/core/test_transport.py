@@ -85,6 +85,34 @@ def test_failover_when_first_two_refuse_then_third_used_in_order_without_waiting
     assert clock.sleeps == []
 
 
+def test_demotion_when_primary_refused_once_then_later_calls_go_to_secondary_first(
+    gateway, clock
+) -> None:
+    router = Router(gateway, **{"1": refused()})
+    events: list[CallEvent] = []
+    with client_for(router, clock, A, B, events=events) as client:
+        client.create_payment(amount=100, merchant_order_id="d0")
+        for _ in range(4):
+            client.get_order_status("d0")
+        assert client._core.breaker(A).demoted
+        assert client._core.breaker(A).state is BreakerState.CLOSED
+    assert router.hits.count("1") == 1  # paid once, by the first call only
+    assert [e.endpoint for e in events[2:]] == [B] * 5
+
+
+def test_demotion_when_cooldown_passes_then_primary_tried_first_again(gateway, clock) -> None:
+    router = Router(gateway, **{"1": [refused(), "ok"]})
+    with client_for(router, clock, A, B) as client:
+        client.create_payment(amount=100, merchant_order_id="d1")
+        client.get_order_status("d1")
+        breaker = client._core.breaker(A)
+        clock.advance(breaker.cooldown)
+        assert not breaker.demoted
+        client.get_order_status("d1")
+        client.get_order_status("d1")
+    assert router.hits[-2:] == ["1", "1"]
+
+
 def test_breaker_when_threshold_reached_then_dead_endpoint_skipped_at_no_cost(
     gateway, clock
 ) -> None:
@@ -92,41 +120,56 @@ def test_breaker_when_threshold_reached_then_dead_endpoint_skipped_at_no_cost(
     events: list[CallEvent] = []
     with client_for(router, clock, A, B, events=events) as client:
         client.create_payment(amount=100, merchant_order_id="b0")
-        for _ in range(4):
+        breaker = client._core.breaker(A)
+        for _ in range(2):  # each demotion expires, A is tried again and refuses again
+            clock.advance(breaker.cooldown)
             client.get_order_status("b0")
-        assert client._core.breaker(A).state is BreakerState.OPEN
+        assert breaker.state is BreakerState.OPEN
+        client.get_order_status("b0")
     assert router.hits.count("1") == 3
     skipped = [e for e in events if e.outcome == "skipped_open_circuit"]
-    assert len(skipped) == 3
-    assert all(e.endpoint == A and e.duration == 0.0 for e in skipped)
+    assert len(skipped) == 1
+    assert skipped[0].endpoint == A
+    assert skipped[0].duration == 0.0
 
 
 def test_breaker_when_cooldown_passes_then_one_probe_and_closes_on_success(gateway, clock) -> None:
     router = Router(gateway, **{"1": [refused(), refused(), refused(), "ok"]})
     with client_for(router, clock, A, B) as client:
-        client.create_payment(amount=100, merchant_order_id="h0")  # token + pay: 2 refusals
-        client.get_order_status("h0")  # third refusal opens the circuit
         breaker = client._core.breaker(A)
+        client.create_payment(amount=100, merchant_order_id="h0")
+        for _ in range(2):
+            clock.advance(breaker.cooldown)
+            client.get_order_status("h0")
         assert breaker.state is BreakerState.OPEN
         client.get_order_status("h0")
         assert router.hits.count("1") == 3
         clock.advance(breaker.cooldown)
         client.get_order_status("h0")  # the half-open probe goes to A, which now answers
         assert breaker.state is BreakerState.CLOSED
+        assert not breaker.demoted
     assert router.hits.count("1") == 4
 
 
 def test_breaker_when_probe_fails_then_reopens_for_another_cooldown(gateway, clock) -> None:
     router = Router(gateway, **{"1": refused()})
     with client_for(router, clock, A, B) as client:
-        client.create_payment(amount=100, merchant_order_id="p0")
-        client.get_order_status("p0")
         breaker = client._core.breaker(A)
+        client.create_payment(amount=100, merchant_order_id="p0")
+        for _ in range(2):
+            clock.advance(breaker.cooldown)
+            client.get_order_status("p0")
         clock.advance(breaker.cooldown)
-        client.get_order_status("p0")
+        client.get_order_status("p0")  # probe, refused again
         assert breaker.state is BreakerState.OPEN
         client.get_order_status("p0")
     assert router.hits.count("1") == 4
+
+
+def test_demotion_when_only_endpoint_then_still_tried(gateway, clock) -> None:
+    router = Router(gateway, **{"1": [refused(), "ok"]})
+    with client_for(router, clock, A, max_retries=1) as client:
+        assert client.create_payment(amount=100, merchant_order_id="s0").order_id == "OMOs0"
 
 
 def test_breaker_when_every_endpoint_open_then_circuit_open_error_not_sent(gateway, clock) -> None:
