@@ -299,7 +299,7 @@ def _credentials(run: _Run, answered: set[Origin | None], blocker: Category) -> 
         oauth_urls=oauth or base,
         max_retries=0,
         read_timeout=run.read_timeout,
-        timeout=2 * (s.connect_timeout + run.read_timeout),
+        timeout=s.connect_timeout + run.read_timeout,  # one attempt per call
     )
     context = run.context if run.custom_context else None
     return Step("credentials", "credentials", check_credentials(settings, context))

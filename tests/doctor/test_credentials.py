@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import httpx
+
 from phonepe_gateway import Category, Settings
 from phonepe_gateway._diagnostics import run_diagnostics
 
@@ -82,3 +84,36 @@ def test_credentials_when_production_credentials_wrong_then_remedy_mentions_envi
     assert "PHONEPE_ENV=sandbox" in creds.remedy
     assert "PHONEPE_CLIENT_SECRET" in creds.remedy
     assert CANARY not in json.dumps(report.to_dict())
+
+
+def fault(sandbox, **rule) -> None:
+    response = httpx.post(sandbox.url + "/_sandbox/faults", json=rule, timeout=5)
+    assert response.status_code < 300, response.text
+
+
+def test_credentials_when_token_endpoint_answers_503_then_http_error(sandbox):
+    fault(sandbox, method="POST", path="/v1/oauth/token", action="status", status=503, times=5)
+    report = run_diagnostics(sandbox_settings(sandbox))
+
+    creds = check(report, "credentials")
+    assert (creds.status, creds.category) == ("fail", Category.HTTP_ERROR)
+    assert "HTTP 503" in creds.detail
+    assert "PhonePe's side or a proxy" in creds.remedy
+
+
+def test_credentials_when_rate_limited_then_warns(sandbox):
+    fault(sandbox, method="POST", path="/v1/oauth/token", action="status", status=429, times=5)
+    report = run_diagnostics(sandbox_settings(sandbox))
+
+    creds = check(report, "credentials")
+    assert (creds.status, creds.category) == ("warn", Category.HTTP_ERROR)
+    assert report.ok
+
+
+def test_credentials_when_connection_reset_mid_call_then_transport_category(sandbox):
+    fault(sandbox, method="POST", path="/v1/oauth/token", action="reset", times=5)
+    report = run_diagnostics(sandbox_settings(sandbox))
+
+    creds = check(report, "credentials")
+    assert (creds.status, creds.category) == ("fail", Category.CONNECTION_RESET)
+    assert "something in between" in creds.remedy
