@@ -85,11 +85,29 @@ def test_staff_when_refunding_part_of_a_payment_then_refund_completes(
         payment.refresh_from_db()
         assert (payment.refunded_amount, payment.refundable_amount) == (4000, 8000)
 
+        # PhonePe stops answering status calls: staff see it, and so does the dashboard.
+        site.control(
+            "POST",
+            "/faults",
+            json={
+                "method": "GET",
+                "path": "/checkout/v2/order/*/status",
+                "action": "reset",
+                "times": 3,
+            },
+        )
+        page.get_by_role("button", name="Refresh from PhonePe").click()
+        expect(page.get_by_text("PhonePe could not be asked")).to_be_visible()
+        site.control("DELETE", "/faults")
+
         page.get_by_role("link", name="Dashboard").click()
         expect(page.get_by_role("img", name="Payment success rate")).to_be_visible()
         expect(page.get_by_role("img", name="Gateway latency")).to_be_visible()
         expect(page.get_by_role("img", name="Connection errors")).to_be_visible()
         expect(page.locator(".kpi-value").first).to_have_text("100.0%")
+        expect(
+            page.get_by_role("img", name="Connection errors").locator("rect[fill]").first
+        ).to_be_attached()
         shoot(page, "staff-3-dashboard")
     finally:
         desk.close()

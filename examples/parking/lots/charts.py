@@ -59,7 +59,7 @@ def _frame(labels: Sequence[str], top: float, unit: str) -> list[str]:
     n = len(labels)
     every = max(1, -(-n // 6))
     for i, label in enumerate(labels):
-        if i % every == 0 or i == n - 1:
+        if i % every == 0:
             parts.append(
                 f'<text x="{_x(i, n):.1f}" y="{HEIGHT - BOTTOM + 14}" class="tick" '
                 f'text-anchor="middle">{escape(label)}</text>'
@@ -144,7 +144,7 @@ def bar_chart(
     totals = [sum((s.values[i] or 0) for s in series) for i in range(n)]
     if not any(totals):
         return _empty(title, empty_message)
-    top = _nice_max(max(totals))
+    top = max(4.0, _nice_max(max(totals)))  # counts: keep the four gridlines on whole numbers
     body = _frame(labels, top, unit)
     width = max(2.0, (WIDTH - LEFT - RIGHT) / max(n, 1) * 0.7)
     for i in range(n):
