@@ -196,6 +196,7 @@ def test_refund_when_completed_then_pending_and_status_by_refund_id(
     httpx.post(sandbox.url + "/_sandbox/orders/T10/complete")
     answer = refund(sandbox, "T10-R", "T10", 4000)
     assert answer.status_code == 200
+    assert answer.json()["success"] is True  # the call succeeded; the refund is pending
     assert answer.json()["code"] == "PAYMENT_PENDING"
     assert answer.json()["data"]["state"] == "PENDING"
     assert refund(sandbox, "T10-R2", "T10", 6001).json()["code"] == "REFUND_AMOUNT_EXCEEDED"

@@ -144,7 +144,14 @@ async def refund(request: Request) -> Response:
         )
     except StateError as exc:
         return api_error(exc.http_status, exc.code, exc.message)
-    return json_response(gen1_refund_json(created))
+    # An accepted refund is a successful call even though the refund itself is pending.
+    return json_response(
+        {
+            **gen1_refund_json(created),
+            "success": True,
+            "message": "Your request is in pending state.",
+        }
+    )
 
 
 routes = [
