@@ -17,11 +17,12 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import BaseModel
 
+from .._errors import DuplicateRequestError, GatewayError
 from .._version import __version__
 from . import services
 from .api_webhooks import router as webhooks_router
 from .auth import ApiAuth
-from .exceptions import NotFound, PaymentsError
+from .exceptions import GatewayUnavailable, NotFound, PaymentsError
 from .idempotency import Answer, fingerprint, run_once
 from .logging import current_request_id
 from .models import Payment, Refund
@@ -182,6 +183,23 @@ def refund_body(refund: Refund) -> dict[str, Any]:
     )
 
 
+def _gateway_verdict(exc: GatewayUnavailable) -> PaymentsError:
+    """A definitive 4xx refusal of the request's content by PhonePe is the caller's error
+    (422), not a bad gateway: retrying the same request cannot succeed. Credentials
+    (401/403) and rate limits (429) stay 5xx: they are the service's problem."""
+    cause = exc.__cause__
+    if (
+        isinstance(cause, GatewayError)
+        and 400 <= cause.http_status < 500
+        and cause.http_status not in (401, 403, 408, 429)
+        and not isinstance(cause, DuplicateRequestError)
+    ):
+        return PaymentsError(
+            exc.message, code="gateway_rejected", http_status=422, details=exc.details
+        )
+    return exc
+
+
 def _answer(
     request: HttpRequest, route: str, key: str | None, payload: Any, action: Any
 ) -> HttpResponse:
@@ -215,13 +233,16 @@ def create_payment(
     idempotency_key: IdempotencyKey = None,
 ) -> HttpResponse:
     def action() -> Answer:
-        payment = services.create_payment(
-            amount=payload.amount,
-            merchant_order_id=payload.merchant_order_id,
-            reference=payload.reference,
-            redirect_url=payload.redirect_url,
-            metadata=payload.metadata,
-        )
+        try:
+            payment = services.create_payment(
+                amount=payload.amount,
+                merchant_order_id=payload.merchant_order_id,
+                reference=payload.reference,
+                redirect_url=payload.redirect_url,
+                metadata=payload.metadata,
+            )
+        except GatewayUnavailable as exc:
+            raise _gateway_verdict(exc) from exc
         body = _dump(
             PaymentCreatedOut,
             {
@@ -276,12 +297,15 @@ def create_refund(
     idempotency_key: IdempotencyKey = None,
 ) -> HttpResponse:
     def action() -> Answer:
-        refund = services.refund_payment(
-            _get_payment(merchant_order_id),
-            amount=payload.amount,
-            merchant_refund_id=payload.merchant_refund_id,
-            reason=payload.reason,
-        )
+        try:
+            refund = services.refund_payment(
+                _get_payment(merchant_order_id),
+                amount=payload.amount,
+                merchant_refund_id=payload.merchant_refund_id,
+                reason=payload.reason,
+            )
+        except GatewayUnavailable as exc:
+            raise _gateway_verdict(exc) from exc
         return 201, refund_body(refund)
 
     route = f"POST /payments/{merchant_order_id}/refunds"

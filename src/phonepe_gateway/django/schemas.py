@@ -8,10 +8,12 @@ carry a secret or a raw gateway payload.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, StringConstraints
+
+from .._validation import MAX_AMOUNT
 
 __all__ = [
     "CreatePaymentIn",
@@ -24,9 +26,13 @@ __all__ = [
     "WebhookAckOut",
 ]
 
-MAX_PAISE = 2**63 - 1
+#: Largest amount the API accepts: 10^11 paise (100 crore rupees), the order of PhonePe's
+#: own upper limit. Smaller per-mode limits are the gateway's: its refusal is a 422.
+MAX_PAISE = min(MAX_AMOUNT, 10**11)
 _ID_PATTERN = r"^[A-Za-z0-9_-]{1,63}$"
 
+MetaKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MetaValue = Annotated[str, StringConstraints(max_length=256)]
 PaymentStateName = Literal["CREATED", "PENDING", "UNKNOWN", "COMPLETED", "FAILED"]
 
 
@@ -47,27 +53,14 @@ class CreatePaymentIn(_In):
     redirect_url: str | None = Field(
         default=None,
         max_length=2048,
+        pattern=r"^https?://[!-~]+$",
         description="Where PhonePe sends the customer after checkout (http or https).",
     )
-    metadata: dict[str, str] | None = Field(
-        default=None, description="Free-form string pairs stored with the payment."
+    metadata: dict[MetaKey, MetaValue] | None = Field(
+        default=None,
+        max_length=15,
+        description="Free-form string pairs stored with the payment (at most 15).",
     )
-
-    @field_validator("redirect_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.lower().startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value
-
-    @field_validator("metadata")
-    @classmethod
-    def _small_metadata(cls, value: dict[str, str] | None) -> dict[str, str] | None:
-        if value is not None and (
-            len(value) > 15 or any(len(k) > 64 or len(v) > 256 for k, v in value.items())
-        ):
-            raise ValueError("at most 15 entries, keys up to 64 and values up to 256 characters")
-        return value
 
 
 class CreateRefundIn(_In):
