@@ -184,7 +184,7 @@ def _connect_one(
             return (
                 None,
                 f"unreachable ({exc.strerror}: no route, or a firewall's ICMP reject)",
-                (Category.CONNECTION_REFUSED),
+                Category.CONNECTION_REFUSED,
             )
         return None, f"failed ({exc.strerror or exc})", Category.CONNECTION_REFUSED
     return sock, "connected", Category.OK
