@@ -133,12 +133,12 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 15.0, what: str =
         time.sleep(0.05)
 
 
-def backdate_entry(plate: str, minutes: int) -> None:
+def backdate_entry(ticket: int, minutes: int) -> None:
     """Stand in for time passing while parked (the tariff reads the stored entry time)."""
     from django.utils import timezone
     from lots.models import ParkingSession
 
-    updated = ParkingSession.objects.filter(plate=plate, state="PARKED").update(
+    updated = ParkingSession.objects.filter(pk=ticket, state="PARKED").update(
         entry_at=timezone.now() - timedelta(minutes=minutes)
     )
     assert updated == 1

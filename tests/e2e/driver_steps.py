@@ -19,7 +19,7 @@ def park(page: Any, site: Site, plate: str, *, minutes_ago: int) -> int:
     page.get_by_role("button", name="Park here").click()
     expect(page).to_have_url(re.compile(r"/park/\d+/$"))
     ticket = int(re.search(r"/park/(\d+)/", page.url).group(1))  # type: ignore[union-attr]
-    backdate_entry(plate.replace(" ", "").upper(), minutes_ago)
+    backdate_entry(ticket, minutes_ago)
     return ticket
 
 
