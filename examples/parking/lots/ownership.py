@@ -52,6 +52,25 @@ def claim(request: HttpRequest, pk: int, token: str) -> bool:
     return True
 
 
+_PASS_PREFIX = "SMARTPARK-EXIT:"
+_PASS_SALT = "lots.exit-pass"
+
+
 def exit_pass_code(session: ParkingSession) -> str:
     """What the exit pass QR encodes: the session id, signed so the gate can trust it."""
-    return signing.Signer(salt="lots.exit-pass").sign(f"SMARTPARK-EXIT:{session.pk}")
+    return signing.Signer(salt=_PASS_SALT).sign(f"{_PASS_PREFIX}{session.pk}")
+
+
+def session_from_pass(code: str) -> ParkingSession | None:
+    """The session an exit pass names, or None when the code is forged or malformed."""
+    try:
+        value = signing.Signer(salt=_PASS_SALT).unsign(code.strip())
+    except signing.BadSignature:
+        return None
+    if not value.startswith(_PASS_PREFIX) or not value[len(_PASS_PREFIX) :].isdigit():
+        return None
+    return (
+        ParkingSession.objects.select_related("lot", "bay")
+        .filter(pk=int(value[len(_PASS_PREFIX) :]))
+        .first()
+    )

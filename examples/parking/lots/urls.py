@@ -21,5 +21,6 @@ urlpatterns = [
     path("staff/payments/<str:order_id>/", staff.payment_detail, name="staff-payment"),
     path("staff/payments/<str:order_id>/refund", staff.refund, name="staff-refund"),
     path("staff/payments/<str:order_id>/sync", staff.sync, name="staff-sync"),
+    path("staff/pass/", staff.check_pass, name="staff-check-pass"),
     path("staff/dashboard/", staff.dashboard_view, name="staff-dashboard"),
 ]

@@ -75,6 +75,8 @@ def _payment_view_state(session: ParkingSession, payment: Payment | None) -> str
         return "DUE"
     if payment.state == "FAILED":
         return "FAILED"
+    if payment.state != "COMPLETED" and payment.expires_at and payment.expires_at < timezone.now():
+        return "DUE"  # the checkout link expired unpaid: offer a fresh one
     if payment.state == "COMPLETED":
         return "REVIEW"  # money moved but it does not settle this ticket: staff must look
     return "PENDING"

@@ -21,7 +21,7 @@ from phonepe_gateway.django import services as payments
 from phonepe_gateway.django.exceptions import PaymentsError
 from phonepe_gateway.django.models import Payment, Refund
 
-from . import dashboard, services
+from . import dashboard, ownership, services
 from .forms import RefundForm
 from .models import HOLDING_STATES, Lot, ParkingSession, SessionState
 from .plates import InvalidPlate, normalise_plate
@@ -149,6 +149,16 @@ def sync(request: HttpRequest, order_id: str) -> HttpResponse:
     else:
         messages.success(request, "Status refreshed from PhonePe.")
     return redirect("staff-payment", order_id=order_id)
+
+
+@staff
+def check_pass(request: HttpRequest) -> HttpResponse:
+    """The exit gate: paste or scan a pass code; say whether the car may leave."""
+    code = request.GET.get("code", "").strip()
+    context: dict[str, Any] = {"code": code, "nav": "sessions", "checked": bool(code)}
+    if code:
+        context["session"] = ownership.session_from_pass(code)
+    return render(request, "lots/staff/check_pass.html", context)
 
 
 @staff

@@ -135,3 +135,17 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def test_ticket_when_checkout_link_expired_unpaid_then_fresh_payment_offered(
+    driver: Client, due: ParkingSession, gateway: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    driver.post(f"/park/{due.pk}/pay", {"confirmed_fee": 12000})
+    Payment.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert "Pay with PhonePe" in driver.get(f"/park/{due.pk}/").content.decode()
+    driver.post(f"/park/{due.pk}/pay", {"confirmed_fee": 12000})
+    assert Payment.objects.count() == 2

@@ -117,3 +117,22 @@ def test_dashboard_when_calls_logged_then_three_charts_drawn(desk: Client, paid:
 def test_payments_api_when_anonymous_then_refused(paid: Payment) -> None:
     response = Client().get(f"/api/payments/{paid.merchant_order_id}")
     assert response.status_code in (401, 403)
+
+
+def test_check_pass_when_paid_then_may_leave(
+    desk: Client, paid: Payment, due: ParkingSession
+) -> None:
+    from lots.ownership import exit_pass_code
+
+    due.refresh_from_db()
+    page = desk.get("/staff/pass/", {"code": exit_pass_code(due)}).content.decode()
+    assert 'data-pass="valid"' in page
+
+
+def test_check_pass_when_unpaid_or_forged_then_refused(desk: Client, due: ParkingSession) -> None:
+    from lots.ownership import exit_pass_code
+
+    code = exit_pass_code(due)
+    assert 'data-pass="unpaid"' in desk.get("/staff/pass/", {"code": code}).content.decode()
+    forged = code.replace(f":{due.pk}:", f":{due.pk + 1}:")
+    assert 'data-pass="invalid"' in desk.get("/staff/pass/", {"code": forged}).content.decode()

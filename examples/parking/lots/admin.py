@@ -1,0 +1,33 @@
+"""Admin for car parks and bays (sessions are read-only: only the services change them)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from .models import Bay, Lot, ParkingSession
+
+
+class BayInline(admin.TabularInline):
+    model = Bay
+    extra = 0
+
+
+@admin.register(Lot)
+class LotAdmin(admin.ModelAdmin):
+    list_display = ("name", "grace_minutes", "hourly_rate", "daily_cap")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [BayInline]
+
+
+@admin.register(ParkingSession)
+class ParkingSessionAdmin(admin.ModelAdmin):
+    list_display = ("pk", "plate", "lot", "bay", "state", "entry_at", "exit_at", "fee")
+    list_filter = ("state", "lot")
+    search_fields = ("plate",)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
