@@ -1,16 +1,28 @@
-"""Signal receivers: the payments app tells us a payment completed; we settle the session."""
+"""Signal receivers: the payments app tells us a payment completed; we settle the session.
+
+A receiver must not raise: the signal is sent once, after commit, from whatever called
+the payments app (the webhook view, the return page, the reconciler).
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from phonepe_gateway.django.signals import payment_completed
 
 from . import services
 
+logger = logging.getLogger(__name__)
+
 
 def on_payment_completed(sender: Any, payment: Any, **kwargs: Any) -> None:
-    services.record_payment_completed(payment)
+    try:
+        services.record_payment_completed(payment)
+    except Exception:
+        # The ticket then shows "checking" and sends the driver to staff; never break
+        # the payments app's own processing (webhook answer, reconciler pass).
+        logger.exception("could not settle the ticket of payment %s", payment.merchant_order_id)
 
 
 def connect() -> None:

@@ -110,3 +110,14 @@ def test_no_state_change_without_signal_when_payment_row_completes(due: ParkingS
     )
     due.refresh_from_db()
     assert due.state == SessionState.PAYMENT_DUE
+
+
+def test_signal_when_settling_fails_then_logged_not_raised(
+    due: ParkingSession, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(payment: Payment) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "record_payment_completed", broken)
+    complete(due, 12000)  # must not raise into the payments app
+    assert "could not settle the ticket" in caplog.text
