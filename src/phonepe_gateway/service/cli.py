@@ -82,6 +82,13 @@ def _default_workers() -> int:
 )
 @click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True)
 @click.option(
+    "--worker-class",
+    type=click.Choice(["gthread", "sync"]),
+    default="gthread",
+    show_default=True,
+    help="gunicorn worker type (sync: one request at a time per worker).",
+)
+@click.option(
     "--timeout",
     type=click.IntRange(5, 600),
     default=60,
@@ -89,7 +96,13 @@ def _default_workers() -> int:
     help="Seconds before a stuck worker is restarted (above PHONEPE_TIMEOUT).",
 )
 def serve(
-    host: str, port: int, no_reconciler: bool, workers: int | None, threads: int, timeout: int
+    host: str,
+    port: int,
+    no_reconciler: bool,
+    workers: int | None,
+    threads: int,
+    worker_class: str,
+    timeout: int,
 ) -> None:
     """Run the standalone payments service (migrates first)."""
     _setup()
@@ -109,6 +122,7 @@ def serve(
         port=port,
         workers=workers or _default_workers(),
         threads=threads,
+        worker_class=worker_class,
         timeout=timeout,
         reconciler=not no_reconciler,
     )

@@ -70,7 +70,14 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def run(
-    *, host: str, port: int, workers: int, threads: int, timeout: int, reconciler: bool
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    timeout: int,
+    reconciler: bool,
+    worker_class: str = "gthread",
 ) -> None:
     from django.conf import settings
 
@@ -92,7 +99,7 @@ def run(
     options: dict[str, Any] = {
         "bind": [bind],
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": worker_class,
         "threads": threads,
         "timeout": timeout,
         "graceful_timeout": 20,
