@@ -90,7 +90,7 @@ def _process(
 ) -> Iterator[None]:
     if cpu is not None:
         command = ["taskset", "-c", str(cpu), *command]
-    log = tempfile.TemporaryFile()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait(url, proc, what)
@@ -288,7 +288,7 @@ def sequential_direct(sandbox_url: str, runs: int) -> list[float]:
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 # -- one database ----------------------------------------------------------------------------
@@ -343,7 +343,7 @@ def contextmanager_db(database: str) -> Iterator[str | None]:
 
 
 def measure(url: str, port: int, sandbox_url: str, args: argparse.Namespace) -> dict[str, float]:
-    warm, _ = sequential_service(url, 50)
+    sequential_service(url, 50)  # warm-up: token, connections, caches
     trivial, _ = rate(port, _request("GET", "/healthz", port), args.connections, args.duration, 200)
     body = json.dumps({"amount": 1000}).encode()
     create_req = _request("POST", "/api/payments", port, body, Authorization=f"Bearer {API_KEY}")
