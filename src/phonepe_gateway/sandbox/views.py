@@ -8,6 +8,7 @@ changes state.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any
 
 from .models import Attempt, Order, Refund
@@ -40,7 +41,14 @@ def _digits(seed: str, n: int) -> str:
 
 
 def _rail_and_instrument(attempt: Attempt) -> tuple[dict[str, Any], dict[str, Any]]:
-    mode = attempt.payment_mode
+    rail, instrument = _rail_and_instrument_cached(attempt.transaction_id, attempt.payment_mode)
+    return dict(rail), dict(instrument)
+
+
+@lru_cache(maxsize=4096)
+def _rail_and_instrument_cached(txn: str, mode: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Derived from the ids only, so cached (status is the hot path)."""
+    attempt = Attempt(transaction_id=txn, payment_mode=mode, timestamp=0, amount=0, state="")
     if mode.startswith("UPI") or mode == "PPE_INTENT":
         rail = {
             "type": "UPI",
