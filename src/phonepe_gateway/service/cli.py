@@ -63,6 +63,21 @@ def _prepare(verbosity: int) -> None:
         connections.close_all()  # never share a connection with the forked workers
 
 
+def _multiprocess_metrics() -> None:
+    """Several workers share their Prometheus samples through files (prometheus-client's
+    multiprocess mode); the directory must be set before prometheus_client is imported."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    import shutil
+
+    from . import settings as service_settings
+
+    directory = service_settings.DATA_DIR / ".prometheus"
+    shutil.rmtree(directory, ignore_errors=True)  # samples of a previous run are stale
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
+
 def _default_workers() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -105,6 +120,9 @@ def serve(
     timeout: int,
 ) -> None:
     """Run the standalone payments service (migrates first)."""
+    workers = workers or _default_workers()
+    if workers > 1:
+        _multiprocess_metrics()
     _setup()
     _prepare(verbosity=1)
     from phonepe_gateway.django.auth import configured_keys
@@ -120,7 +138,7 @@ def serve(
     run(
         host=host,
         port=port,
-        workers=workers or _default_workers(),
+        workers=workers,
         threads=threads,
         worker_class=worker_class,
         timeout=timeout,

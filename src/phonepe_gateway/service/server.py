@@ -95,6 +95,12 @@ def run(
         if state is not None:
             state.shutdown()
 
+    def child_exit(server: Any, worker: Any) -> None:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     options: dict[str, Any] = {
         "bind": [bind],
@@ -106,6 +112,7 @@ def run(
         "keepalive": 5,
         "post_fork": post_fork,
         "worker_exit": worker_exit,
+        "child_exit": child_exit,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "info",

@@ -94,7 +94,12 @@ def test_serve_when_started_then_migrates_answers_and_stops_cleanly(
         fetched = httpx.get(f"{url}/api/payments/{order_id}", headers=headers)
         assert fetched.json()["state"] == "PENDING"
         assert httpx.post(url + "/api/payments", json={"amount": 1500}).status_code == 401
-        assert "phonepe_payments" in httpx.get(url + "/metrics").text
+        # Two workers, one view of the metrics (prometheus-client multiprocess mode).
+        for _ in range(6):
+            with httpx.Client() as fresh:  # a new connection may reach the other worker
+                text = fresh.get(url + "/metrics").text
+            assert 'phonepe_payment_initiations_total{outcome="ok"} 1.0' in text
+            assert 'phonepe_payments{state="PENDING"} 1.0' in text
         assert httpx.get(url + "/nowhere").json()["error"]["code"] == "not_found"
         assert httpx.get(url + "/admin/login/").status_code == 200
     finally:
