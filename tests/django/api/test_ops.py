@@ -209,3 +209,21 @@ def test_checks_messages_never_contain_the_secret(settings) -> None:
     text = " ".join(str(m) for m in run_checks())
     assert re.search("phonepe.E001", text)
     assert secret not in text
+
+
+def test_diagnostics_when_api_key_then_doctor_report_of_the_sandbox(api) -> None:
+    response = api.get("/api/diagnostics")
+    assert response.status_code == 200
+    report = response.json()
+    assert report["ok"] is True
+    assert report["checks"]
+    for check in report["checks"]:
+        assert {"name", "status", "category", "detail", "remedy", "elapsed_ms"} <= set(check)
+
+
+def test_diagnostics_when_gateway_down_then_report_says_what_failed(settings, api) -> None:
+    settings.PHONEPE = {**settings.PHONEPE, "local_url": "http://127.0.0.1:9"}
+    conf.reset_client()
+    report = api.get("/api/diagnostics").json()
+    assert report["ok"] is False
+    assert any(c["category"] == "CONNECTION_REFUSED" for c in report["checks"])
