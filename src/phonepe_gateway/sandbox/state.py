@@ -206,7 +206,7 @@ class SandboxState:
                     f"A refund with merchant refund id {merchant_refund_id} already exists.",
                 )
             order = self.get_order(original_merchant_order_id)
-            if order is None:
+            if order is None or order.merchant_id != merchant_id:  # never another merchant's
                 raise StateError(
                     "ORDER_NOT_FOUND", f"No order {original_merchant_order_id} to refund.", 404
                 )
