@@ -2,7 +2,8 @@
 
 Migrates the demo database (.demo/parking.sqlite3), loads demo car parks and a staff user,
 starts ``phonepe sandbox`` (webhooks -> the site's /api/webhooks/phonepe) and the site with
-the reconciler, prints the URLs and waits. Ctrl-C, SIGTERM, or either child dying stops
+the reconciler, runs a few real demo payments through them (DEMO_TRAFFIC=0 skips that),
+prints the URLs and waits. Ctrl-C, SIGTERM, or either child dying stops
 everything. Ports: DEMO_PORT (8000), SANDBOX_PORT (8300). Never contacts anything but 127.0.0.1.
 """
 
@@ -161,6 +162,11 @@ def main() -> int:
         deadline = time.monotonic() + 60
         _wait_until_up(f"{sandbox_url}/_sandbox/orders", children[0], deadline)
         _wait_until_up(f"{site_url}/", children[1], deadline)
+        if os.environ.get("DEMO_TRAFFIC", "1") != "0":
+            try:
+                _manage(env, "demo_traffic", "--sandbox-url", sandbox_url, "--site-url", site_url)
+            except subprocess.CalledProcessError:
+                print("make demo: could not run the demo payments; continuing.", file=sys.stderr)
         print(
             f"""
   Smart Parking is running.
