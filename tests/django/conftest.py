@@ -83,6 +83,8 @@ class FakeGateway:
     status_calls: Counter[str] = field(default_factory=Counter)
     #: amount the status API reports instead of the real one (tampering), per order
     reported_amount: dict[str, int] = field(default_factory=dict)
+    #: every status answer given, so tests can deliver one late (a slow request)
+    answers: list[Any] = field(default_factory=list)
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -148,7 +150,7 @@ class FakeGateway:
                         state=order.state,
                     )
                 )
-            return OrderStatus(
+            status = OrderStatus(
                 merchant_order_id=merchant_order_id,
                 order_id=order.order_id,
                 state=order.state,
@@ -156,6 +158,8 @@ class FakeGateway:
                 payment_details=attempts,
                 error_code="PAYMENT_DECLINED" if order.state == "FAILED" else None,
             )
+            self.answers.append(status)
+            return status
 
     def refund(
         self, *, original_merchant_order_id: str, amount: int, merchant_refund_id: str | None = None
@@ -195,12 +199,14 @@ class FakeGateway:
             refund = self.refunds.get(merchant_refund_id)
             if refund is None:
                 raise NotFoundError("no such refund", http_status=404, code="REFUND_NOT_FOUND")
-            return RefundStatus(
+            answer = RefundStatus(
                 merchant_refund_id=merchant_refund_id,
                 original_merchant_order_id=refund.merchant_order_id,
                 state=refund.state,
                 amount=refund.amount,
             )
+            self.answers.append(answer)
+            return answer
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         lowered = {k.lower(): v for k, v in headers.items()}
