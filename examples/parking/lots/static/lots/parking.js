@@ -35,3 +35,14 @@
   }
   schedule();
 })();
+
+/* Staff occupancy: refresh the page every N seconds while it is visible. */
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-refresh]");
+  if (!box) { return; }
+  var seconds = parseInt(box.getAttribute("data-refresh"), 10) || 15;
+  window.setInterval(function () {
+    if (document.visibilityState === "visible") { window.location.reload(); }
+  }, seconds * 1000);
+})();
