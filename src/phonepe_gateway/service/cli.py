@@ -129,6 +129,14 @@ def serve(
 
     from .server import run
 
+    if host not in ("127.0.0.1", "localhost", "::1") and not os.environ.get(
+        "PHONEPE_SERVICE_ALLOWED_HOSTS"
+    ):
+        click.echo(
+            f"warning: listening on {host} but PHONEPE_SERVICE_ALLOWED_HOSTS is not set: "
+            "requests naming this host will be refused (400). Set it to the service's names.",
+            err=True,
+        )
     if not configured_keys():
         click.echo(
             "warning: PHONEPE_SERVICE_API_KEYS is empty: /api/payments will answer 401 to "

@@ -27,10 +27,21 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return error_response(404, "not_found", f"Nothing at {request.path}.")
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # Also what a Host header outside PHONEPE_SERVICE_ALLOWED_HOSTS gets.
+    return error_response(400, "bad_request", "The request was rejected (check the Host header).")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_response(403, "forbidden", "Not allowed.")
+
+
 def server_error(request: HttpRequest, *args: Any) -> HttpResponse:
     return error_response(500, "internal_error", "An unexpected error occurred; it was logged.")
 
 
+handler400 = bad_request
+handler403 = permission_denied
 handler404 = not_found
 handler500 = server_error
 

@@ -138,3 +138,36 @@ def test_concurrent_same_key_other_body_then_409(api) -> None:
     assert statuses.count(201) == 5
     assert statuses.count(409) == 5
     assert Payment.objects.count() == 1
+
+
+@pytest.fixture
+def atomic_requests():
+    from django.db import connections
+
+    settings_dict = connections["default"].settings_dict
+    saved = settings_dict.get("ATOMIC_REQUESTS", False)
+    settings_dict["ATOMIC_REQUESTS"] = True
+    yield
+    settings_dict["ATOMIC_REQUESTS"] = saved
+
+
+def test_host_with_atomic_requests_then_record_committed_before_gateway_call(
+    atomic_requests, api, control, monkeypatch
+) -> None:
+    from phonepe_gateway.django import services
+
+    seen_outside: list[bool] = []
+    real = services.create_payment
+
+    def spy(**kwargs):
+        # Another connection must already see the in-progress record (the view is not atomic).
+        seen_outside.append(not connection.in_atomic_block)
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "create_payment", spy)
+    first = _create(api, {"amount": 1000}, "atomic-key")
+    second = _create(api, {"amount": 1000}, "atomic-key")
+    assert first.status_code == 201
+    assert first.content == second.content
+    assert seen_outside == [True]
+    assert Payment.objects.count() == 1

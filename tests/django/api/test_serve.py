@@ -138,3 +138,15 @@ def test_manage_when_command_then_runs_in_the_service_project(tmp_path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "0001_initial" in result.stdout
+
+
+def test_service_urls_when_errors_outside_api_then_json() -> None:
+    from django.test import Client, override_settings
+
+    with override_settings(
+        ROOT_URLCONF="phonepe_gateway.service.urls", ALLOWED_HOSTS=["testserver"]
+    ):
+        assert Client().get("/nowhere").json()["error"]["code"] == "not_found"
+        response = Client(HTTP_HOST="evil.example").get("/healthz")
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "bad_request"
