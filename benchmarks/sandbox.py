@@ -266,7 +266,10 @@ def main() -> int:
         rate, per_cpu = status_throughput(url, pid, args.connections, args.duration)
         with httpx.Client(base_url=url) as client:
             raw_flow(client, -1)  # warm up
+            server_cpu, client_cpu = cpu_seconds(pid), time.process_time()
             raw = timed(lambda n: raw_flow(client, n), args.flows)
+            server_ms = (cpu_seconds(pid) - server_cpu) * 1000 / args.flows
+            client_ms = (time.process_time() - client_cpu) * 1000 / args.flows
         ours, builds = client_flows(url, max(20, args.flows // 4))
     print(
         f"status calls/s (1 worker, {args.connections} conns, {args.duration:g} s): "
@@ -274,6 +277,10 @@ def main() -> int:
     )
     print(f"status calls per server CPU-second (what one free core sustains): {per_cpu:,.0f}")
     print(_line("full flow, httpx keep-alive", raw, 10))
+    print(
+        f"  CPU per flow: sandbox {server_ms:.2f} ms + client {client_ms:.2f} ms "
+        "(the flow's floor on an idle machine)"
+    )
     print(_line("full flow, PhonePeClient (new client + token each run)", ours, 10))
     print(_line("  PhonePeClient construction (not in the flow)", builds, None))
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, cpus: {os.cpu_count()}")
