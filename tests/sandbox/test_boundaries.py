@@ -7,8 +7,16 @@ from pathlib import Path
 
 import phonepe_gateway.sandbox as sandbox_package
 
-FORBIDDEN = {"_client", "_transport", "_auth", "_webhooks", "_protocol", "_retry", "_breaker",
-             "_classify"}
+FORBIDDEN = {
+    "_client",
+    "_transport",
+    "_auth",
+    "_webhooks",
+    "_protocol",
+    "_retry",
+    "_breaker",
+    "_classify",
+}
 ALLOWED = {"_config", "_version"}
 
 

@@ -255,3 +255,25 @@ async def test_dropped_connection_when_in_process_asgi_then_read_error(action: s
     created = app.state.sandbox.state.get_order("asgi-1") is not None
     assert created is (action == "drop_after_commit")
     assert issubclass(ConnectionDropped, httpx.ReadError)
+
+
+@pytest.mark.parametrize("http", ["h11", "httptools"])
+@pytest.mark.parametrize("action", ["reset", "drop_after_commit"])
+def test_dropped_connection_when_either_uvicorn_protocol_then_no_bytes_no_500(
+    http: str, action: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from phonepe_gateway.sandbox.testing import RunningSandbox as Running
+    from phonepe_gateway.sandbox.testing import serve_app
+
+    app = create_app()
+    with serve_app(app, http=http) as running:  # type: ignore[arg-type]
+        sb = Running(url=running.url, port=running.port, app=app)
+        with httpx.Client(base_url=sb.base_url) as client:
+            token = get_token(client)
+        add_fault(sb, path="/checkout/v2/pay", action=action)
+        assert raw_exchange(sb, token, pay_body(f"{http}-{action}")) == b""
+        created = sb.state.get_order(f"{http}-{action}") is not None
+        assert created is (action == "drop_after_commit")
+    logged = capfd.readouterr().err
+    assert "Exception in ASGI application" not in logged
+    assert "without starting response" not in logged

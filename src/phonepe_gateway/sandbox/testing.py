@@ -68,6 +68,7 @@ def serve_app(
     port: int = 0,
     startup_timeout: float = 10.0,
     lifespan: Literal["auto", "on", "off"] = "on",
+    http: Literal["auto", "h11", "httptools"] = "auto",
 ) -> Iterator[RunningApp]:
     """Serve ``app`` with uvicorn on 127.0.0.1 in a daemon thread until the block ends."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -76,6 +77,7 @@ def serve_app(
     bound = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
+        http=http,
         log_level="warning",
         lifespan=lifespan,
         ws="none",
