@@ -149,3 +149,53 @@ def test_ticket_when_checkout_link_expired_unpaid_then_fresh_payment_offered(
     assert "Pay with PhonePe" in driver.get(f"/park/{due.pk}/").content.decode()
     driver.post(f"/park/{due.pk}/pay", {"confirmed_fee": 12000})
     assert Payment.objects.count() == 2
+
+
+def _payment_for(session: ParkingSession, **fields: Any) -> Payment:
+    values = {
+        "merchant_order_id": "MO-view-1",
+        "amount": session.fee,
+        "reference": session.reference,
+        "state": "PENDING",
+        "checkout_url": "http://127.0.0.1:9/transact/OMO1",
+        **fields,
+    }
+    return Payment.objects.create(**values)
+
+
+def test_ticket_when_pending_for_minutes_then_next_step_is_staff(
+    driver: Client, due: ParkingSession
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    payment = _payment_for(due)
+    page = driver.get(f"/park/{due.pk}/").content.decode()
+    assert 'data-state="PENDING"' in page
+    assert "Still waiting?" not in page
+    Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - timedelta(minutes=3))
+    page = driver.get(f"/park/{due.pk}/").content.decode()
+    assert "Still waiting?" in page
+    assert f"quote ticket #{due.pk}" in page
+
+
+def test_ticket_when_completed_payment_does_not_settle_then_driver_sent_to_staff(
+    driver: Client, due: ParkingSession
+) -> None:
+    _payment_for(due, state="COMPLETED", amount=100)
+    page = driver.get(f"/park/{due.pk}/").content.decode()
+    assert 'data-state="REVIEW"' in page
+    assert "You will not pay twice" in page
+    assert "Pay with PhonePe" not in page
+
+
+def test_status_json_when_polled_then_version_changes_with_payment_state(
+    driver: Client, due: ParkingSession
+) -> None:
+    payment = _payment_for(due)
+    before = driver.get(f"/park/{due.pk}/status").json()
+    Payment.objects.filter(pk=payment.pk).update(state="FAILED")
+    after = driver.get(f"/park/{due.pk}/status").json()
+    assert (before["state"], after["state"]) == ("PENDING", "FAILED")
+    assert before["version"] != after["version"]
