@@ -400,9 +400,10 @@ def main() -> int:
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--no-pin", action="store_true", help="do not pin server and sandbox")
     args = parser.parse_args()
     args.sequential = max(args.sequential, args.burst)
-    server_cpu, sandbox_cpu = _cpus()
+    server_cpu, sandbox_cpu = (None, None) if args.no_pin else _cpus()
     sandbox_port = _free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     print(

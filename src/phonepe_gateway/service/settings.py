@@ -145,5 +145,7 @@ LOGGING = {
             "level": "INFO" if _flag("PHONEPE_SERVICE_ACCESS_LOG") else "WARNING"
         },
         "django.server": {"level": "WARNING"},
+        # 4xx answers are the caller's business (and scanners'); 5xx stay visible.
+        "django.request": {"level": "ERROR"},
     },
 }

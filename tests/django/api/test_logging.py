@@ -117,3 +117,25 @@ def test_access_log_when_request_then_json_line_with_request_id(phonepe) -> None
     assert entry["request_id"] == "trace-42"
     assert entry["path"] == "/healthz"
     assert entry["status"] == 200
+
+
+@pytest.mark.django_db
+@override_settings(MIDDLEWARE=MIDDLEWARE)
+def test_django_request_log_for_an_error_then_carries_the_request_id(phonepe) -> None:
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Collect()
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        Client().get("/api/payments/NOPE", HTTP_X_REQUEST_ID="trace-404")
+    finally:
+        logger.removeHandler(handler)
+    assert lines
+    assert json.loads(lines[-1])["request_id"] == "trace-404"
