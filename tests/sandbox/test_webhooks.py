@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 
 from phonepe_gateway.sandbox.testing import RunningSandbox, serve_sandbox
 from phonepe_gateway.sandbox.webhooks import RETRY_DELAYS
@@ -254,3 +255,35 @@ def test_webhook_config_when_invalid_then_400(sandbox: RunningSandbox) -> None:
     for bad in ({"duplicates": -1}, {"shuffle": "yes"}, {"colour": "red"}, {"url": 5}):
         answer = httpx.put(sandbox.url + "/_sandbox/webhooks/config", json=bad)
         assert answer.status_code == 400, bad
+
+
+def test_log_when_longer_than_limit_then_oldest_finished_forgotten(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from phonepe_gateway.sandbox import webhooks
+    from phonepe_gateway.sandbox.clock import SandboxClock
+    from phonepe_gateway.sandbox.config import SandboxConfig
+    from phonepe_gateway.sandbox.state import SandboxState
+
+    monkeypatch.setattr(webhooks, "MAX_LOG", 20)
+    clock = SandboxClock()
+    sender = webhooks.WebhookSender(SandboxConfig(), clock)
+    state = SandboxState(clock)
+    state.listeners.append(sender.enqueue)
+    for n in range(30):  # no URL: finished ("no_url") at once
+        state.create_order(
+            merchant_order_id=f"log-{n}",
+            generation=2,
+            merchant_id="M",
+            amount=100,
+            expire_after=300,
+        )
+        state.complete_order(f"log-{n}")
+    sender.configure(url="http://127.0.0.1:9/hook")
+    state.create_order(
+        merchant_order_id="log-pending", generation=2, merchant_id="M", amount=100, expire_after=300
+    )
+    state.complete_order("log-pending")
+    assert len(sender.deliveries) <= 20
+    assert list(sender.deliveries.values())[-1].state == "pending"
+    assert [d.id for d in sender.take_due()] == [list(sender.deliveries)[-1]]

@@ -32,6 +32,8 @@ __all__ = ["RETRY_DELAYS", "Delivery", "WebhookSender", "WebhookSettings"]
 
 #: Sandbox seconds to wait after failed attempt 1, 2, …; then the delivery is given up.
 RETRY_DELAYS: tuple[float, ...] = (5, 30, 120, 600, 1800, 3600)
+#: Deliveries kept in the log; the oldest finished ones are forgotten beyond this.
+MAX_LOG = 10_000
 
 
 @dataclass
@@ -103,6 +105,8 @@ class WebhookSender:
         self._rng = random.Random(config.seed)  # noqa: S311 -- seeded on purpose: --seed replays a run
         self._seq = 0
         self.deliveries: dict[str, Delivery] = {}
+        #: Deliveries still to be attempted (the ticker scans only these).
+        self._pending: dict[str, Delivery] = {}
         self.settings = self._default_settings()
 
     def _default_settings(self) -> WebhookSettings:
@@ -129,9 +133,11 @@ class WebhookSender:
                 delivery.duplicate_of = original.id if original else None
                 if self.settings.drop:
                     delivery.state, delivery.next_attempt_at = "dropped", None
+                    self._pending.pop(delivery.id, None)
                 elif (callback or self.settings.url) is None:
                     # Nowhere to send: logged, never attempted (redeliver once a URL is set).
                     delivery.state, delivery.next_attempt_at = "no_url", None
+                    self._pending.pop(delivery.id, None)
                 original = original or delivery
         self._wake()
 
@@ -156,6 +162,12 @@ class WebhookSender:
             next_attempt_at=due,
         )
         self.deliveries[delivery.id] = delivery
+        self._pending[delivery.id] = delivery
+        if len(self.deliveries) > MAX_LOG:  # forget the oldest finished deliveries
+            for key in [
+                k for k in list(self.deliveries)[: MAX_LOG // 10] if k not in self._pending
+            ]:
+                del self.deliveries[key]
         return delivery
 
     def _body(self, event: Event) -> tuple[bytes, str | None]:
@@ -192,6 +204,7 @@ class WebhookSender:
     def reset(self) -> None:
         with self._lock:
             self.deliveries.clear()
+            self._pending.clear()
             self._seq = 0
             self._rng = random.Random(self.config.seed)  # noqa: S311 -- seeded on purpose: --seed replays a run
             self.settings = self._default_settings()
@@ -208,7 +221,7 @@ class WebhookSender:
             now = self.clock.now()
             due = [
                 d
-                for d in self.deliveries.values()
+                for d in self._pending.values()
                 if d.state == "pending"
                 and not d.in_flight
                 and d.next_attempt_at is not None
@@ -224,7 +237,7 @@ class WebhookSender:
         with self._lock:
             times = [
                 d.next_attempt_at
-                for d in self.deliveries.values()
+                for d in self._pending.values()
                 if d.state == "pending" and not d.in_flight and d.next_attempt_at is not None
             ]
         return min(times) if times else None
@@ -276,9 +289,11 @@ class WebhookSender:
             status = record["status"]
             if status is not None and 200 <= status < 300:
                 delivery.state, delivery.next_attempt_at = "delivered", None
+                self._pending.pop(delivery.id, None)
             elif len(delivery.attempts) <= len(RETRY_DELAYS):
                 delivery.next_attempt_at = (
                     self.clock.now() + RETRY_DELAYS[len(delivery.attempts) - 1]
                 )
             else:
                 delivery.state, delivery.next_attempt_at = "failed", None
+                self._pending.pop(delivery.id, None)
