@@ -91,7 +91,7 @@ def get_settings() -> Settings:
 
 
 def _record_call(event: Any) -> None:
-    signals.gateway_call.send(sender=None, event=event)
+    signals.emit(signals.gateway_call, sender=None, event=event)
     if not getattr(event, "final", True) or not app_setting("call_log"):
         return
     category = getattr(event, "category", None)

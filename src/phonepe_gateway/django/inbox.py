@@ -49,7 +49,7 @@ _HINTS = {
 
 def _reject(reason: str) -> WebhookRejected:
     status, message = _REJECTIONS.get(reason, _REJECTIONS["unauthenticated"])
-    signals.webhook_received.send(sender=WebhookEvent, event=None, outcome=reason)
+    signals.emit(signals.webhook_received, sender=WebhookEvent, event=None, outcome=reason)
     return WebhookRejected(message, code=f"webhook_{reason}", http_status=status)
 
 
@@ -80,12 +80,14 @@ def receive_webhook(headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         if event is None:
             event, outcome = _store(key, headers, body, parsed)
     except DatabaseError as exc:
-        signals.webhook_received.send(sender=WebhookEvent, event=None, outcome="unavailable")
+        signals.emit(
+            signals.webhook_received, sender=WebhookEvent, event=None, outcome="unavailable"
+        )
         logger.warning("webhook not stored: database unavailable (%s)", type(exc).__name__)
         raise StorageUnavailable(
             "The webhook could not be stored durably; PhonePe will retry."
         ) from exc
-    signals.webhook_received.send(sender=WebhookEvent, event=event, outcome=outcome)
+    signals.emit(signals.webhook_received, sender=WebhookEvent, event=event, outcome=outcome)
     return event
 
 
@@ -120,6 +122,16 @@ def process_webhook(event: WebhookEvent | int, *, force: bool = False) -> None:
     ``mismatch``, ``unknown_order``, ``unknown_refund`` or ``error``) and the error;
     an errored event stays unprocessed for ``phonepe_replay_webhooks``.
     """
+    try:
+        _process_event(event, force=force)
+    except DatabaseError as exc:
+        logger.warning("webhook not processed: database unavailable (%s)", type(exc).__name__)
+        raise StorageUnavailable(
+            "The payments database is unavailable; the event stays in the inbox for replay."
+        ) from exc
+
+
+def _process_event(event: WebhookEvent | int, *, force: bool) -> None:
     if not isinstance(event, WebhookEvent):
         try:
             event = WebhookEvent.objects.get(pk=event)
@@ -140,7 +152,7 @@ def process_webhook(event: WebhookEvent | int, *, force: bool = False) -> None:
         processed_at=done, processing_result=result, processing_error=error
     )
     event.refresh_from_db()
-    signals.webhook_processed.send(sender=WebhookEvent, event=event, result=result)
+    signals.emit(signals.webhook_processed, sender=WebhookEvent, event=event, result=result)
 
 
 def _outcome(event: WebhookEvent, before: str, after: str) -> str:

@@ -149,8 +149,11 @@ def run_once(*, now: datetime | None = None, limit: int | None = None) -> int:
     checked = 0
     for model, check in ((Payment, _check_payment), (Refund, _check_refund)):
         for pk, due in _claim(model, now, limit):
-            signals.reconcile_checked.send(
-                sender=model, obj_id=pk, lag=max(0.0, (now - (due or now)).total_seconds())
+            signals.emit(
+                signals.reconcile_checked,
+                sender=model,
+                obj_id=pk,
+                lag=max(0.0, (now - (due or now)).total_seconds()),
             )
             try:
                 check(pk, now)

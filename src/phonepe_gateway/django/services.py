@@ -9,11 +9,13 @@ translated into :mod:`.exceptions` here and never leak.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
@@ -50,6 +52,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger("phonepe_gateway.django")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 _ORDER_STATES = {"PENDING": "PENDING", "COMPLETED": "COMPLETED", "FAILED": "FAILED"}
@@ -161,9 +164,26 @@ def _storage(exc: DatabaseError) -> StorageUnavailable:
     return StorageUnavailable("The payments database is unavailable; try again shortly.")
 
 
+def _db_guard(func: _F) -> _F:
+    """A database failure becomes StorageUnavailable (503), never a bare 500. What was
+    committed before it stays; the reconciler picks up anything left open."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except IntegrityError:
+            raise
+        except DatabaseError as exc:
+            raise _storage(exc) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
 # -- payments ----------------------------------------------------------------------------
 
 
+@_db_guard
 def create_payment(
     *,
     amount: int,
@@ -245,6 +265,7 @@ def create_payment(
     return payment
 
 
+@_db_guard
 def sync_payment(payment: Payment | str, *, now: datetime | None = None) -> Payment:
     """Ask the gateway for the order's status and record it (forward only).
 
@@ -308,6 +329,7 @@ def _order_not_found(payment: Payment, exc: NotFoundError, now: datetime) -> Pay
 # -- refunds -----------------------------------------------------------------------------
 
 
+@_db_guard
 def refund_payment(
     payment: Payment | str,
     *,
@@ -363,6 +385,7 @@ def refund_payment(
     return states.move_refund(refund.pk, target, info={"gateway_refund_id": result.refund_id})
 
 
+@_db_guard
 def sync_refund(refund: Refund | str, *, now: datetime | None = None) -> Refund:
     """Ask the gateway for the refund's status and record it (forward only)."""
     refund = _refund(refund)

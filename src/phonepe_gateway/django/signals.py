@@ -8,13 +8,19 @@
   ``webhook_received``, ``webhook_processed``, ``reconcile_checked``.
 
 Receivers must not change a payment's state directly; they call the services.
+The app sends through :func:`emit`: a failing receiver is logged, never raised into
+the payment path (the transition it reports is already committed).
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from django.dispatch import Signal
 
 __all__ = [
+    "emit",
     "gateway_call",
     "payment_completed",
     "payment_failed",
@@ -44,3 +50,17 @@ webhook_received = Signal()
 webhook_processed = Signal()
 #: ``(sender=Payment | Refund, obj_id=pk, lag=seconds past due)`` for every reconciler check.
 reconcile_checked = Signal()
+
+
+_logger = logging.getLogger("phonepe_gateway.django")
+
+
+def emit(signal: Signal, sender: Any, **kwargs: Any) -> None:
+    """Send ``signal`` to every receiver; log (never raise) a receiver's exception."""
+    for receiver, result in signal.send_robust(sender=sender, **kwargs):
+        if isinstance(result, Exception):
+            _logger.error(
+                "signal receiver %r failed",
+                receiver,
+                exc_info=(type(result), result, result.__traceback__),
+            )

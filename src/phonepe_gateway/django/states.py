@@ -92,11 +92,11 @@ def _notify(signal_name: str, sender: type, key: str, obj: Any, old: str, new: s
     generic = signals.payment_state_changed if sender is Payment else signals.refund_state_changed
 
     def send() -> None:
-        generic.send(sender=sender, **{key: obj}, old_state=old, new_state=new)
+        signals.emit(generic, sender=sender, **{key: obj}, old_state=old, new_state=new)
         if signal_name:
-            getattr(signals, signal_name).send(sender=sender, **{key: obj})
+            signals.emit(getattr(signals, signal_name), sender=sender, **{key: obj})
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)
 
 
 def move_payment(
