@@ -200,29 +200,9 @@ class SandboxState:
         callback_url: str | None = None,
     ) -> Refund:
         with self.lock:
-            if merchant_refund_id in self.refunds or merchant_refund_id in self.orders:
-                raise StateError(
-                    "DUPLICATE_MERCHANT_REFUND_ID",
-                    f"A refund with merchant refund id {merchant_refund_id} already exists.",
-                )
-            order = self.get_order(original_merchant_order_id)
-            if order is None or order.merchant_id != merchant_id:  # never another merchant's
-                raise StateError(
-                    "ORDER_NOT_FOUND", f"No order {original_merchant_order_id} to refund.", 404
-                )
-            if order.state != "COMPLETED":
-                raise StateError(
-                    "REFUND_NOT_ALLOWED",
-                    f"Order {original_merchant_order_id} is {order.state}; only a COMPLETED "
-                    "order can be refunded.",
-                )
-            remainder = order.amount - self.refunded_amount(order)
-            if amount > remainder:
-                raise StateError(
-                    "REFUND_AMOUNT_EXCEEDED",
-                    f"Refund of {amount} paise exceeds the refundable remainder of {remainder} "
-                    f"paise of order {original_merchant_order_id}.",
-                )
+            order = self._refundable(
+                merchant_refund_id, original_merchant_order_id, amount, merchant_id
+            )
             now = self.clock.now()
             paid = order.successful_attempt
             refund = Refund(
@@ -243,6 +223,32 @@ class SandboxState:
             self._schedule(refund.settle_at, "settle", merchant_refund_id)
             self._emit("pg.refund.accepted", refund)
             return refund
+
+    def _refundable(
+        self, merchant_refund_id: str, original: str, amount: int, merchant_id: str
+    ) -> Order:
+        """The order a new refund may draw on, or PhonePe's refusal."""
+        if merchant_refund_id in self.refunds or merchant_refund_id in self.orders:
+            raise StateError(
+                "DUPLICATE_MERCHANT_REFUND_ID",
+                f"A refund with merchant refund id {merchant_refund_id} already exists.",
+            )
+        order = self.get_order(original)
+        if order is None or order.merchant_id != merchant_id:  # never another merchant's
+            raise StateError("ORDER_NOT_FOUND", f"No order {original} to refund.", 404)
+        if order.state != "COMPLETED":
+            raise StateError(
+                "REFUND_NOT_ALLOWED",
+                f"Order {original} is {order.state}; only a COMPLETED order can be refunded.",
+            )
+        remainder = order.amount - self.refunded_amount(order)
+        if amount > remainder:
+            raise StateError(
+                "REFUND_AMOUNT_EXCEEDED",
+                f"Refund of {amount} paise exceeds the refundable remainder of {remainder} "
+                f"paise of order {original}.",
+            )
+        return order
 
     def refunded_amount(self, order: Order) -> int:
         """Refunds that hold money: PENDING and COMPLETED ones (not FAILED)."""
