@@ -68,7 +68,6 @@ async def token(request: Request) -> Response:
             "expires_at": int(expires),
             "session_expires_at": int(expires),
             "token_type": "O-Bearer",
-            "refresh_token": None,
         }
     )
 
