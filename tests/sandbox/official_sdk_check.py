@@ -58,7 +58,8 @@ def main(base: str) -> None:
         pay.redirect_url, data={"action": "pay", "mode": "UPI_QR"}, allow_redirects=False, timeout=5
     )
     status = client.get_order_status(moid, details=True)
-    assert status.state == "COMPLETED" and status.amount == 10_000
+    assert status.state == "COMPLETED"
+    assert status.amount == 10_000
     txn = status.payment_details[0].transaction_id
     print("status", status.state, status.payment_details[0].payment_mode, txn)
     assert client.get_transaction_status(txn).state == "COMPLETED"
@@ -67,7 +68,8 @@ def main(base: str) -> None:
             merchant_refund_id=moid + "-r", original_merchant_order_id=moid, amount=1000
         )
     )
-    assert refund.state == "PENDING" and refund.amount == 1000
+    assert refund.state == "PENDING"
+    assert refund.amount == 1000
     assert client.get_refund_status(moid + "-r").state == "PENDING"
     requests.post(base + "/_sandbox/clock/advance", json={"seconds": 10}, timeout=5)
     assert client.get_refund_status(moid + "-r").state == "COMPLETED"
@@ -81,9 +83,11 @@ def main(base: str) -> None:
     try:
         client.get_order_status("does-not-exist")
     except Exception as exc:  # the SDK's own exception type
-        assert getattr(exc, "http_status_code", None) == 404, exc
-        print("unknown order ->", type(exc).__name__, exc.http_status_code, exc.code)
+        status_code = getattr(exc, "http_status_code", None)
+        print("unknown order ->", type(exc).__name__, status_code, getattr(exc, "code", None))
     else:
+        status_code = None
+    if status_code != 404:
         raise AssertionError("an unknown order must be a 404")
     print("official SDK: every call OK")
 
