@@ -19,11 +19,12 @@ import httpx
 from ._auth import Token, TokenProvider
 from ._clock import SYSTEM_CLOCK, Clock
 from ._config import Settings
+from ._drivers import AsyncTransport, SyncTransport
 from ._errors import AuthenticationError, DuplicateRequestError, GatewayError
 from ._events import EventHook
 from ._models import CreatePaymentResult, OrderStatus, RefundResult, RefundStatus, WebhookEvent
 from ._protocol import Prepared, Protocol, protocol_for
-from ._transport import AsyncTransport, CallSpec, SyncTransport, TransportCore
+from ._transport import CallSpec, TransportCore
 from ._validation import (
     MAX_ID_LENGTH,
     MAX_V1_ID_LENGTH,

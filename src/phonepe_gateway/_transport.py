@@ -1,11 +1,11 @@
 """The only module that knows sockets: failover, retries, circuit breaking, per-attempt events.
 
-One pooled ``httpx.Client`` (or ``AsyncClient``) per client instance. A call is a
-:class:`CallSpec`; :meth:`TransportCore.run` is a generator holding *all* the logic
-(endpoint order, breakers, deadline, retry decisions, classification, events): it
-yields :class:`Send` / :class:`Sleep` steps and receives the answer or exception.
-:class:`SyncTransport` and :class:`AsyncTransport` only drive it, so the sync and
-async twins share everything that is not I/O.
+A call is a :class:`CallSpec`; :meth:`TransportCore.run` is a generator holding
+*all* the logic (endpoint order, breakers, deadline, retry decisions,
+classification, events): it yields :class:`Send` / :class:`Sleep` steps and
+receives the answer or exception. ``_drivers.SyncTransport`` and
+``_drivers.AsyncTransport`` only perform those steps, so the sync and async twins
+share everything that is not I/O.
 
 It never logs or reprs request headers or bodies (they carry tokens and checksums).
 """
@@ -13,8 +13,7 @@ It never logs or reprs request headers or bodies (they carry tokens and checksum
 from __future__ import annotations
 
 import random
-import ssl
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -35,9 +34,7 @@ from ._errors import (
 from ._events import CallEvent, EventHook, emit
 from ._retry import decide
 
-__all__ = ["AsyncTransport", "CallSpec", "SyncTransport", "TransportCore"]
-
-_CAUGHT = (httpx.HTTPError, OSError, ssl.SSLError)
+__all__ = ["CallSpec", "Reply", "Send", "Sleep", "TransportCore"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +94,10 @@ class TransportCore:
         return self.clock.monotonic() + self.settings.timeout
 
     def breaker(self, endpoint: str) -> CircuitBreaker:
-        return self.breakers.setdefault(endpoint, CircuitBreaker(self.clock))
+        breaker = self.breakers.get(endpoint)
+        if breaker is None:
+            breaker = self.breakers.setdefault(endpoint, CircuitBreaker(self.clock))
+        return breaker
 
     # -- the loop ---------------------------------------------------------------------
 
@@ -164,8 +164,10 @@ class TransportCore:
     ) -> str | None:
         urls = spec.urls
         order = [urls[(start + offset) % len(urls)] for offset in range(len(urls))]
-        # Demoted endpoints (a recent connect failure) go last; sorted() is stable.
-        for url in sorted(order, key=lambda u: self.breaker(u).demoted):
+        if len(order) > 1:
+            # Demoted endpoints (a recent connect failure) go last; sorted() is stable.
+            order.sort(key=lambda u: self.breaker(u).demoted)
+        for url in order:
             if url in tried:
                 continue
             if self.breaker(url).allow():
@@ -304,90 +306,3 @@ class TransportCore:
             else "Nothing reached the gateway; it is safe to retry."
         )
         return f"{head}: {last.message.partition(': ')[2] or last.message}. {todo} {state}"
-
-
-class SyncTransport:
-    """Drives :class:`TransportCore` with a pooled ``httpx.Client``."""
-
-    def __init__(self, core: TransportCore, transport: httpx.BaseTransport | None = None) -> None:
-        self.core = core
-        s = core.settings
-        self._http = httpx.Client(
-            transport=transport,
-            limits=_limits(s),
-            proxy=s.proxy if transport is None else None,
-            trust_env=False,
-            follow_redirects=False,
-        )
-
-    def send(self, spec: CallSpec, deadline: float | None = None) -> dict[str, Any]:
-        steps = self.core.run(spec, deadline)
-        reply: Reply = None
-        while True:
-            try:
-                step = steps.send(reply)
-            except StopIteration as stop:
-                result: dict[str, Any] = stop.value
-                return result
-            if isinstance(step, Sleep):
-                self.core.clock.sleep(step.seconds)
-                reply = None
-                continue
-            try:
-                reply = self._http.send(step.request)
-            except _CAUGHT as exc:
-                reply = exc
-
-    def close(self) -> None:
-        self._http.close()
-
-
-class AsyncTransport:
-    """Drives :class:`TransportCore` with a pooled ``httpx.AsyncClient``."""
-
-    def __init__(
-        self, core: TransportCore, transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
-        self.core = core
-        s = core.settings
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            limits=_limits(s),
-            proxy=s.proxy if transport is None else None,
-            trust_env=False,
-            follow_redirects=False,
-        )
-
-    async def send(self, spec: CallSpec, deadline: float | None = None) -> dict[str, Any]:
-        steps = self.core.run(spec, deadline)
-        reply: Reply = None
-        while True:
-            try:
-                step = steps.send(reply)
-            except StopIteration as stop:
-                result: dict[str, Any] = stop.value
-                return result
-            if isinstance(step, Sleep):
-                await self.core.clock.asleep(step.seconds)
-                reply = None
-                continue
-            try:
-                reply = await self._http.send(step.request)
-            except _CAUGHT as exc:
-                reply = exc
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-
-def _limits(settings: Settings) -> httpx.Limits:
-    size = settings.connection_pool_size
-    return httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=30.0)
-
-
-def masked_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Headers safe to show (for debugging aids): credentials reduced to their last 4 chars."""
-    from ._config import mask
-
-    hidden = {"authorization", "x-verify"}
-    return {k: (mask(v) if k.lower() in hidden else v) for k, v in headers.items()}
