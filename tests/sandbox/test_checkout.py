@@ -238,3 +238,57 @@ def test_browser_when_card_chosen_and_pay_clicked_then_back_at_merchant_and_comp
     assert order.state == "COMPLETED"
     assert order.attempts[0].payment_mode == "CARD"
     assert any(h.get("host", "").startswith("127.0.0.1") for h, _ in hook.requests)
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="system Chromium not installed")
+def test_browser_when_gen1_post_mode_paid_then_form_posted_to_merchant(
+    sandbox: RunningSandbox, receiver: tuple[Receiver, str]
+) -> None:
+    from urllib.parse import parse_qs
+
+    from playwright.sync_api import sync_playwright
+
+    hook, merchant_url = receiver
+    body, headers = gen1_sign(
+        {
+            "merchantId": "PGSANDBOXMERCHANT",
+            "merchantTransactionId": "browser-post",
+            "merchantUserId": "U",
+            "amount": 4000,
+            "redirectUrl": merchant_url,
+            "redirectMode": "POST",
+            "paymentInstrument": {"type": "PAY_PAGE"},
+        },
+        "/pg/v1/pay",
+    )
+    created = httpx.post(sandbox.base_url + "/pg/v1/pay", json=body, headers=headers).json()
+    url = created["data"]["instrumentResponse"]["redirectInfo"]["url"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 412, "height": 915})
+            page.goto(url)
+            page.get_by_test_id("pay").click()
+            page.wait_for_url(merchant_url)
+        finally:
+            browser.close()
+    posted = [
+        parse_qs(raw.decode())
+        for h, raw in hook.requests
+        if h.get("content-type", "").startswith("application/x-www-form-urlencoded")
+    ]
+    (fields,) = posted
+    assert fields["code"] == ["PAYMENT_SUCCESS"]
+    assert fields["transactionId"] == ["browser-post"]
+    assert fields["amount"] == ["4000"]
