@@ -156,3 +156,12 @@ def test_phonepe_reconcile_once_command_then_due_rows_checked(gateway, capsys) -
     assert payment.state == "COMPLETED"
     assert "checked 1" in capsys.readouterr().out
     assert not Refund.objects.exists()
+
+
+def test_next_payment_check_no_expiry_from_gateway_then_default_lifetime_used(gateway) -> None:
+    payment = services.create_payment(amount=1000)
+    Payment.objects.filter(pk=payment.pk).update(expires_at=None)
+    payment.refresh_from_db()
+    payment.check_count = 40
+    last_ask = payment.created_at + timedelta(seconds=1200 + 120)
+    assert reconcile.next_payment_check(payment, last_ask - timedelta(seconds=30)) == last_ask

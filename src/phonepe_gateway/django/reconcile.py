@@ -40,6 +40,7 @@ logger = logging.getLogger("phonepe_gateway.django.reconcile")
 #: (number of checks, seconds between them) after the first check.
 SCHEDULE = ((10, 3), (10, 6), (6, 10), (2, 30))
 FINAL_INTERVAL = 60
+DEFAULT_EXPIRY = 1200
 #: After expiry + grace, a payment still PENDING at the gateway is asked this often ...
 AFTER_EXPIRY_INTERVAL = timedelta(minutes=15)
 #: ... for this long after expiry, then left to humans (it is flagged for review).
@@ -67,9 +68,12 @@ def next_delay(checks_done: int) -> int:
 def next_payment_check(payment: Payment, now: datetime) -> datetime | None:
     """When to ask again about an open payment that has just been checked."""
     at = now + timedelta(seconds=next_delay(payment.check_count))
-    expires = payment.expires_at
-    if payment.state != "PENDING" or expires is None:
+    if payment.state != "PENDING":
         return at
+    # PhonePe's default link lifetime when the gateway did not say (generation 1).
+    expires = payment.expires_at or payment.created_at + timedelta(
+        seconds=float(app_setting("expire_after") or DEFAULT_EXPIRY)
+    )
     last_ask = expires + timedelta(seconds=float(app_setting("expiry_grace")))
     if now < last_ask:
         return min(at, last_ask)

@@ -207,6 +207,7 @@ def create_payment(
         raise InvalidRequest(
             "reference must be at most 255 characters.", details={"field": "reference"}
         )
+    client = get_client()  # a misconfigured app fails loudly here, before storing anything
     now = timezone.now()
     try:
         payment = Payment.objects.create(
@@ -226,7 +227,7 @@ def create_payment(
     except DatabaseError as exc:
         raise _storage(exc) from exc
     try:
-        result = get_client().create_payment(
+        result = client.create_payment(
             amount=amount,
             merchant_order_id=order_id,
             redirect_url=redirect_url or app_setting("redirect_url"),
@@ -347,6 +348,7 @@ def refund_payment(
     payment = _payment(payment)
     _check_amount(amount, 1)
     refund_id = _check_id(merchant_refund_id or _new_id("MR"), "merchant_refund_id")
+    client = get_client()
     if payment.state in (PaymentState.CREATED, PaymentState.UNKNOWN):
         payment = sync_payment(payment)
     try:
@@ -366,7 +368,7 @@ def refund_payment(
     except DatabaseError as exc:
         raise _storage(exc) from exc
     try:
-        result = get_client().refund(
+        result = client.refund(
             original_merchant_order_id=payment.merchant_order_id,
             amount=amount,
             merchant_refund_id=refund_id,
