@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from ._auth import ChecksumSigner
 from ._classify import gateway_error
 from ._config import Settings
-from ._errors import ConfigurationError, GatewayError
+from ._errors import ConfigurationError, GatewayError, ValidationError
 from ._models import (
     CreatePaymentResult,
     OrderState,
@@ -300,6 +300,12 @@ class V1Protocol(Protocol):
         expire_after: int | None, meta_info: dict[str, str] | None, callback_url: str | None,
     ) -> Prepared[CreatePaymentResult]:  # fmt: skip
         del expire_after, meta_info  # not part of the generation 1 pay request
+        if not redirect_url:
+            raise ValidationError(
+                "redirect_url is required on the generation 1 API (PhonePe sends the customer "
+                "back there after paying).",
+                field="redirect_url",
+            )
         body: dict[str, Any] = {
             "merchantId": self.merchant_id,
             "merchantTransactionId": merchant_order_id,
@@ -307,9 +313,8 @@ class V1Protocol(Protocol):
             "amount": amount,
             "paymentInstrument": {"type": "PAY_PAGE"},
         }
-        if redirect_url:
-            body["redirectUrl"] = redirect_url
-            body["redirectMode"] = "REDIRECT"
+        body["redirectUrl"] = redirect_url
+        body["redirectMode"] = "REDIRECT"
         if callback_url:
             body["callbackUrl"] = callback_url
         spec = self._post("create_payment", "/pg/v1/pay", body)

@@ -19,6 +19,8 @@ from phonepe_gateway import (
 
 from .fakes import MERCHANT_ID, v1_checksum
 
+BACK = "http://127.0.0.1/back"
+
 
 def make(v1_settings, gateway, clock) -> PhonePeClient:
     return PhonePeClient(v1_settings, transport=gateway.transport(), clock=clock)
@@ -61,7 +63,7 @@ def test_status_when_v1_code_then_mapped_to_v2_state(
     v1_settings, gateway, clock, code, state
 ) -> None:
     with make(v1_settings, gateway, clock) as client:
-        client.create_payment(amount=1000, merchant_order_id="T2")
+        client.create_payment(amount=1000, merchant_order_id="T2", redirect_url=BACK)
         gateway.orders["T2"]["code"] = code
         status = client.get_order_status("T2")
     assert status.state == state
@@ -92,7 +94,7 @@ def test_refund_when_v1_then_refund_and_status_by_refund_id(v1_settings, gateway
 
 def test_generated_id_when_v1_then_fits_35_chars(v1_settings, gateway, clock) -> None:
     with make(v1_settings, gateway, clock) as client:
-        result = client.create_payment(amount=100)
+        result = client.create_payment(amount=100, redirect_url=BACK)
     assert len(result.merchant_order_id) <= 35
 
 
@@ -108,7 +110,7 @@ def test_pay_when_v1_wrong_salt_then_authentication_error(gateway, clock) -> Non
     )
     client = PhonePeClient(settings, transport=gateway.transport(), clock=clock)
     with client, pytest.raises(AuthenticationError) as info:
-        client.create_payment(amount=100)
+        client.create_payment(amount=100, redirect_url=BACK)
     assert "not-the-salt" not in str(info.value)
 
 
@@ -123,8 +125,17 @@ async def test_async_client_when_v1_then_same_calls(v1_settings, gateway, clock)
     async with AsyncPhonePeClient(
         v1_settings, transport=gateway.transport(), clock=clock
     ) as client:
-        await client.create_payment(amount=1000, merchant_order_id="A1")
+        await client.create_payment(amount=1000, merchant_order_id="A1", redirect_url=BACK)
         gateway.orders["A1"]["code"] = "PAYMENT_SUCCESS"
         status = await client.get_order_status("A1")
     assert status.state == "COMPLETED"
     assert status.payment_details[0].payment_mode == "UPI"
+
+
+def test_pay_when_v1_without_redirect_url_then_validation_error(
+    v1_settings, gateway, clock
+) -> None:
+    with make(v1_settings, gateway, clock) as client, pytest.raises(ValidationError) as info:
+        client.create_payment(amount=100)
+    assert info.value.field == "redirect_url"
+    assert gateway.requests == []

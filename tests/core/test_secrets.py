@@ -82,7 +82,15 @@ def test_canary_when_every_failure_path_runs_then_secret_never_shown(caplog) -> 
             )
             seen += [repr(client), str(s), repr(s)]
             for name, args, kwargs in (
-                ("create_payment", (), {"amount": 100, "merchant_order_id": "o1"}),
+                (
+                    "create_payment",
+                    (),
+                    {
+                        "amount": 100,
+                        "merchant_order_id": "o1",
+                        "redirect_url": "http://127.0.0.1/b",
+                    },
+                ),
                 ("get_order_status", ("o1",), {}),
                 ("refund", (), {"original_merchant_order_id": "o1", "amount": 100}),
                 ("verify_webhook", ({"Authorization": "x"}, b"{}"), {}),
