@@ -67,6 +67,9 @@ class Sleep:
 
 
 Reply = httpx.Response | BaseException | None
+_VIA_PROXY = frozenset(
+    {Category.CONNECTION_REFUSED, Category.CONNECT_TIMEOUT, Category.DNS_FAILURE}
+)
 Steps = Generator[Send | Sleep, Reply, dict[str, Any]]
 
 
@@ -86,6 +89,7 @@ class TransportCore:
         self.on_event = on_event
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self.breakers: dict[str, CircuitBreaker] = {}
+        self._proxy: str | None = settings.describe()["proxy"]  # credentials stripped
         self._base_headers = {"user-agent": settings.user_agent, "accept": "application/json"}
         for url in (*settings.base_urls, *settings.oauth_urls):
             self.breakers.setdefault(url, CircuitBreaker(clock))
@@ -211,9 +215,14 @@ class TransportCore:
             return None, data, reply.status_code
         assert isinstance(reply, BaseException)
         failure = classify_exception(reply)
+        category, where = failure.category, endpoint
+        if self._proxy and category in _VIA_PROXY:
+            # Behind a proxy every connect-phase failure is the proxy's: we only ever
+            # connect to it (it resolves and connects to PhonePe for us).
+            category, where = Category.PROXY_ERROR, f"{endpoint} via proxy {self._proxy}"
         error = TransportError(
-            f"{spec.call}: {failure.category.value} at {endpoint} ({failure.detail})",
-            category=failure.category, request_sent=failure.request_sent,
+            f"{spec.call}: {category.value} at {where} ({failure.detail})",
+            category=category, request_sent=failure.request_sent,
             endpoint=endpoint, attempts=attempt, call=spec.call,
         )  # fmt: skip
         error.__cause__ = reply

@@ -257,3 +257,50 @@ async def test_async_when_server_hangs_then_read_timeout_sent(oauth, clock) -> N
                 await client.get_order_status("o1")
     assert info.value.category is Category.READ_TIMEOUT
     assert info.value.request_sent is True
+
+
+def tls_to_plain_server(conn, stop) -> None:
+    conn.recv(4096)  # the TLS ClientHello
+    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+
+def test_tls_when_https_to_plain_http_port_then_tls_error_not_sent(oauth, clock) -> None:
+    with RawServer(tls_to_plain_server) as server:
+        url = f"https://127.0.0.1:{server.port}/apis/pg"
+        err = status_error(settings_for(url, oauth=oauth.url, max_retries=0), clock)
+    assert err.category is Category.TLS_ERROR
+    assert err.request_sent is False
+    assert "clock" in err.message
+    assert "CA certificates" in err.message
+
+
+def test_proxy_when_connect_forbidden_then_proxy_error_not_sent(oauth, clock) -> None:
+    forbidden = http(403, b"", "text/plain")
+    with RawServer(answer(forbidden)) as proxy:
+        settings = settings_for(
+            "https://127.0.0.1:1/apis/pg",
+            oauth=oauth.url,
+            max_retries=0,
+            proxy=f"http://user:pa55word@127.0.0.1:{proxy.port}",
+        )
+        with PhonePeClient(settings, clock=clock) as client, pytest.raises(TransportError) as info:
+            client._transport.send(client._prepare_status("o1", False).spec)
+        assert proxy.connections == 1
+    err = info.value
+    assert err.category is Category.PROXY_ERROR
+    assert err.request_sent is False
+    assert "PHONEPE_PROXY" in err.message
+    assert "pa55word" not in err.message
+
+
+def test_proxy_when_proxy_port_refused_then_proxy_error(clock) -> None:
+    settings = Settings.build(
+        env="local",
+        base_urls="https://127.0.0.1:1/apis/pg",
+        max_retries=0,
+        proxy=f"http://127.0.0.1:{refused_port()}",
+    )
+    with PhonePeClient(settings, clock=clock) as client, pytest.raises(TransportError) as info:
+        client.get_order_status("o1")
+    assert info.value.category is Category.PROXY_ERROR
+    assert "via proxy http://127.0.0.1:" in info.value.message
