@@ -34,7 +34,7 @@ def order_event(merchant_order_id: str, amount: int, *, state: str = "COMPLETED"
     return json.dumps({"event": event, "payload": payload}).encode()
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
     """Poll ``condition`` until it is truthy (no fixed sleeps); fail after ``timeout``."""
     deadline = time.monotonic() + timeout
     pause = 0.01
