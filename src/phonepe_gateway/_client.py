@@ -23,7 +23,8 @@ from ._drivers import AsyncTransport, SyncTransport
 from ._errors import AuthenticationError, DuplicateRequestError, GatewayError
 from ._events import EventHook
 from ._models import CreatePaymentResult, OrderStatus, RefundResult, RefundStatus, WebhookEvent
-from ._protocol import Prepared, Protocol, protocol_for
+from ._protocol import Prepared, Protocol
+from ._protocol_v1 import protocol_for
 from ._transport import CallSpec, TransportCore
 from ._validation import (
     MAX_ID_LENGTH,

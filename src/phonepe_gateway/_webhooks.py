@@ -23,7 +23,7 @@ from ._auth import ChecksumSigner
 from ._config import Settings
 from ._errors import WebhookVerificationError
 from ._models import OrderState, WebhookEvent
-from ._protocol import V1_STATES
+from ._protocol_v1 import V1_STATES
 
 __all__ = ["MAX_WEBHOOK_BYTES", "authorization_for", "verify_webhook"]
 
