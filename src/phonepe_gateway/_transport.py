@@ -12,6 +12,7 @@ It never logs or reprs request headers or bodies (they carry tokens and checksum
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from ._errors import (
 )
 from ._events import CallEvent, EventHook, emit
 from ._retry import decide
+
+logger = logging.getLogger("phonepe_gateway")
 
 __all__ = ["CallSpec", "Reply", "Send", "Sleep", "TransportCore"]
 
@@ -154,6 +157,11 @@ class TransportCore:
             outcome = "gateway_error" if isinstance(error, GatewayError) else "transport_error"
             final = decision.action == "stop"
             self._event(spec, endpoint, attempt, final, status, duration, category, outcome)
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s attempt %d at %s failed (%s); next: %s",
+                    spec.call, attempt, endpoint, category or status, decision.action,
+                )  # fmt: skip
             if final:
                 raise self._final(errors, spec, attempt, deadline)
             if decision.action == "retry":

@@ -120,6 +120,7 @@ def test_canary_when_every_failure_path_runs_then_secret_never_shown(caplog) -> 
     seen += [r.getMessage() for r in caplog.records] + [caplog.text]
     blob = "\n".join(seen)
     assert len(seen) > 100
+    assert "attempt 1 at" in caplog.text  # the transport's debug lines were captured too
     assert CANARY not in blob
     assert CANARY[:-4] not in blob
     assert TOKEN[:-4] not in blob
