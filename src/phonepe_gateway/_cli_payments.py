@@ -50,7 +50,7 @@ def _run(action: Callable[[PhonePeClient], T]) -> T:
 
 def _line(label: str, value: Any) -> None:
     if value is not None and value != "":
-        click.echo(f"{label:<18}{value}")
+        click.echo(f"{label:<20}{value}")
 
 
 def _qr(url: str) -> str:
