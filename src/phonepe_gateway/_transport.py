@@ -204,9 +204,7 @@ class TransportCore:
             endpoint + spec.path,
             headers=headers,
             content=spec.content,
-            extensions={
-                "timeout": {"connect": connect, "read": read, "write": read, "pool": connect}
-            },
+            extensions={"timeout": {"connect": connect, "read": read, "write": read, "pool": read}},
         )
 
     def _outcome(
@@ -223,13 +221,18 @@ class TransportCore:
             return None, data, reply.status_code
         assert isinstance(reply, BaseException)
         failure = classify_exception(reply)
-        category, where = failure.category, endpoint
+        category, where, detail = failure.category, endpoint, failure.detail
+        if isinstance(reply, httpx.PoolTimeout):
+            detail = (
+                f"every pooled connection stayed busy; raise PHONEPE_CONNECTION_POOL_SIZE "
+                f"(now {self.settings.connection_pool_size}) or lower the concurrency"
+            )
         if self._proxy and category in _VIA_PROXY:
             # Behind a proxy every connect-phase failure is the proxy's: we only ever
             # connect to it (it resolves and connects to PhonePe for us).
             category, where = Category.PROXY_ERROR, f"{endpoint} via proxy {self._proxy}"
         error = TransportError(
-            f"{spec.call}: {category.value} at {where} ({failure.detail})",
+            f"{spec.call}: {category.value} at {where} ({detail})",
             category=category, request_sent=failure.request_sent,
             endpoint=endpoint, attempts=attempt, call=spec.call,
         )  # fmt: skip
@@ -237,7 +240,10 @@ class TransportCore:
         return error, None, None
 
     def _record(self, breaker: CircuitBreaker, error: PhonePeError) -> None:
-        if isinstance(error, TransportError) and error.category in NOT_SENT_CATEGORIES:
+        if isinstance(error.__cause__, httpx.PoolTimeout):
+            # Our own pool was exhausted: says nothing about the endpoint.
+            breaker.release()
+        elif isinstance(error, TransportError) and error.category in NOT_SENT_CATEGORIES:
             breaker.record_connect_failure()
         elif isinstance(error, GatewayError):
             breaker.record_success()

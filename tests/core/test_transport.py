@@ -291,3 +291,20 @@ def test_user_agent_when_configured_then_sent(gateway, clock) -> None:
     ) as client:
         client.create_payment(amount=100, merchant_order_id="ua")
     assert gateway.requests[-1].headers["user-agent"] == "shop/1.0"
+
+
+def test_pool_timeout_when_pool_exhausted_then_endpoint_not_demoted_and_message_names_setting(
+    gateway, clock
+) -> None:
+    router = Router(gateway, **{"1": httpx.PoolTimeout("no free connection")})
+    with client_for(router, clock, A, B, max_retries=0) as client:
+        client.create_payment(amount=100, merchant_order_id="pool0")
+        assert not client._core.breaker(A).demoted
+    with (
+        client_for(router, clock, A, max_retries=0) as client,
+        pytest.raises(TransportError) as info,
+    ):
+        client.get_order_status("pool0")
+    assert info.value.category is Category.CONNECT_TIMEOUT
+    assert info.value.request_sent is False
+    assert "PHONEPE_CONNECTION_POOL_SIZE" in info.value.message
