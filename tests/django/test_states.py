@@ -190,3 +190,46 @@ def test_discard_refund_created_then_deleted_and_released() -> None:
     payment.refresh_from_db()
     assert payment.refunded_amount == 0
     assert not Refund.objects.exists()
+
+
+def test_acknowledge_payment_created_then_pending_with_info_and_generic_signal() -> None:
+    from phonepe_gateway.django import signals
+
+    seen = []
+
+    def receiver(sender, payment, old_state, new_state, **kw) -> None:
+        seen.append((old_state, new_state))
+
+    signals.payment_state_changed.connect(receiver, weak=False)
+    try:
+        payment = make_payment("CREATED")
+        acked = states.acknowledge_payment(
+            payment, info={"checkout_url": "http://127.0.0.1/p", "gateway_order_id": "O" * 80}
+        )
+    finally:
+        signals.payment_state_changed.disconnect(receiver)
+    fresh = Payment.objects.get(pk=payment.pk)
+    assert (acked.state, fresh.state) == ("PENDING", "PENDING")
+    assert fresh.checkout_url == "http://127.0.0.1/p"
+    assert fresh.gateway_order_id == "O" * 64  # fitted to the column
+    assert seen == [("CREATED", "PENDING")]
+
+
+def test_acknowledge_payment_already_completed_by_webhook_then_info_recorded_state_kept(
+    signal_log,
+) -> None:
+    payment = make_payment("CREATED")
+    states.move_payment(payment.pk, "COMPLETED")  # a confirmed webhook won the race
+    acked = states.acknowledge_payment(payment, info={"checkout_url": "http://127.0.0.1/p"})
+    assert acked.state == "COMPLETED"
+    assert acked.checkout_url == "http://127.0.0.1/p"
+    assert signal_log.of(payment.merchant_order_id) == ["payment_completed"]
+
+
+def test_changes_nothing_same_state_and_known_info_then_true_else_false() -> None:
+    payment = make_payment("PENDING", transaction_id="T1")
+    assert states.changes_nothing(
+        payment, "PENDING", {"transaction_id": "T1", "payment_mode": None}
+    )
+    assert not states.changes_nothing(payment, "PENDING", {"transaction_id": "T2"})
+    assert not states.changes_nothing(payment, "COMPLETED", {})

@@ -251,7 +251,10 @@ def create_payment(
         "expires_at": result.expire_at,
     }
     target: str = _ORDER_STATES.get(result.state, PaymentState.PENDING)
-    payment = states.move_payment(payment.pk, target, info=info)
+    if target == PaymentState.PENDING:
+        payment = states.acknowledge_payment(payment, info=info)
+    else:
+        payment = states.move_payment(payment.pk, target, info=info)
     if not result.redirect_url and payment.state == PaymentState.PENDING:
         # The client recovered a lost answer through the status API: the order exists
         # (the reconciler follows it) but PhonePe's checkout link was in the lost answer.
@@ -308,6 +311,8 @@ def observe_order_status(payment: Payment, status: Any) -> Payment:
     if target is None:
         logger.warning("unknown order state %r for %s", status.state, payment.merchant_order_id)
         target = ""
+    if states.changes_nothing(payment, target, info):
+        return payment  # the usual reconciler answer "still PENDING": nothing to write
     return states.move_payment(payment.pk, target, info=info)
 
 
@@ -422,4 +427,6 @@ def observe_refund_status(refund: Refund, status: Any) -> Refund:
     info: dict[str, Any] = {}
     if target == RefundState.FAILED:
         info["error_code"] = status.error_code
+    if states.changes_nothing(refund, target, info):
+        return refund
     return states.move_refund(refund.pk, target, info=info)

@@ -32,6 +32,8 @@ from .models import Payment, PaymentState, Refund, RefundState
 __all__ = [
     "PAYMENT_TRANSITIONS",
     "REFUND_TRANSITIONS",
+    "acknowledge_payment",
+    "changes_nothing",
     "discard_refund",
     "flag_payment",
     "flag_refund",
@@ -66,19 +68,41 @@ _REFUND_INFO = ("gateway_refund_id", "error_category", "error_code", "error_mess
 _UNSET: Any = object()
 
 
-def _record_info(
-    obj: Payment | Refund, info: Mapping[str, Any] | None, names: tuple[str, ...]
-) -> None:
-    """Copy what the gateway told us; an empty value never erases a known one."""
+def _clean_info(
+    model: type[Payment] | type[Refund], info: Mapping[str, Any] | None, names: tuple[str, ...]
+) -> dict[str, Any]:
+    """What the gateway told us, fitted to the columns; empty values are dropped so that
+    they never erase a known one."""
+    clean: dict[str, Any] = {}
     for name, value in (info or {}).items():
         if name not in names:
             raise ValueError(f"{name!r} is not recordable information")
         if value in (None, ""):
             continue
         if isinstance(value, str):
-            field = obj._meta.get_field(name)
-            limit = getattr(field, "max_length", None)
+            limit = getattr(model._meta.get_field(name), "max_length", None)
             value = value[:limit] if limit else value
+        clean[name] = value
+    return clean
+
+
+def changes_nothing(obj: Payment | Refund, target: str, info: Mapping[str, Any]) -> bool:
+    """Would recording ``target`` and ``info`` leave ``obj`` as it is? Then no write is needed.
+
+    Safe on a stale ``obj``: states only move forward, so the stored state is at least
+    ``obj.state`` and re-applying ``obj.state`` is a no-op there too.
+    """
+    names = _PAYMENT_INFO if isinstance(obj, Payment) else _REFUND_INFO
+    if target not in ("", obj.state):
+        return False
+    clean = _clean_info(type(obj), info, names)
+    return all(getattr(obj, name) == value for name, value in clean.items())
+
+
+def _record_info(
+    obj: Payment | Refund, info: Mapping[str, Any] | None, names: tuple[str, ...]
+) -> None:
+    for name, value in _clean_info(type(obj), info, names).items():
         setattr(obj, name, value)
 
 
@@ -143,6 +167,29 @@ def move_payment(
         if moved:
             name = {D: "payment_completed", F: "payment_failed"}.get(target, "")
             _notify(name, Payment, "payment", payment, old, target)
+    return payment
+
+
+def acknowledge_payment(payment: Payment, *, info: Mapping[str, Any]) -> Payment:
+    """CREATED -> PENDING for a payment this process just created and the gateway accepted.
+
+    The hot path of every payment, so one statement instead of a locked read-modify-write:
+    ``UPDATE ... WHERE state = 'CREATED'`` is itself atomic and takes the row lock, so it
+    is the same compare-and-set the locked path does. If anything moved the payment in the
+    meantime (a webhook confirmed, the reconciler looked), the general path records the
+    information instead.
+    """
+    values = _clean_info(Payment, info, _PAYMENT_INFO)
+    now = timezone.now()
+    updated = Payment.objects.filter(pk=payment.pk, state=C).update(
+        state=P, updated_at=now, **values
+    )
+    if not updated:
+        return move_payment(payment.pk, P, info=info)
+    for name, value in values.items():
+        setattr(payment, name, value)
+    payment.state, payment.updated_at = P, now
+    _notify("", Payment, "payment", payment, C, P)
     return payment
 
 
