@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Mapping
+from dataclasses import fields
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -63,7 +64,7 @@ class _Base:
         if settings is None:
             settings = Settings.from_env({}, **options)
         elif options:
-            settings = settings.replace(**options)
+            settings = _with_options(settings, options)
         self.settings = settings
         self.clock: Clock = clock or SYSTEM_CLOCK
         self._protocol: Protocol = protocol_for(settings)
@@ -164,6 +165,15 @@ class _Base:
     def _describe(self) -> str:
         s = self.settings
         return f"env={s.env!r}, api_version={s.api_version!r}, base_urls={list(s.base_urls)!r}"
+
+
+def _with_options(settings: Settings, options: Mapping[str, Any]) -> Settings:
+    """``settings`` with ``options`` applied, validated again like any other options."""
+    raw: dict[str, Any] = {f.name: getattr(settings, f.name) for f in fields(settings)}
+    follows = settings.oauth_urls == settings.base_urls
+    if "base_urls" in options and "oauth_urls" not in options and follows:
+        raw.pop("oauth_urls")  # the OAuth URLs followed the base URLs; keep following
+    return Settings.from_env({}, **{**raw, **options})
 
 
 class PhonePeClient(_Base):

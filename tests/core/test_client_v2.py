@@ -11,6 +11,7 @@ from phonepe_gateway import (
     AsyncPhonePeClient,
     AuthenticationError,
     CallEvent,
+    ConfigurationError,
     DuplicateRequestError,
     NotFoundError,
     PhonePeClient,
@@ -328,3 +329,16 @@ async def test_async_pay_when_answer_lost_then_resolved(settings, gateway, clock
         gateway.queue("/checkout/v2/pay", commit_then_drop)
         result = await client.create_payment(amount=700, merchant_order_id="alost")
     assert result.order_id == "OMOalost"
+
+
+def test_client_when_settings_and_options_then_options_validated_and_applied(settings) -> None:
+    client = PhonePeClient(
+        settings, base_urls=["http://127.0.0.1:7/a", "http://127.0.0.1:8/b"], max_retries="1"
+    )
+    assert client.settings.base_urls == ("http://127.0.0.1:7/a", "http://127.0.0.1:8/b")
+    assert client.settings.oauth_urls == client.settings.base_urls
+    assert client.settings.max_retries == 1
+    assert client.settings.client_secret == settings.client_secret
+    client.close()
+    with pytest.raises(ConfigurationError):
+        PhonePeClient(settings, max_retries="many")
