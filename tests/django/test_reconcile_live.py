@@ -101,3 +101,30 @@ def test_generation_1_payment_callback_and_refund_then_same_ledger(
     refund = services.refund_payment(payment.merchant_order_id, amount=1000)
     assert refund.state in ("PENDING", "COMPLETED")
     assert signal_log.of(payment.merchant_order_id) == ["payment_completed"]
+
+
+def test_phonepe_reconcile_loop_then_reconciles_until_sigterm(phonepe_sandbox, capsys) -> None:
+    import os
+    import signal
+
+    from django.core.management import call_command
+
+    payment = services.create_payment(amount=1000)
+    phonepe_sandbox.complete(payment.merchant_order_id)
+    Payment.objects.filter(pk=payment.pk).update(next_check_at=timezone.now())
+    before = signal.getsignal(signal.SIGTERM)
+
+    def stop_when_done() -> None:
+        try:
+            wait_for(lambda: Payment.objects.get(pk=payment.pk).state == "COMPLETED", what="loop")
+        finally:
+            connections.close_all()
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    watcher = threading.Thread(target=stop_when_done, daemon=True)
+    watcher.start()
+    call_command("phonepe_reconcile", "--loop", "--interval", "0.05")
+    watcher.join(timeout=10)
+    assert "stopped" in capsys.readouterr().out
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert Payment.objects.get(pk=payment.pk).state == "COMPLETED"

@@ -33,8 +33,14 @@ class Command(BaseCommand):
             self.stdout.write(f"checked {checked}")
             return
         stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                previous[signum] = signal.signal(signum, lambda *_: stop.set())
         self.stdout.write("reconciling; Ctrl-C to stop")
-        reconcile.run_forever(stop, interval=options["interval"])
+        try:
+            reconcile.run_forever(stop, interval=options["interval"])
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         self.stdout.write("stopped")
