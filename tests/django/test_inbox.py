@@ -187,3 +187,33 @@ def test_phonepe_replay_webhooks_then_failed_events_processed(gateway, capsys) -
     assert "nothing to do" in capsys.readouterr().out
     payment.refresh_from_db()
     assert payment.state == "COMPLETED"
+
+
+def test_run_once_stuck_event_then_replayed_with_backoff_and_bounded(gateway) -> None:
+    from datetime import timedelta
+
+    from phonepe_gateway._errors import Category, TransportError
+    from phonepe_gateway.django import reconcile
+    from phonepe_gateway.django.inbox import REPLAY_AFTER
+
+    payment = services.create_payment(amount=5000)
+    Payment.objects.filter(pk=payment.pk).update(next_check_at=None)  # only the inbox is due
+    gateway.settle(payment.merchant_order_id, "COMPLETED")
+    event = services.receive_webhook(*gateway.order_webhook(payment.merchant_order_id))
+    down = TransportError("refused", category=Category.CONNECTION_REFUSED, request_sent=False)
+    gateway.fail_next("order_status", down, times=100)
+    services.process_webhook(event)  # attempt 1 fails: the gateway is down
+    received = WebhookEvent.objects.get().received_at
+    assert reconcile.run_once(now=received + timedelta(seconds=REPLAY_AFTER[1] - 1)) == 0
+    assert reconcile.run_once(now=received + timedelta(seconds=REPLAY_AFTER[1])) == 1
+    far = received + timedelta(days=1)
+    while reconcile.run_once(now=far):
+        pass
+    event.refresh_from_db()
+    assert event.attempts == len(REPLAY_AFTER)  # bounded: the command can force more
+    assert event.processed_at is None
+    gateway.faults.clear()
+    Payment.objects.filter(pk=payment.pk).update(next_check_at=None)
+    services.process_webhook(event)
+    event.refresh_from_db()
+    assert event.processing_result == "applied"

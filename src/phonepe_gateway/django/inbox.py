@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from phonepe_gateway._errors import PhonePeError, WebhookVerificationError
@@ -25,10 +26,12 @@ from .conf import app_setting, get_client, get_settings
 from .exceptions import NotFound, PaymentsError, StorageUnavailable, WebhookRejected
 from .models import Payment, Refund, WebhookEvent
 
-__all__ = ["process_webhook", "receive_webhook"]
+__all__ = ["REPLAY_AFTER", "process_webhook", "receive_webhook", "replay_stuck_events"]
 
 logger = logging.getLogger("phonepe_gateway.django")
 
+#: Seconds after receipt before the reconciler retries an unprocessed event, per attempt.
+REPLAY_AFTER = (30, 60, 180, 600, 1800)
 _CREDENTIAL_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "x-verify", "x-api-key"}
 )
@@ -123,7 +126,7 @@ def process_webhook(event: WebhookEvent | int, *, force: bool = False) -> None:
     an errored event stays unprocessed for ``phonepe_replay_webhooks``.
     """
     try:
-        _process_event(event, force=force)
+        _process_event(event, force=force, count_attempt=True)
     except DatabaseError as exc:
         logger.warning("webhook not processed: database unavailable (%s)", type(exc).__name__)
         raise StorageUnavailable(
@@ -131,7 +134,30 @@ def process_webhook(event: WebhookEvent | int, *, force: bool = False) -> None:
         ) from exc
 
 
-def _process_event(event: WebhookEvent | int, *, force: bool) -> None:
+def replay_stuck_events(now: datetime, limit: int) -> int:
+    """Process events left unprocessed (errors, a full queue, a dead process), with backoff.
+
+    Called by the reconciler. An event is retried :data:`REPLAY_AFTER` seconds after it
+    was received (one delay per earlier attempt), at most ``len(REPLAY_AFTER)`` times;
+    ``phonepe_replay_webhooks`` can always force more. Workers claim an event by bumping
+    its ``attempts`` with a compare-and-set, so two reconcilers never process it twice.
+    """
+    due = Q()
+    for attempts, delay in enumerate(REPLAY_AFTER):
+        due |= Q(attempts=attempts, received_at__lte=now - timedelta(seconds=delay))
+    stuck = WebhookEvent.objects.filter(due, processed_at__isnull=True).order_by("received_at")
+    replayed = 0
+    for pk, attempts in stuck.values_list("pk", "attempts")[:limit]:
+        claimed = WebhookEvent.objects.filter(
+            pk=pk, attempts=attempts, processed_at__isnull=True
+        ).update(attempts=attempts + 1)
+        if claimed:
+            _process_event(pk, force=False, count_attempt=False)
+            replayed += 1
+    return replayed
+
+
+def _process_event(event: WebhookEvent | int, *, force: bool, count_attempt: bool) -> None:
     if not isinstance(event, WebhookEvent):
         try:
             event = WebhookEvent.objects.get(pk=event)
@@ -141,7 +167,8 @@ def _process_event(event: WebhookEvent | int, *, force: bool) -> None:
         event.refresh_from_db(fields=["processed_at"])
         if event.processed_at is not None:
             return
-    WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
+    if count_attempt:
+        WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
     error = ""
     try:
         result = _process_refund(event) if event.is_refund else _process_payment(event)

@@ -24,6 +24,7 @@ from django.utils import timezone
 from . import signals, states
 from .conf import app_setting
 from .exceptions import PaymentsError
+from .inbox import replay_stuck_events
 from .models import OPEN_STATES, Payment, Refund
 
 __all__ = [
@@ -147,7 +148,8 @@ def _check_refund(pk: int, now: datetime) -> None:
 
 
 def run_once(*, now: datetime | None = None, limit: int | None = None) -> int:
-    """Check every due open payment and refund (up to ``limit`` of each); return how many."""
+    """Check every due open payment and refund (up to ``limit`` of each) and retry stuck
+    inbox events; return how many were handled."""
     now = now or timezone.now()
     limit = int(limit or app_setting("reconcile_batch"))
     checked = 0
@@ -164,6 +166,10 @@ def run_once(*, now: datetime | None = None, limit: int | None = None) -> int:
             except Exception:  # one bad row must not stop the others; its lease expires
                 logger.exception("reconciling %s %s failed", model.__name__, pk)
             checked += 1
+    try:
+        checked += replay_stuck_events(now, limit)
+    except Exception:
+        logger.exception("replaying stuck webhook events failed")
     return checked
 
 
