@@ -117,9 +117,13 @@ class TransportCore:
         start = 0
         errors: list[PhonePeError] = []
         while True:
-            endpoint = self._pick(spec, tried, start, attempt, reported_open)
+            endpoint, skipped = self._pick(spec, tried, start, reported_open)
+            nothing_to_try = endpoint is None and not errors
+            for i, url in enumerate(skipped):
+                final = nothing_to_try and i == len(skipped) - 1
+                self._event(spec, url, attempt + 1, final, None, 0.0, None, "skipped_open_circuit")
             if endpoint is None:
-                if not errors:
+                if nothing_to_try:
                     raise self._circuit_open(spec, attempt)
                 decision = decide(
                     errors[-1], retries_used=retries, max_retries=settings.max_retries,
@@ -172,8 +176,10 @@ class TransportCore:
     # -- pieces ------------------------------------------------------------------------
 
     def _pick(
-        self, spec: CallSpec, tried: set[str], start: int, attempt: int, reported: set[str]
-    ) -> str | None:
+        self, spec: CallSpec, tried: set[str], start: int, reported: set[str]
+    ) -> tuple[str | None, list[str]]:
+        """The next endpoint to try, and the open-circuit ones skipped on the way."""
+        skipped: list[str] = []
         urls = spec.urls
         order = [urls[(start + offset) % len(urls)] for offset in range(len(urls))]
         if len(order) > 1:
@@ -183,12 +189,12 @@ class TransportCore:
             if url in tried:
                 continue
             if self.breaker(url).allow():
-                return url
+                return url, skipped
             tried.add(url)
             if url not in reported:
                 reported.add(url)
-                self._event(spec, url, attempt + 1, False, None, 0.0, None, "skipped_open_circuit")
-        return None
+                skipped.append(url)
+        return None, skipped
 
     def _has_untried(self, spec: CallSpec, tried: set[str]) -> bool:
         return any(url not in tried for url in spec.urls)

@@ -178,8 +178,11 @@ def test_breaker_when_every_endpoint_open_then_circuit_open_error_not_sent(gatew
         for _ in range(3):
             with pytest.raises(TransportError):
                 client.get_order_status("x1")
+        events: list[CallEvent] = []
+        client._core.on_event = events.append
         with pytest.raises(CircuitOpenError) as info:
             client.get_order_status("x1")
+    assert [(e.outcome, e.final, e.attempt) for e in events] == [("skipped_open_circuit", True, 1)]
     assert info.value.request_sent is False
     assert "circuit open" in info.value.message
     assert router.hits.count("1") == 3
