@@ -308,6 +308,7 @@ def run_one(
             "PHONEPE_ENV": "local",
             "PHONEPE_LOCAL_URL": sandbox_url,
             "PHONEPE_SERVICE_LOG_LEVEL": "WARNING",
+            "PHONEPE_SERVICE_WEBHOOK_PROCESSING": args.webhook_processing,
         }
     )
     env.pop("DATABASE_URL", None)
@@ -400,15 +401,20 @@ def main() -> int:
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (pinned: 1)")
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and sandbox")
+    parser.add_argument(
+        "--webhook-processing", default="background", choices=["background", "inline", "deferred"]
+    )
     args = parser.parse_args()
     args.sequential = max(args.sequential, args.burst)
-    server_cpu, sandbox_cpu = (None, None) if args.no_pin else _cpus()
+    server_cpu, sandbox_cpu = (None, None) if args.no_pin or args.workers > 1 else _cpus()
     sandbox_port = _free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     print(
         f"load average {os.getloadavg()[0]:.2f}; server on CPU {server_cpu}, sandbox on CPU "
-        f"{sandbox_cpu}; worker class {args.worker_class}, {args.threads} threads",
+        f"{sandbox_cpu}; worker class {args.worker_class}, {args.threads} threads; webhook "
+        f"processing {args.webhook_processing}",
         flush=True,
     )
     sandbox_cmd = [PHONEPE, "sandbox", "--port", str(sandbox_port)]

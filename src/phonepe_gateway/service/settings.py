@@ -10,6 +10,8 @@
 | ``PHONEPE_SERVICE_DEBUG`` | Django ``DEBUG`` (never in production) | ``false`` |
 | ``PHONEPE_SERVICE_LOG_LEVEL`` | level of the JSON logs on stderr | ``INFO`` |
 | ``PHONEPE_SERVICE_CONN_MAX_AGE`` | seconds a database connection is reused | ``600`` |
+| ``PHONEPE_SERVICE_WEBHOOK_PROCESSING`` | ``background`` / ``inline`` / ``deferred`` (see api_webhooks) | ``background`` |
+| ``PHONEPE_SERVICE_ACCESS_LOG`` | one JSON access line per request | ``false`` |
 
 The PhonePe options themselves are the usual ``PHONEPE_*`` variables (see the SPEC).
 This module never prints or logs a secret.
@@ -120,6 +122,7 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES = {"default": _database}
 
 PHONEPE = {"service_api_keys": _list("PHONEPE_SERVICE_API_KEYS")}
+PHONEPE_WEBHOOK_PROCESSING = _env("PHONEPE_SERVICE_WEBHOOK_PROCESSING", "background")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
