@@ -17,6 +17,7 @@ import random
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -318,10 +319,11 @@ class TransportCore:
         head += f", stopped at PHONEPE_TIMEOUT={self.settings.timeout:g}s)" if late else ")"
         every = set(spec.urls) <= set(endpoints)
         if categories == {Category.CONNECTION_REFUSED} and every and self.settings.env != "local":
+            port = _ports(spec.urls)
             todo = (
-                "Every PhonePe endpoint refused the connection, so outbound connections to port "
-                "443 are blocked on this host: ask the hosting provider to allow the PhonePe "
-                "hosts on port 443, or set PHONEPE_PROXY to an egress proxy."
+                f"Every PhonePe endpoint refused the connection, so outbound connections to port "
+                f"{port} are blocked on this host: ask the hosting provider to allow the PhonePe "
+                f"hosts on port {port}, or set PHONEPE_PROXY to an egress proxy."
             )
         elif categories == {Category.CONNECTION_REFUSED} and self.settings.env == "local":
             todo = "Is the local sandbox running? Start it with `phonepe sandbox`."
@@ -335,3 +337,14 @@ class TransportCore:
             else "Nothing reached the gateway; it is safe to retry."
         )
         return f"{head}: {last.message.partition(': ')[2] or last.message}. {todo} {state}"
+
+
+def _ports(urls: tuple[str, ...]) -> str:
+    """The destination port(s) of ``urls``: "443", or "443/8443" when they differ."""
+    ports = []
+    for url in urls:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if str(port) not in ports:
+            ports.append(str(port))
+    return "/".join(ports)

@@ -76,7 +76,7 @@ def status_error(
     return info.value
 
 
-def test_refused_when_every_endpoint_refuses_then_not_sent_and_says_443_blocked(
+def test_refused_when_every_endpoint_refuses_then_not_sent_and_says_port_blocked(
     oauth, clock
 ) -> None:
     urls = [
@@ -88,7 +88,8 @@ def test_refused_when_every_endpoint_refuses_then_not_sent_and_says_443_blocked(
     assert err.category is Category.CONNECTION_REFUSED
     assert err.request_sent is False
     assert err.attempts == 4  # 2 endpoints x (1 try + 1 retry)
-    assert "port 443" in err.message
+    ports = "/".join(u.split(":")[2].split("/")[0] for u in urls)
+    assert f"outbound connections to port {ports} are blocked" in err.message
     assert "PHONEPE_PROXY" in err.message
     assert "4 attempts" in err.message
     assert urls[1] in err.message

@@ -311,3 +311,19 @@ def test_pool_timeout_when_pool_exhausted_then_endpoint_not_demoted_and_message_
     assert info.value.category is Category.CONNECT_TIMEOUT
     assert info.value.request_sent is False
     assert "PHONEPE_CONNECTION_POOL_SIZE" in info.value.message
+
+
+def test_refused_when_every_https_endpoint_refuses_then_message_says_port_443(clock) -> None:
+    settings = Settings.build(
+        env="production", client_id="C", client_secret="client-secret-1",
+        base_urls="https://127.0.0.1/apis/pg,https://127.0.0.2/apis/pg", max_retries=0,
+    )  # fmt: skip
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise refused()
+
+    client = PhonePeClient(settings, transport=httpx.MockTransport(refuse), clock=clock)
+    with client, pytest.raises(TransportError) as info:
+        client.get_order_status("o1")
+    assert "outbound connections to port 443 are blocked" in info.value.message
+    assert "ask the hosting provider" in info.value.message
