@@ -129,6 +129,10 @@ def _admin_pages() -> list[str]:
     client = Client()
     assert client.login(username="root", password="pw-123456")
     pages = [client.get("/admin/")]
+    registered = {
+        m._meta.model_name for m in admin.site._registry if m._meta.app_label == "phonepe"
+    }
+    assert {"payment", "refund", "webhookevent"} <= registered
     for model, _model_admin in admin.site._registry.items():
         if model._meta.app_label != "phonepe":
             continue
