@@ -49,7 +49,7 @@ LOCAL = Settings.build(env="local")
 AUTH = authorization_for("sandboxhook", "sandboxpass1")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(answers)
 def test_parse_order_status_when_any_json_object_then_result(data: dict[str, Any]) -> None:
     status = parse_order_status(data, "o1")
@@ -57,7 +57,7 @@ def test_parse_order_status_when_any_json_object_then_result(data: dict[str, Any
     assert status.amount is None or isinstance(status.amount, int)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(answers)
 def test_v1_status_parse_when_any_json_object_then_result_or_gateway_error(
     data: dict[str, Any],
@@ -72,7 +72,7 @@ def test_v1_status_parse_when_any_json_object_then_result_or_gateway_error(
     assert status.state in {"PENDING", "COMPLETED", "FAILED"} or isinstance(status.state, str)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     st.one_of(
         st.binary(max_size=200),
