@@ -69,6 +69,8 @@ def test_create_payment_given_id_twice_then_conflict_and_one_gateway_order(gatew
         ({"amount": 1000, "merchant_order_id": "bad id!"}, "merchant_order_id"),
         ({"amount": 1000, "merchant_order_id": "x" * 64}, "merchant_order_id"),
         ({"amount": 1000, "reference": "r" * 256}, "reference"),
+        ({"amount": 1000, "reference": 42}, "reference"),
+        ({"amount": 1000, "metadata": ["not", "an", "object"]}, "metadata"),
     ],
 )
 def test_create_payment_invalid_input_then_invalid_request_nothing_stored_or_sent(

@@ -203,10 +203,12 @@ def create_payment(
 
     _check_amount(amount, 100)
     order_id = _check_id(merchant_order_id or _new_id("MO"), "merchant_order_id")
-    if len(reference) > 255:
+    if not isinstance(reference, str) or len(reference) > 255:
         raise InvalidRequest(
-            "reference must be at most 255 characters.", details={"field": "reference"}
+            "reference must be text of at most 255 characters.", details={"field": "reference"}
         )
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InvalidRequest("metadata must be a JSON object.", details={"field": "metadata"})
     client = get_client()  # a misconfigured app fails loudly here, before storing anything
     now = timezone.now()
     try:
