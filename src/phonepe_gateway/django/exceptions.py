@@ -7,9 +7,20 @@ errors are translated here at the boundary and never leak to callers of services
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from phonepe_gateway._errors import Category
+from django.db import DatabaseError, IntegrityError
+
+from phonepe_gateway._errors import (
+    Category,
+    DuplicateRequestError,
+    GatewayError,
+    PhonePeError,
+    TransportError,
+)
 
 __all__ = [
     "Conflict",
@@ -20,7 +31,15 @@ __all__ = [
     "RefundExceedsRemainder",
     "StorageUnavailable",
     "WebhookRejected",
+    "db_guard",
+    "gateway_error_info",
+    "gateway_may_have_acted",
+    "gateway_unavailable",
+    "storage_unavailable",
 ]
+
+logger = logging.getLogger("phonepe_gateway.django")
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class PaymentsError(Exception):
@@ -125,3 +144,80 @@ class GatewayUnavailable(PaymentsError):
         self.category = Category(category) if category else None
         self.payment = payment
         self.refund = refund
+
+
+# -- translation at the boundary --------------------------------------------------------
+
+
+def gateway_error_info(exc: PhonePeError) -> dict[str, Any]:
+    """The error columns of a ledger row, from a core client error."""
+    category = getattr(exc, "category", None)
+    return {
+        "error_category": category.value if category is not None else "",
+        "error_code": getattr(exc, "code", None) or type(exc).__name__,
+        "error_message": str(exc)[:1000],
+    }
+
+
+def gateway_may_have_acted(exc: PhonePeError) -> bool:
+    """Could the gateway have acted on a request that ended in ``exc``?"""
+    if isinstance(exc, TransportError):
+        return exc.request_sent
+    if isinstance(exc, DuplicateRequestError):
+        return True  # an order/refund with this id exists there: find out what it is
+    if isinstance(exc, GatewayError):
+        return exc.http_status >= 500 or exc.http_status == 408
+    return False
+
+
+def gateway_unavailable(exc: PhonePeError, obj: Any, kind: str) -> GatewayUnavailable:
+    """The error to raise after ``exc`` left ``obj`` (a Payment or Refund) in its state."""
+    is_refund = hasattr(obj, "merchant_refund_id")
+    ident = obj.merchant_refund_id if is_refund else obj.merchant_order_id
+    details = {"state": obj.state, f"merchant_{kind}_id": ident}
+    category = getattr(exc, "category", None)
+    if category is not None:
+        details["category"] = category.value
+    if obj.state == "UNKNOWN":
+        message = (
+            f"The gateway may have received the {kind} request but its answer was lost "
+            f"({type(exc).__name__}); {ident} is UNKNOWN and will be reconciled."
+        )
+        code, status = "gateway_outcome_unknown", 502
+    elif isinstance(exc, TransportError):
+        message = f"The gateway could not be reached ({category}); nothing was sent. Try again."
+        code, status = "gateway_unreachable", 503
+    else:
+        message = f"The gateway refused the {kind} request: {exc}"
+        code, status = "gateway_refused", 502
+    return GatewayUnavailable(
+        message,
+        category=category,
+        code=code,
+        http_status=status,
+        details=details,
+        payment=getattr(obj, "payment", None) if is_refund else obj,
+        refund=obj if is_refund else None,
+    )
+
+
+def storage_unavailable(exc: DatabaseError) -> StorageUnavailable:
+    """The 503 for a database failure; the message names no internals."""
+    logger.warning("database unavailable: %s", type(exc).__name__)
+    return StorageUnavailable("The payments database is unavailable; try again shortly.")
+
+
+def db_guard(func: _F) -> _F:
+    """A database failure becomes StorageUnavailable (503), never a bare 500. What was
+    committed before it stays; the reconciler picks up anything left open."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except IntegrityError:
+            raise
+        except DatabaseError as exc:
+            raise storage_unavailable(exc) from exc
+
+    return wrapper  # type: ignore[return-value]

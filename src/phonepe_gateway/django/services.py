@@ -9,23 +9,19 @@ translated into :mod:`.exceptions` here and never leak.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import DatabaseError, IntegrityError
 from django.utils import timezone
 
 from phonepe_gateway._errors import (
     DuplicateRequestError,
-    GatewayError,
     NotFoundError,
     PhonePeError,
-    TransportError,
     ValidationError,
 )
 
@@ -36,7 +32,11 @@ from .exceptions import (
     GatewayUnavailable,
     InvalidRequest,
     NotFound,
-    StorageUnavailable,
+    db_guard,
+    gateway_error_info,
+    gateway_may_have_acted,
+    gateway_unavailable,
+    storage_unavailable,
 )
 from .inbox import process_webhook, receive_webhook
 from .models import Payment, PaymentState, Refund, RefundState
@@ -52,7 +52,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("phonepe_gateway.django")
-_F = TypeVar("_F", bound=Callable[..., Any])
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 _ORDER_STATES = {"PENDING": "PENDING", "COMPLETED": "COMPLETED", "FAILED": "FAILED"}
@@ -110,80 +109,10 @@ def _refund(refund: Refund | str) -> Refund:
         raise NotFound(f"No refund {refund!r}.", details={"merchant_refund_id": refund}) from None
 
 
-def _error_info(exc: PhonePeError) -> dict[str, Any]:
-    category = getattr(exc, "category", None)
-    return {
-        "error_category": category.value if category is not None else "",
-        "error_code": getattr(exc, "code", None) or type(exc).__name__,
-        "error_message": str(exc)[:1000],
-    }
-
-
-def _maybe_acted(exc: PhonePeError) -> bool:
-    """Could the gateway have acted on a request that ended in ``exc``?"""
-    if isinstance(exc, TransportError):
-        return exc.request_sent
-    if isinstance(exc, DuplicateRequestError):
-        return True  # an order/refund with this id exists there: find out what it is
-    if isinstance(exc, GatewayError):
-        return exc.http_status >= 500 or exc.http_status == 408
-    return False
-
-
-def _unavailable(exc: PhonePeError, obj: Payment | Refund, kind: str) -> GatewayUnavailable:
-    ident = obj.merchant_order_id if isinstance(obj, Payment) else obj.merchant_refund_id
-    details = {"state": obj.state, f"merchant_{kind}_id": ident}
-    category = getattr(exc, "category", None)
-    if category is not None:
-        details["category"] = category.value
-    if obj.state == "UNKNOWN":
-        message = (
-            f"The gateway may have received the {kind} request but its answer was lost "
-            f"({type(exc).__name__}); {ident} is UNKNOWN and will be reconciled."
-        )
-        code, status = "gateway_outcome_unknown", 502
-    elif isinstance(exc, TransportError):
-        message = f"The gateway could not be reached ({category}); nothing was sent. Try again."
-        code, status = "gateway_unreachable", 503
-    else:
-        message = f"The gateway refused the {kind} request: {exc}"
-        code, status = "gateway_refused", 502
-    return GatewayUnavailable(
-        message,
-        category=category,
-        code=code,
-        http_status=status,
-        details=details,
-        payment=obj if isinstance(obj, Payment) else getattr(obj, "payment", None),
-        refund=obj if isinstance(obj, Refund) else None,
-    )
-
-
-def _storage(exc: DatabaseError) -> StorageUnavailable:
-    logger.warning("database unavailable: %s", type(exc).__name__)
-    return StorageUnavailable("The payments database is unavailable; try again shortly.")
-
-
-def _db_guard(func: _F) -> _F:
-    """A database failure becomes StorageUnavailable (503), never a bare 500. What was
-    committed before it stays; the reconciler picks up anything left open."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except IntegrityError:
-            raise
-        except DatabaseError as exc:
-            raise _storage(exc) from exc
-
-    return wrapper  # type: ignore[return-value]
-
-
 # -- payments ----------------------------------------------------------------------------
 
 
-@_db_guard
+@db_guard
 def create_payment(
     *,
     amount: int,
@@ -227,7 +156,7 @@ def create_payment(
             details={"merchant_order_id": order_id},
         ) from None
     except DatabaseError as exc:
-        raise _storage(exc) from exc
+        raise storage_unavailable(exc) from exc
     try:
         result = client.create_payment(
             amount=amount,
@@ -241,12 +170,14 @@ def create_payment(
         Payment.objects.filter(pk=payment.pk, state=PaymentState.CREATED).delete()
         raise InvalidRequest(str(exc), details={"field": exc.field} if exc.field else None) from exc
     except PhonePeError as exc:
-        failed: str = PaymentState.UNKNOWN if _maybe_acted(exc) else PaymentState.FAILED
+        failed: str = PaymentState.UNKNOWN if gateway_may_have_acted(exc) else PaymentState.FAILED
         review = (
             "duplicate order id at the gateway" if isinstance(exc, DuplicateRequestError) else ""
         )
-        payment = states.move_payment(payment.pk, failed, info=_error_info(exc), review=review)
-        raise _unavailable(exc, payment, "order") from exc
+        payment = states.move_payment(
+            payment.pk, failed, info=gateway_error_info(exc), review=review
+        )
+        raise gateway_unavailable(exc, payment, "order") from exc
     info = {
         "gateway_order_id": result.order_id,
         "checkout_url": result.redirect_url,
@@ -271,7 +202,7 @@ def create_payment(
     return payment
 
 
-@_db_guard
+@db_guard
 def sync_payment(payment: Payment | str, *, now: datetime | None = None) -> Payment:
     """Ask the gateway for the order's status and record it (forward only).
 
@@ -286,7 +217,7 @@ def sync_payment(payment: Payment | str, *, now: datetime | None = None) -> Paym
     except NotFoundError as exc:
         return _order_not_found(payment, exc, now)
     except PhonePeError as exc:
-        err = _unavailable(exc, payment, "order")
+        err = gateway_unavailable(exc, payment, "order")
         err.code, err.http_status = "gateway_unreachable", 503
         raise err from exc
     return observe_order_status(payment, status)
@@ -337,7 +268,7 @@ def _order_not_found(payment: Payment, exc: NotFoundError, now: datetime) -> Pay
 # -- refunds -----------------------------------------------------------------------------
 
 
-@_db_guard
+@db_guard
 def refund_payment(
     payment: Payment | str,
     *,
@@ -373,7 +304,7 @@ def refund_payment(
             details={"merchant_refund_id": refund_id},
         ) from None
     except DatabaseError as exc:
-        raise _storage(exc) from exc
+        raise storage_unavailable(exc) from exc
     try:
         result = client.refund(
             original_merchant_order_id=payment.merchant_order_id,
@@ -384,17 +315,17 @@ def refund_payment(
         states.discard_refund(refund.pk)
         raise InvalidRequest(str(exc), details={"field": exc.field} if exc.field else None) from exc
     except PhonePeError as exc:
-        failed = RefundState.UNKNOWN if _maybe_acted(exc) else RefundState.FAILED
+        failed = RefundState.UNKNOWN if gateway_may_have_acted(exc) else RefundState.FAILED
         review = (
             "duplicate refund id at the gateway" if isinstance(exc, DuplicateRequestError) else ""
         )
-        refund = states.move_refund(refund.pk, failed, info=_error_info(exc), review=review)
-        raise _unavailable(exc, refund, "refund") from exc
+        refund = states.move_refund(refund.pk, failed, info=gateway_error_info(exc), review=review)
+        raise gateway_unavailable(exc, refund, "refund") from exc
     target: str = _REFUND_STATES.get(result.state, RefundState.PENDING)
     return states.move_refund(refund.pk, target, info={"gateway_refund_id": result.refund_id})
 
 
-@_db_guard
+@db_guard
 def sync_refund(refund: Refund | str, *, now: datetime | None = None) -> Refund:
     """Ask the gateway for the refund's status and record it (forward only)."""
     refund = _refund(refund)
@@ -412,7 +343,7 @@ def sync_refund(refund: Refund | str, *, now: datetime | None = None) -> Refund:
         }
         return states.move_refund(refund.pk, RefundState.FAILED, info=info)
     except PhonePeError as exc:
-        err = _unavailable(exc, refund, "refund")
+        err = gateway_unavailable(exc, refund, "refund")
         err.code, err.http_status = "gateway_unreachable", 503
         raise err from exc
     return observe_refund_status(refund, status)
