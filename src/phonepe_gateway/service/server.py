@@ -61,7 +61,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # options newer than the installed gunicorn are skipped
+                self.cfg.set(key, value)
 
     def load(self) -> Any:
         from .wsgi import application
@@ -113,14 +114,35 @@ def run(
         "post_fork": post_fork,
         "worker_exit": worker_exit,
         "child_exit": child_exit,
-        "accesslog": None,
+        "accesslog": None,  # RequestIdMiddleware writes access lines (PHONEPE_SERVICE_ACCESS_LOG)
         "errorlog": "-",
         "loglevel": "info",
+        "logconfig_dict": _GUNICORN_LOGGING,
+        # Recent gunicorn opens a control socket in $HOME, shared by every instance: unused.
+        "control_socket_disable": True,
         "proc_name": "phonepe-serve",
         "worker_tmp_dir": _worker_tmp_dir(),
         "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
     }
     _Gunicorn(options).run()
+
+
+#: gunicorn's own lines (start, workers, signals) in the same JSON shape as the app's.
+_GUNICORN_LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "phonepe_gateway.django.logging.JsonFormatter"}},
+    # gunicorn merges this over its defaults key by key: keep the handler names it uses.
+    "handlers": {
+        name: {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+        for name in ("console", "error_console")
+    },
+    "root": {"level": "INFO", "handlers": ["console"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+    },
+}
 
 
 def _worker_tmp_dir() -> str:
