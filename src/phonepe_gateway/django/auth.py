@@ -70,10 +70,28 @@ def _hook() -> Hook | None:
 
 
 def _user_principal(request: HttpRequest) -> str | None:
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and user.is_active and user.is_staff:
+    user = _session_user(request)
+    if user is not None and user.is_active and user.is_staff:
         return f"user:{user.pk}"
     return None
+
+
+def _session_user(request: HttpRequest) -> Any:
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+def _csrf_failed(request: HttpRequest, token: str | None) -> bool:
+    """A session is an ambient credential: a cross-site form must not spend it.
+
+    Unsafe requests that ride on a session cookie (no bearer token) need the CSRF token,
+    whoever decides the permission; bearer and header-based callers are not ambient.
+    """
+    if token is not None or request.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    if _session_user(request) is None:
+        return False
+    return check_csrf(request) is not None
 
 
 def principal_for(request: HttpRequest) -> str | None:
@@ -81,17 +99,16 @@ def principal_for(request: HttpRequest) -> str | None:
     token = bearer_token(request)
     hook = _hook()
     if hook is not None:
-        if not hook(request):
+        if not hook(request) or _csrf_failed(request, token):
             return None
         if token:
             return f"hook:key:{_fingerprint(token)}"
-        return "hook:" + (_user_principal(request) or "anonymous")
+        user = _session_user(request)
+        return f"hook:user:{user.pk}" if user is not None else "hook:anonymous"
     if token is not None:
         return f"key:{_fingerprint(token)}" if _match_key(token, configured_keys()) else None
     principal = _user_principal(request)
-    unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
-    # A session is an ambient credential: a cross-site form must not spend it.
-    if principal and unsafe and check_csrf(request) is not None:
+    if principal is None or _csrf_failed(request, token):
         return None
     return principal
 

@@ -95,3 +95,24 @@ def test_docs_and_openapi_when_anonymous_then_served(phonepe) -> None:
     ):
         assert expected in paths
     assert client.get("/api/docs").status_code == 200
+
+
+def allow_staff(request) -> bool:
+    return bool(request.user.is_authenticated and request.user.is_staff)
+
+
+def test_permission_hook_when_session_post_without_csrf_then_refused(settings, phonepe) -> None:
+    # A host hook that trusts the session must not open the API to cross-site forms.
+    settings.PHONEPE = {
+        **settings.PHONEPE,
+        "api_permission": "tests.django.api.test_auth.allow_staff",
+    }
+    User.objects.create_user("ops2", password="pw-123456", is_staff=True)
+    client = Client(enforce_csrf_checks=True)
+    assert client.login(username="ops2", password="pw-123456")
+    assert client.get("/api/payments/X").status_code == 404
+    assert post_json(client, "/api/payments", {"amount": 1000}).status_code == 401
+    client.get("/admin/")
+    token = client.cookies["csrftoken"].value
+    response = post_json(client, "/api/payments", {"amount": 1000}, HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 201
