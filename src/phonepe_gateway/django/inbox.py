@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -78,10 +78,7 @@ def receive_webhook(headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         raise _reject(exc.reason) from None
     key = hashlib.sha256(body).hexdigest()
     try:
-        event = WebhookEvent.objects.filter(dedupe_key=key).first()
-        outcome = "duplicate"
-        if event is None:
-            event, outcome = _store(key, headers, body, parsed)
+        event, outcome = _store(key, headers, body, parsed)
     except DatabaseError as exc:
         signals.emit(
             signals.webhook_received, sender=WebhookEvent, event=None, outcome="unavailable"
@@ -110,10 +107,14 @@ def _store(
         "amount": parsed.amount,
         "verified": True,
     }
+    # Insert first: new events are the common case, a duplicate costs one failed insert.
+    # (Its own savepoint only inside a caller's transaction; autocommit needs none.)
     try:
-        with transaction.atomic():
-            return WebhookEvent.objects.create(dedupe_key=key, **fields), "stored"
-    except IntegrityError:  # a concurrent delivery of the same body won the insert
+        if connection.in_atomic_block:
+            with transaction.atomic():
+                return WebhookEvent.objects.create(dedupe_key=key, **fields), "stored"
+        return WebhookEvent.objects.create(dedupe_key=key, **fields), "stored"
+    except IntegrityError:  # a redelivery (or a concurrent copy) of the same body
         return WebhookEvent.objects.get(dedupe_key=key), "duplicate"
 
 
