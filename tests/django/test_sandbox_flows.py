@@ -17,6 +17,8 @@ from phonepe_gateway.django import conf, reconcile, services
 from phonepe_gateway.django.exceptions import GatewayUnavailable, WebhookRejected
 from phonepe_gateway.django.models import GatewayCallLog, Payment
 
+from .conftest import wait_for
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PAY = "/checkout/v2/pay"
@@ -171,3 +173,35 @@ def test_sync_payment_order_unknown_to_sandbox_then_failed_after_in_flight_windo
     assert services.sync_payment(payment).state == "UNKNOWN"
     later = payment.created_at + timedelta(minutes=5)
     assert services.sync_payment(payment, now=later).state == "FAILED"
+
+
+def test_late_authorisation_after_local_failed_then_completed_and_flagged(
+    phonepe_sandbox, settings, signal_log
+) -> None:
+    # The pay request is held up in the network long enough for us to give up on it ...
+    settings.PHONEPE = {**settings.PHONEPE, "read_timeout": 1, "timeout": 2, "max_retries": 0}
+    conf.reset_client()
+    phonepe_sandbox.fault(method="POST", path=PAY, action="delay", delay_ms=2500, times=1)
+    with pytest.raises(GatewayUnavailable):
+        services.create_payment(amount=5000, merchant_order_id="LATE-1")
+    payment = Payment.objects.get(merchant_order_id="LATE-1")
+    assert payment.state == "UNKNOWN"
+    # ... the gateway does not know the order and no call can be in flight by our clock ...
+    assert (
+        services.sync_payment(payment, now=payment.created_at + timedelta(minutes=5)).state
+        == "FAILED"
+    )
+    # ... then the held-up request lands, and the customer pays.
+    wait_for(
+        lambda: any(
+            o["merchantOrderId"] == "LATE-1"
+            for o in phonepe_sandbox.control("GET", "/orders")["orders"]
+        ),
+        what="the delayed pay request to land",
+    )
+    phonepe_sandbox.complete("LATE-1")
+    late = services.sync_payment("LATE-1")
+    assert late.state == "COMPLETED"
+    assert late.needs_review
+    assert "late authorisation" in late.review_reason
+    assert signal_log.of("LATE-1") == ["payment_failed", "payment_completed"]
