@@ -277,13 +277,14 @@ def move_refund(
             refund.state = target
             if target == D:
                 refund.completed_at = now
-            if target == F:
-                payment.refunded_amount -= refund.amount
-            elif old == F and target == D:
-                _late_refund(payment, refund)
-            payment.save(
-                update_fields=["refunded_amount", "needs_review", "review_reason", "updated_at"]
-            )
+            if target == F or old == F:
+                if target == F:
+                    payment.refunded_amount -= refund.amount  # release the reservation
+                else:
+                    _late_refund(payment, refund)
+                payment.save(
+                    update_fields=["refunded_amount", "needs_review", "review_reason", "updated_at"]
+                )
         if refund.state in (D, F):
             refund.next_check_at = None
         elif moved and target == U:
