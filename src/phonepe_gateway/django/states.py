@@ -3,7 +3,9 @@ and ``refunded_amount``.
 
 Every change runs in ``transaction.atomic()`` on rows locked with
 ``select_for_update`` (a refund's payment is always locked before the refund, so two
-paths can never deadlock). States only move forward:
+paths can never deadlock); the one exception is the hot CREATED -> PENDING
+acknowledgement, a single compare-and-set ``UPDATE`` (atomic, row-locked by the
+database). States only move forward:
 
     CREATED ──► PENDING ──► COMPLETED
        │  └──► UNKNOWN ──►  (PENDING | COMPLETED | FAILED)
