@@ -31,7 +31,9 @@ def test_settings_when_simulation_mode_true_then_local() -> None:
 
 
 def test_settings_when_simulation_mode_contradicts_env_then_error_names_both() -> None:
-    with pytest.raises(ConfigurationError, match=r"PHONEPE_SIMULATION_MODE.*PHONEPE_ENV=production"):
+    with pytest.raises(
+        ConfigurationError, match=r"PHONEPE_SIMULATION_MODE.*PHONEPE_ENV=production"
+    ):
         Settings.from_env({"PHONEPE_SIMULATION_MODE": "true", "PHONEPE_ENV": "production"})
 
 
