@@ -276,7 +276,7 @@ def _environment(raw: Mapping[str, Any]) -> Environment:
             f"PHONEPE_SIMULATION_MODE=true contradicts PHONEPE_ENV={env}: simulation mode is "
             "the local sandbox. Remove one of them."
         )
-    return "local" if simulation else env  # type: ignore[return-value]
+    return "local" if simulation else env
 
 
 def _choice(raw: Mapping[str, Any], name: str, allowed: tuple[str, ...], default: str) -> Any:
