@@ -3,6 +3,7 @@
 #   1. core, sandbox and doctor tests (no Django);
 #   2. the Django app on SQLite, then on a throwaway PostgreSQL cluster;
 #   3. the Smart Parking example and the browser end-to-end tests.
+#   0. ruff and mypy (strict for src/).
 # Exits non-zero if any stage fails; prints one closing tally.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,10 @@ stage() {
   local rc=$?
   if [ $rc -ne 0 ] && [ $rc -ne 5 ]; then status=1; echo "=== $name FAILED (exit $rc)"; fi
 }
+
+echo "=== lint"
+.venv/bin/ruff check src tests benchmarks examples || { status=1; echo "=== lint FAILED (ruff)"; }
+.venv/bin/mypy || { status=1; echo "=== lint FAILED (mypy)"; }
 
 stage core tests/core tests/sandbox tests/doctor -p no:django
 stage django-sqlite tests/django --ds=tests.django.settings
