@@ -189,7 +189,8 @@ def _gateway_verdict(exc: GatewayUnavailable) -> PaymentsError:
     (401/403) and rate limits (429) stay 5xx: they are the service's problem."""
     cause = exc.__cause__
     if (
-        isinstance(cause, GatewayError)
+        exc.details.get("state") == "FAILED"  # UNKNOWN: an earlier attempt may have acted
+        and isinstance(cause, GatewayError)
         and 400 <= cause.http_status < 500
         and cause.http_status not in (401, 403, 408, 429)
         and not isinstance(cause, DuplicateRequestError)

@@ -163,6 +163,8 @@ def gateway_may_have_acted(exc: PhonePeError) -> bool:
     """Could the gateway have acted on a request that ended in ``exc``?"""
     if isinstance(exc, TransportError):
         return exc.request_sent
+    if isinstance(exc, GatewayError) and exc.details.get("after_maybe_sent"):
+        return True  # an earlier attempt of this call may have acted: a later 4xx proves nothing
     if isinstance(exc, DuplicateRequestError):
         return True  # an order/refund with this id exists there: find out what it is
     if isinstance(exc, GatewayError):

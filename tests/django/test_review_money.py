@@ -1,0 +1,82 @@
+"""Reviewer's regression tests: the places where money is lost or double-counted.
+
+Each test reproduces a finding of the adversarial review through the real path
+(services -> PhonePeClient -> loopback -> the local sandbox) and fails without its fix.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from phonepe_gateway.django import services
+from phonepe_gateway.django.exceptions import GatewayUnavailable
+from phonepe_gateway.django.models import Payment, Refund
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REFUND = "/payments/v2/refund"
+
+
+def _completed_payment(phonepe_sandbox, amount: int = 10_000) -> Payment:
+    payment = services.create_payment(amount=amount)
+    phonepe_sandbox.complete(payment.merchant_order_id)
+    payment = services.sync_payment(payment)
+    assert payment.state == "COMPLETED"
+    return payment
+
+
+def test_refund_answer_lost_then_retry_refused_then_unknown_and_amount_kept_reserved(
+    phonepe_sandbox, signal_log
+) -> None:
+    # Attempt 1 reaches the gateway (which refunds) and the answer is lost; the retry
+    # gets a 4xx. The 4xx says nothing about attempt 1: the refund may exist.
+    payment = _completed_payment(phonepe_sandbox)
+    phonepe_sandbox.fault(method="POST", path=REFUND, action="drop_after_commit", times=1)
+    phonepe_sandbox.fault(method="POST", path=REFUND, action="status", status=400, times=1)
+    with pytest.raises(GatewayUnavailable) as info:
+        services.refund_payment(payment, amount=6000, merchant_refund_id="RV-LOST-1")
+    assert info.value.code == "gateway_outcome_unknown"
+    refund = Refund.objects.get(merchant_refund_id="RV-LOST-1")
+    assert refund.state == "UNKNOWN"
+    payment.refresh_from_db()
+    assert payment.refunded_amount == 6000  # never released on maybe-sent
+    assert signal_log.of("RV-LOST-1") == []
+    # The remainder stays protected: a second refund of 6000 would double-refund.
+    with pytest.raises(Exception, match="remainder"):
+        services.refund_payment(payment, amount=6000, merchant_refund_id="RV-LOST-2")
+    # And the reconciler finds the truth: the gateway did refund.
+    assert services.sync_refund(refund).state == "PENDING"
+
+
+def test_create_payment_answer_lost_then_retry_refused_then_unknown_not_failed(
+    phonepe_sandbox, signal_log
+) -> None:
+    pay = "/checkout/v2/pay"
+    phonepe_sandbox.fault(method="POST", path=pay, action="drop_after_commit", times=1)
+    phonepe_sandbox.fault(method="POST", path=pay, action="status", status=400, times=1)
+    with pytest.raises(GatewayUnavailable):
+        services.create_payment(amount=5000, merchant_order_id="RV-PAY-1")
+    payment = Payment.objects.get(merchant_order_id="RV-PAY-1")
+    assert payment.state == "UNKNOWN"
+    assert signal_log.of("RV-PAY-1") == []
+    assert phonepe_sandbox.order("RV-PAY-1")["state"] == "PENDING"  # it does exist
+
+
+def test_api_refund_answer_lost_then_retry_refused_then_502_unknown_not_422(
+    phonepe_sandbox, settings, client
+) -> None:
+    # A 422 tells the merchant "rejected, nothing happened"; the refund may exist.
+    settings.PHONEPE = {**settings.PHONEPE, "service_api_keys": ["rv-key-0001"]}
+    payment = _completed_payment(phonepe_sandbox)
+    phonepe_sandbox.fault(method="POST", path=REFUND, action="drop_after_commit", times=1)
+    phonepe_sandbox.fault(method="POST", path=REFUND, action="status", status=400, times=1)
+    response = client.post(
+        f"/api/payments/{payment.merchant_order_id}/refunds",
+        {"amount": 3000, "merchant_refund_id": "RV-API-1"},
+        content_type="application/json",
+        headers={"Authorization": "Bearer rv-key-0001"},
+    )
+    assert response.status_code == 502, response.content
+    error = response.json()["error"]
+    assert error["code"] == "gateway_outcome_unknown"
+    assert error["details"]["state"] == "UNKNOWN"
