@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The whole suite, as `make test` runs it on a fresh machine:
+#   0. ruff and mypy (strict for src/);
 #   1. core, sandbox and doctor tests (no Django);
 #   2. the Django app on SQLite, then on a throwaway PostgreSQL cluster;
 #   3. the Smart Parking example and the browser end-to-end tests.
-#   0. ruff and mypy (strict for src/).
 # Exits non-zero if any stage fails; prints one closing tally.
 set -uo pipefail
 cd "$(dirname "$0")/.."
