@@ -21,7 +21,13 @@ from ._auth import Token, TokenProvider
 from ._clock import SYSTEM_CLOCK, Clock
 from ._config import Settings
 from ._drivers import AsyncTransport, SyncTransport
-from ._errors import AuthenticationError, DuplicateRequestError, GatewayError
+from ._errors import (
+    AuthenticationError,
+    DuplicateRequestError,
+    GatewayError,
+    PhonePeError,
+    TransportError,
+)
 from ._events import EventHook
 from ._models import CreatePaymentResult, OrderStatus, RefundResult, RefundStatus, WebhookEvent
 from ._protocol import Prepared, Protocol
@@ -136,6 +142,22 @@ class _Base:
         return bool(error.details.get("after_maybe_sent"))
 
     @staticmethod
+    def _maybe_sent(error: PhonePeError, earlier: GatewayError) -> None:
+        """``error`` ends a call an ``earlier`` attempt of which may have reached the gateway:
+        whatever the later attempts say, the outcome is unknown (never "not acted")."""
+        if not earlier.details.get("after_maybe_sent"):
+            return
+        if isinstance(error, TransportError) and not error.request_sent:
+            error.request_sent = True
+            error.message = (
+                f"{error.message} An earlier attempt may have reached the gateway: the "
+                "outcome is UNKNOWN; reconcile it with the status API."
+            )
+            error.args = (error.message,)
+        elif isinstance(error, GatewayError):
+            error.details["after_maybe_sent"] = True
+
+    @staticmethod
     def _payment_from_status(
         status: OrderStatus, amount: int, error: DuplicateRequestError
     ) -> CreatePaymentResult:
@@ -223,7 +245,10 @@ class PhonePeClient(_Base):
         except DuplicateRequestError as exc:
             if not self._lost_answer(exc):
                 raise
-            status = self._execute(self._prepare_status(prepared.key, False), deadline)
+            try:
+                status = self._execute(self._prepare_status(prepared.key, False), deadline)
+            except PhonePeError as failure:
+                raise exc from failure  # it exists there: the outcome stays unknown
             return self._payment_from_status(status, amount, exc)
 
     def get_order_status(self, merchant_order_id: str, *, details: bool = False) -> OrderStatus:
@@ -239,7 +264,10 @@ class PhonePeClient(_Base):
         except DuplicateRequestError as exc:
             if not self._lost_answer(exc):
                 raise
-            status = self._execute(self._prepare_refund_status(prepared.key), deadline)
+            try:
+                status = self._execute(self._prepare_refund_status(prepared.key), deadline)
+            except PhonePeError as failure:
+                raise exc from failure  # it exists there: the outcome stays unknown
             return self._refund_from_status(status, amount, exc)
 
     def get_refund_status(self, merchant_refund_id: str) -> RefundStatus:
@@ -263,8 +291,12 @@ class PhonePeClient(_Base):
             if token is None or exc.http_status != 401:
                 raise
             self._tokens.invalidate(token)
-            token = self._token(deadline)
-            data = self._transport.send(self._authorized(prepared, token), deadline)
+            try:
+                token = self._token(deadline)
+                data = self._transport.send(self._authorized(prepared, token), deadline)
+            except PhonePeError as again:
+                self._maybe_sent(again, exc)
+                raise
         except GatewayError as exc:
             recovered = self._recovered(prepared, exc)
             if recovered is None:
@@ -338,7 +370,10 @@ class AsyncPhonePeClient(_Base):
             if not self._lost_answer(exc):
                 raise
             status_call = self._prepare_status(prepared.key, False)
-            status = await self._execute(status_call, deadline)
+            try:
+                status = await self._execute(status_call, deadline)
+            except PhonePeError as failure:
+                raise exc from failure  # it exists there: the outcome stays unknown
             return self._payment_from_status(status, amount, exc)
 
     async def get_order_status(
@@ -357,7 +392,10 @@ class AsyncPhonePeClient(_Base):
             if not self._lost_answer(exc):
                 raise
             status_call = self._prepare_refund_status(prepared.key)
-            status = await self._execute(status_call, deadline)
+            try:
+                status = await self._execute(status_call, deadline)
+            except PhonePeError as failure:
+                raise exc from failure  # it exists there: the outcome stays unknown
             return self._refund_from_status(status, amount, exc)
 
     async def get_refund_status(self, merchant_refund_id: str) -> RefundStatus:
@@ -381,8 +419,12 @@ class AsyncPhonePeClient(_Base):
             if token is None or exc.http_status != 401:
                 raise
             self._tokens.invalidate(token)
-            token = await self._token(deadline)
-            data = await self._transport.send(self._authorized(prepared, token), deadline)
+            try:
+                token = await self._token(deadline)
+                data = await self._transport.send(self._authorized(prepared, token), deadline)
+            except PhonePeError as again:
+                self._maybe_sent(again, exc)
+                raise
         except GatewayError as exc:
             recovered = self._recovered(prepared, exc)
             if recovered is None:

@@ -1,0 +1,113 @@
+"""Reviewer's regression tests: a write that may have reached PhonePe is never reported
+as certainly not acted on, whatever the later attempts of the same call say.
+
+Real path: PhonePeClient -> loopback socket -> the local sandbox with fault rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from phonepe_gateway import GatewayError, PhonePeClient, PhonePeError, TransportError
+
+PAY = "/checkout/v2/pay"
+
+
+def _fault(sandbox: Any, **rule: Any) -> None:
+    httpx.post(sandbox.url + "/_sandbox/faults", json=rule, timeout=5).raise_for_status()
+
+
+def _order(sandbox: Any, merchant_order_id: str) -> dict[str, Any]:
+    response = httpx.get(sandbox.url + f"/_sandbox/orders/{merchant_order_id}", timeout=5)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def _maybe_acted(exc: PhonePeError) -> bool:
+    if isinstance(exc, TransportError):
+        return exc.request_sent
+    return isinstance(exc, GatewayError) and bool(exc.details.get("after_maybe_sent"))
+
+
+@pytest.fixture
+def client(sandbox: Any) -> Iterator[PhonePeClient]:
+    with PhonePeClient(
+        env="local", local_url=sandbox.url, connect_timeout=1, read_timeout=3, timeout=8
+    ) as c:
+        yield c
+
+
+def test_pay_answer_lost_then_status_check_refused_then_error_says_maybe_acted(
+    sandbox, client
+) -> None:
+    # Attempt 1 creates the order and its answer is lost; attempt 2 proves it exists
+    # (duplicate); the status call that should recover it is refused once. The order
+    # exists: the error must not say "certainly not acted" (the ledger would mark FAILED).
+    _fault(sandbox, method="POST", path=PAY, action="drop_after_commit", times=1)
+    status = "/checkout/v2/order/*"
+    _fault(sandbox, method="GET", path=status, action="status", status=400, times=1)
+    with pytest.raises(PhonePeError) as info:
+        client.create_payment(amount=5000, merchant_order_id="RV-CORE-1")
+    assert _order(sandbox, "RV-CORE-1")["state"] == "PENDING"
+    assert _maybe_acted(info.value), repr(info.value)
+
+
+def test_pay_answer_lost_then_401_then_resend_refused_then_error_says_maybe_acted(
+    sandbox, client
+) -> None:
+    _fault(sandbox, method="POST", path=PAY, action="drop_after_commit", times=1)
+    _fault(sandbox, method="POST", path=PAY, action="status", status=401, times=1)
+    _fault(sandbox, method="POST", path=PAY, action="status", status=400, times=1)
+    with pytest.raises(PhonePeError) as info:
+        client.create_payment(amount=5000, merchant_order_id="RV-CORE-2")
+    assert _order(sandbox, "RV-CORE-2")["state"] == "PENDING"
+    assert _maybe_acted(info.value), repr(info.value)
+
+
+def test_pay_answer_lost_then_401_then_duplicate_then_recovered_through_status(
+    sandbox, client
+) -> None:
+    _fault(sandbox, method="POST", path=PAY, action="drop_after_commit", times=1)
+    _fault(sandbox, method="POST", path=PAY, action="status", status=401, times=1)
+    result = client.create_payment(amount=5000, merchant_order_id="RV-CORE-3")
+    assert result.merchant_order_id == "RV-CORE-3"
+    assert result.state == "PENDING"
+
+
+@pytest.mark.anyio
+async def test_async_pay_answer_lost_then_401_then_resend_refused_then_error_says_maybe_acted(
+    sandbox,
+) -> None:
+    from phonepe_gateway import AsyncPhonePeClient
+
+    _fault(sandbox, method="POST", path=PAY, action="drop_after_commit", times=1)
+    _fault(sandbox, method="POST", path=PAY, action="status", status=401, times=1)
+    _fault(sandbox, method="POST", path=PAY, action="status", status=400, times=1)
+    async with AsyncPhonePeClient(
+        env="local", local_url=sandbox.url, connect_timeout=1, read_timeout=3, timeout=8
+    ) as client:
+        with pytest.raises(PhonePeError) as info:
+            await client.create_payment(amount=5000, merchant_order_id="RV-CORE-4")
+    assert _order(sandbox, "RV-CORE-4")["state"] == "PENDING"
+    assert _maybe_acted(info.value), repr(info.value)
+
+
+@pytest.mark.anyio
+async def test_async_pay_answer_lost_then_status_check_refused_then_error_says_maybe_acted(
+    sandbox,
+) -> None:
+    from phonepe_gateway import AsyncPhonePeClient
+
+    _fault(sandbox, method="POST", path=PAY, action="drop_after_commit", times=1)
+    status = "/checkout/v2/order/*"
+    _fault(sandbox, method="GET", path=status, action="status", status=400, times=1)
+    async with AsyncPhonePeClient(
+        env="local", local_url=sandbox.url, connect_timeout=1, read_timeout=3, timeout=8
+    ) as client:
+        with pytest.raises(PhonePeError) as info:
+            await client.create_payment(amount=5000, merchant_order_id="RV-CORE-5")
+    assert _maybe_acted(info.value), repr(info.value)
