@@ -80,3 +80,41 @@ def test_api_refund_answer_lost_then_retry_refused_then_502_unknown_not_422(
     error = response.json()["error"]
     assert error["code"] == "gateway_outcome_unknown"
     assert error["details"]["state"] == "UNKNOWN"
+
+
+def test_generation_1_refund_callback_then_confirmed_as_refund_not_unknown_order(
+    phonepe_sandbox, settings, signal_log
+) -> None:
+    import base64
+    import hashlib
+    import json
+
+    from phonepe_gateway.django import conf
+    from phonepe_gateway.sandbox.views import gen1_refund_json
+
+    salt = "sandbox-salt-key"
+    settings.PHONEPE = {
+        **settings.PHONEPE,
+        "api_version": "v1",
+        "merchant_id": "PGSANDBOXMERCHANT",
+        "salt_key": salt,
+        "salt_index": 1,
+    }
+    conf.reset_client()
+    payment = _completed_payment(phonepe_sandbox, amount=2500)
+    refund = services.refund_payment(payment, amount=1000, merchant_refund_id="RV-G1-R1")
+    assert refund.state == "PENDING"
+    phonepe_sandbox.advance(60)  # the sandbox settles the refund
+    # The callback PhonePe sends for it: generation 1 names the refund merchantTransactionId.
+    record = phonepe_sandbox.running.state.get_refund("RV-G1-R1")
+    response = base64.b64encode(json.dumps(gen1_refund_json(record)).encode()).decode()
+    x_verify = hashlib.sha256((response + salt).encode()).hexdigest() + "###1"
+    event = services.receive_webhook(
+        {"X-VERIFY": x_verify, "Content-Type": "application/json"},
+        json.dumps({"response": response}).encode(),
+    )
+    services.process_webhook(event)
+    event.refresh_from_db()
+    assert event.processing_result == "applied", event.processing_result
+    assert Refund.objects.get(merchant_refund_id="RV-G1-R1").state == "COMPLETED"
+    assert signal_log.of("RV-G1-R1") == ["refund_completed"]

@@ -196,12 +196,20 @@ def _process_payment(event: WebhookEvent) -> str:
     from .services import sync_payment
 
     payment = Payment.objects.filter(merchant_order_id=event.merchant_order_id).first()
-    if payment is None:
-        return "unknown_order"
     settings = get_settings()
     # Only generation 1 configures the merchant id that callbacks carry.
     expected = settings.merchant_id if settings.api_version == "v1" else None
-    if event.merchant_id and expected and event.merchant_id != expected:
+    other_merchant = bool(event.merchant_id and expected and event.merchant_id != expected)
+    if payment is None:
+        # Generation 1 refund callbacks name the refund in merchantTransactionId.
+        refund = Refund.objects.filter(merchant_refund_id=event.merchant_order_id).first()
+        if refund is None or event.merchant_refund_id:
+            return "unknown_order"
+        if other_merchant:
+            states.flag_refund(refund.pk, f"webhook #{event.pk} names another merchant")
+            return "mismatch"
+        return _process_refund(event, refund)
+    if other_merchant:
         states.flag_payment(payment.pk, f"webhook #{event.pk} names another merchant")
         return "mismatch"
     if event.amount is not None and event.amount != payment.amount:
@@ -215,10 +223,11 @@ def _process_payment(event: WebhookEvent) -> str:
     return _outcome(event, before, payment.state)
 
 
-def _process_refund(event: WebhookEvent) -> str:
+def _process_refund(event: WebhookEvent, refund: Refund | None = None) -> str:
     from .services import sync_refund
 
-    refund = Refund.objects.filter(merchant_refund_id=event.merchant_refund_id).first()
+    if refund is None:
+        refund = Refund.objects.filter(merchant_refund_id=event.merchant_refund_id).first()
     if refund is None:
         return "unknown_refund"
     if event.amount is not None and event.amount != refund.amount:
