@@ -41,7 +41,8 @@ APP_DEFAULTS: dict[str, Any] = {
     "api_permission": None,
     # API keys of the standalone service (django-api)
     "service_api_keys": None,
-    # write one GatewayCallLog row per finished gateway call
+    # one GatewayCallLog row per finished gateway call: True (inserted at once), "batched"
+    # (queued, inserted in batches off the request path: see calllog.py), False (none)
     "call_log": True,
     # callback URL sent with pay/refund calls (generation 1 uses it; generation 2 ignores it)
     "callback_url": None,
@@ -92,7 +93,8 @@ def get_settings() -> Settings:
 
 def _record_call(event: Any) -> None:
     signals.emit(signals.gateway_call, sender=None, event=event)
-    if not getattr(event, "final", True) or not app_setting("call_log"):
+    mode = app_setting("call_log")
+    if not getattr(event, "final", True) or not mode:
         return
     category = getattr(event, "category", None)
     row = {
@@ -104,6 +106,11 @@ def _record_call(event: Any) -> None:
         "duration_ms": float(event.duration) * 1000.0,
         "attempt": int(event.attempt),
     }
+    if mode == "batched":
+        from .calllog import writer
+
+        writer.add(row)
+        return
 
     def insert() -> None:
         from .models import GatewayCallLog

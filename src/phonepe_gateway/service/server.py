@@ -93,8 +93,11 @@ def run(
             state.start_if_first()
 
     def worker_exit(server: Any, worker: Any) -> None:
+        from phonepe_gateway.django.calllog import flush
+
         if state is not None:
             state.shutdown()
+        flush(5.0)  # the batched gateway call log's last rows
 
     def child_exit(server: Any, worker: Any) -> None:
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -13,6 +13,7 @@
 | ``PHONEPE_SERVICE_CONN_HEALTH_CHECKS`` | check a reused connection before each request | ``true`` |
 | ``PHONEPE_SERVICE_WEBHOOK_PROCESSING`` | ``background`` / ``inline`` / ``deferred`` (see api_webhooks) | ``background`` |
 | ``PHONEPE_SERVICE_ACCESS_LOG`` | one JSON access line per request | ``false`` |
+| ``PHONEPE_SERVICE_CALL_LOG`` | gateway call log: ``batched`` (off the request path), ``immediate``, ``off`` | ``batched`` |
 
 The PhonePe options themselves are the usual ``PHONEPE_*`` variables (see the SPEC).
 This module never prints or logs a secret.
@@ -124,7 +125,12 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
     )
 DATABASES = {"default": _database}
 
-PHONEPE = {"service_api_keys": _list("PHONEPE_SERVICE_API_KEYS")}
+_CALL_LOG = {"batched": "batched", "immediate": True, "off": False}
+PHONEPE = {
+    "service_api_keys": _list("PHONEPE_SERVICE_API_KEYS"),
+    # Batched: a gateway call's log row costs the request a queue put, not an INSERT.
+    "call_log": _CALL_LOG.get(_env("PHONEPE_SERVICE_CALL_LOG", "batched").lower(), "batched"),
+}
 PHONEPE_WEBHOOK_PROCESSING = _env("PHONEPE_SERVICE_WEBHOOK_PROCESSING", "background")
 
 SESSION_COOKIE_HTTPONLY = True
