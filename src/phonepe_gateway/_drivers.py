@@ -7,23 +7,60 @@ connections, ``PHONEPE_PROXY``). We drive the transport directly rather than thr
 and event hooks, none of which a payment API call may use, and they cost about as
 much CPU per call as everything this package does (see docs/BENCHMARKS.md).
 Timeouts travel on each request (``extensions["timeout"]``), clipped to the call's
-deadline by the core. Tests inject ``httpx.MockTransport`` (or any transport) instead.
+deadline by the core; they bound each socket read, so the body is also read against the
+call's deadline (an answer trickling in byte by byte cannot outlast PHONEPE_TIMEOUT). Tests inject ``httpx.MockTransport`` (or any transport) instead.
 Nothing here looks at headers or bodies.
 """
 
 from __future__ import annotations
 
 import ssl
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, cast
 
 import httpx
 
+from ._clock import Clock
 from ._config import Settings
-from ._transport import CallSpec, Reply, Sleep, TransportCore
+from ._transport import CallSpec, Reply, Send, Sleep, TransportCore
 
 __all__ = ["AsyncTransport", "SyncTransport"]
 
 _CAUGHT = (httpx.HTTPError, OSError, ssl.SSLError)
+
+
+def _overdue(request: httpx.Request) -> httpx.ReadTimeout:
+    return httpx.ReadTimeout(
+        "the answer was still arriving at the call's deadline (PHONEPE_TIMEOUT)", request=request
+    )
+
+
+class _SyncDeadlineStream(httpx.SyncByteStream):
+    def __init__(self, stream: httpx.SyncByteStream, clock: Clock, step: Send) -> None:
+        self._stream, self._clock, self._step = stream, clock, step
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._stream:
+            if self._clock.monotonic() > self._step.deadline:
+                raise _overdue(self._step.request)
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class _AsyncDeadlineStream(httpx.AsyncByteStream):
+    def __init__(self, stream: httpx.AsyncByteStream, clock: Clock, step: Send) -> None:
+        self._stream, self._clock, self._step = stream, clock, step
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            if self._clock.monotonic() > self._step.deadline:
+                raise _overdue(self._step.request)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
 
 
 def _limits(settings: Settings) -> httpx.Limits:
@@ -55,13 +92,16 @@ class SyncTransport:
                 reply = None
                 continue
             try:
-                reply = self._exchange(step.request)
+                reply = self._exchange(step)
             except _CAUGHT as exc:
                 reply = exc
 
-    def _exchange(self, request: httpx.Request) -> httpx.Response:
+    def _exchange(self, step: Send) -> httpx.Response:
+        request = step.request
         response = self._http.handle_request(request)
         response.request = request
+        stream = cast(httpx.SyncByteStream, response.stream)
+        response.stream = _SyncDeadlineStream(stream, self.core.clock, step)
         try:
             response.read()
         finally:
@@ -98,13 +138,16 @@ class AsyncTransport:
                 reply = None
                 continue
             try:
-                reply = await self._exchange(step.request)
+                reply = await self._exchange(step)
             except _CAUGHT as exc:
                 reply = exc
 
-    async def _exchange(self, request: httpx.Request) -> httpx.Response:
+    async def _exchange(self, step: Send) -> httpx.Response:
+        request = step.request
         response = await self._http.handle_async_request(request)
         response.request = request
+        stream = cast(httpx.AsyncByteStream, response.stream)
+        response.stream = _AsyncDeadlineStream(stream, self.core.clock, step)
         try:
             await response.aread()
         finally:

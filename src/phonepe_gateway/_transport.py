@@ -13,6 +13,7 @@ It never logs or reprs request headers or bodies (they carry tokens and checksum
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -63,6 +64,9 @@ class CallSpec:
 @dataclass(frozen=True, slots=True)
 class Send:
     request: httpx.Request
+    #: The call's deadline (``clock.monotonic()``): the answer must have arrived by then,
+    #: however slowly it trickles in (httpx's timeouts are per socket read).
+    deadline: float = math.inf
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +147,7 @@ class TransportCore:
             tried.add(endpoint)
             breaker = self.breaker(endpoint)
             t0 = clock.monotonic()
-            reply = yield Send(self._request(spec, endpoint, max(remaining, 0.001)))
+            reply = yield Send(self._request(spec, endpoint, max(remaining, 0.001)), deadline)
             duration = clock.monotonic() - t0
             error, data, status = self._outcome(reply, spec, endpoint, attempt)
             if error is None:
