@@ -97,6 +97,20 @@ def test_process_webhook_confirmed_by_gateway_then_applied_signal_once(gateway, 
     assert signal_log.of(payment.merchant_order_id) == ["payment_completed"]
 
 
+def test_process_webhook_stale_object_already_processed_then_skipped_not_counted(
+    gateway, signal_log
+) -> None:
+    payment = services.create_payment(amount=5000)
+    gateway.settle(payment.merchant_order_id, "COMPLETED")
+    stale = services.receive_webhook(*gateway.order_webhook(payment.merchant_order_id))
+    services.process_webhook(stale.pk)  # another worker got there first
+    assert stale.processed_at is None
+    services.process_webhook(stale)
+    fresh = WebhookEvent.objects.get(pk=stale.pk)
+    assert (fresh.attempts, fresh.processing_result) == (1, "applied")
+    assert signal_log.of(payment.merchant_order_id) == ["payment_completed"]
+
+
 def test_process_webhook_gateway_contradicts_then_no_transition(gateway, signal_log) -> None:
     payment = services.create_payment(amount=5000)
     # Authenticated (the header is static and replayable) but the gateway says PENDING.

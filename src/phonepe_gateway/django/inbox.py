@@ -159,17 +159,25 @@ def replay_stuck_events(now: datetime, limit: int) -> int:
 
 
 def _process_event(event: WebhookEvent | int, *, force: bool, count_attempt: bool) -> None:
+    loaded = not isinstance(event, WebhookEvent)
     if not isinstance(event, WebhookEvent):
         try:
             event = WebhookEvent.objects.get(pk=event)
         except WebhookEvent.DoesNotExist:
             raise NotFound(f"No webhook event {event!r}.") from None
-    if not force:
-        event.refresh_from_db(fields=["processed_at"])
+    if count_attempt:
+        # One statement checks and counts: an event processed meanwhile is left alone.
+        rows = WebhookEvent.objects.filter(pk=event.pk)
+        if not force:
+            rows = rows.filter(processed_at__isnull=True)
+        if not rows.update(attempts=F("attempts") + 1):
+            return
+        event.attempts += 1
+    elif not force:
+        if not loaded:  # a row read just now is fresh
+            event.refresh_from_db(fields=["processed_at"])
         if event.processed_at is not None:
             return
-    if count_attempt:
-        WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
     error = ""
     try:
         result = _process_refund(event) if event.is_refund else _process_payment(event)
@@ -179,7 +187,7 @@ def _process_event(event: WebhookEvent | int, *, force: bool, count_attempt: boo
     WebhookEvent.objects.filter(pk=event.pk).update(
         processed_at=done, processing_result=result, processing_error=error
     )
-    event.refresh_from_db()
+    event.processed_at, event.processing_result, event.processing_error = done, result, error
     signals.emit(signals.webhook_processed, sender=WebhookEvent, event=event, result=result)
 
 
