@@ -173,10 +173,12 @@ class _Base:
 
     @staticmethod
     def _refund_from_status(
-        status: RefundStatus, amount: int, error: DuplicateRequestError
+        status: RefundStatus, amount: int, original: str, error: DuplicateRequestError
     ) -> RefundResult:
         if status.amount is not None and status.amount != amount:
             raise error
+        if status.original_merchant_order_id not in (None, original):
+            raise error  # the id is another order's refund: never adopt it
         return RefundResult(
             merchant_refund_id=status.merchant_refund_id,
             state=status.state,
@@ -268,7 +270,7 @@ class PhonePeClient(_Base):
                 status = self._execute(self._prepare_refund_status(prepared.key), deadline)
             except PhonePeError as failure:
                 raise exc from failure  # it exists there: the outcome stays unknown
-            return self._refund_from_status(status, amount, exc)
+            return self._refund_from_status(status, amount, original_merchant_order_id, exc)
 
     def get_refund_status(self, merchant_refund_id: str) -> RefundStatus:
         return self._execute(self._prepare_refund_status(merchant_refund_id), None)
@@ -396,7 +398,7 @@ class AsyncPhonePeClient(_Base):
                 status = await self._execute(status_call, deadline)
             except PhonePeError as failure:
                 raise exc from failure  # it exists there: the outcome stays unknown
-            return self._refund_from_status(status, amount, exc)
+            return self._refund_from_status(status, amount, original_merchant_order_id, exc)
 
     async def get_refund_status(self, merchant_refund_id: str) -> RefundStatus:
         return await self._execute(self._prepare_refund_status(merchant_refund_id), None)

@@ -111,3 +111,22 @@ async def test_async_pay_answer_lost_then_status_check_refused_then_error_says_m
         with pytest.raises(PhonePeError) as info:
             await client.create_payment(amount=5000, merchant_order_id="RV-CORE-5")
     assert _maybe_acted(info.value), repr(info.value)
+
+
+def test_refund_answer_lost_then_duplicate_of_another_orders_refund_then_not_adopted(
+    sandbox, client
+) -> None:
+    # "RV-SHARED-2" was used (outside this client) for a refund of order A; our refund of
+    # order B under that id loses its answer, the retry says duplicate, and the status
+    # call finds A's refund. It is not ours: the duplicate error stands.
+    from phonepe_gateway import DuplicateRequestError
+
+    for order in ("RV-A", "RV-B"):
+        client.create_payment(amount=5000, merchant_order_id=order)
+        httpx.post(f"{sandbox.url}/_sandbox/orders/{order}/complete", json={}, timeout=5)
+    client.refund(original_merchant_order_id="RV-A", amount=1000, merchant_refund_id="RV-SHARED-2")
+    _fault(sandbox, method="POST", path="/payments/v2/refund", action="drop_after_commit", times=1)
+    with pytest.raises(DuplicateRequestError):
+        client.refund(
+            original_merchant_order_id="RV-B", amount=1000, merchant_refund_id="RV-SHARED-2"
+        )

@@ -118,3 +118,28 @@ def test_generation_1_refund_callback_then_confirmed_as_refund_not_unknown_order
     assert event.processing_result == "applied", event.processing_result
     assert Refund.objects.get(merchant_refund_id="RV-G1-R1").state == "COMPLETED"
     assert signal_log.of("RV-G1-R1") == ["refund_completed"]
+
+
+def test_refund_id_used_outside_this_ledger_then_other_orders_refund_never_adopted(
+    phonepe_sandbox, signal_log
+) -> None:
+    # Another system on the same merchant account already refunded order A under
+    # "RV-SHARED-1". Our refund of order B with that id is refused as a duplicate; the
+    # gateway's refund "RV-SHARED-1" is A's, and must never complete B's refund.
+    from phonepe_gateway import PhonePeClient
+
+    a = _completed_payment(phonepe_sandbox, amount=5000)
+    b = _completed_payment(phonepe_sandbox, amount=5000)
+    with PhonePeClient(env="local", local_url=phonepe_sandbox.url) as other_system:
+        other_system.refund(
+            original_merchant_order_id=a.merchant_order_id,
+            amount=1000,
+            merchant_refund_id="RV-SHARED-1",
+        )
+    with pytest.raises(GatewayUnavailable):
+        services.refund_payment(b, amount=1000, merchant_refund_id="RV-SHARED-1")
+    phonepe_sandbox.advance(60)  # A's refund settles at the gateway
+    refund = services.sync_refund("RV-SHARED-1")
+    assert refund.state != "COMPLETED"
+    assert refund.needs_review
+    assert "RV-SHARED-1" not in [ident for _, ident in signal_log.events]

@@ -351,6 +351,15 @@ def sync_refund(refund: Refund | str, *, now: datetime | None = None) -> Refund:
 
 def observe_refund_status(refund: Refund, status: Any) -> Refund:
     """Record a refund status answer of the gateway."""
+    order_id = Payment.objects.values_list("merchant_order_id", flat=True).get(pk=refund.payment_id)
+    original = getattr(status, "original_merchant_order_id", None)
+    if original and original != order_id:
+        # The id was used outside this ledger: the gateway's refund is another order's.
+        return states.flag_refund(
+            refund.pk,
+            f"the gateway's refund {refund.merchant_refund_id} belongs to order {original}, "
+            f"not {order_id}; not recorded",
+        )
     if status.amount is not None and int(status.amount) != refund.amount:
         return states.flag_refund(
             refund.pk,
