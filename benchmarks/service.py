@@ -12,7 +12,8 @@ sockets in its own process) and the database server unpinned. For each database
 * **added latency**: sequential creates through the service versus sequential direct
   ``PhonePeClient.create_payment`` calls to the same sandbox, p50 and p99;
 * **webhook ack**: ``--burst`` authentic deliveries sent at once on separate
-  connections; p50/p99 of the time to the 200 (processing happens after the ack).
+  connections; p50/p99 of the time to the 200 (processing happens after the ack);
+  then the same burst of ``GET /healthz``, the floor of any burst on this server.
 
 Targets (issue 4): create >= 40 % of trivial and >= 800/s on one core with PostgreSQL;
 added latency <= 3 ms p50, <= 10 ms p99; webhook ack p99 <= 50 ms.
@@ -87,14 +88,14 @@ def _process(
     url: str,
     what: str,
     cwd: str | None = None,
-) -> Iterator[None]:
+) -> Iterator[int]:
     if cpu is not None:
         command = ["taskset", "-c", str(cpu), *command]
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait(url, proc, what)
-        yield
+        yield proc.pid
     finally:
         proc.terminate()
         try:
@@ -221,7 +222,7 @@ async def _burst(port: int, requests: list[bytes]) -> list[float]:
         elapsed = time.perf_counter() - started
         writer.close()
         if status != 200:
-            raise RuntimeError(f"webhook answered {status}")
+            raise RuntimeError(f"burst request answered {status}")
         return elapsed
 
     tasks = [asyncio.create_task(one(s, r)) for s, r in zip(streams, requests, strict=True)]
@@ -248,6 +249,11 @@ def webhook_burst(port: int, order_ids: list[str]) -> list[float]:
         requests.append(
             _request("POST", "/api/webhooks/phonepe", port, body, Authorization=HOOK_AUTH)
         )
+    return burst(port, requests)
+
+
+def burst(port: int, requests: list[bytes]) -> list[float]:
+    """Send ``requests`` at once, one connection each; seconds to each 200."""
     ctx = multiprocessing.get_context("spawn")
     queue: multiprocessing.Queue[list[float]] = ctx.Queue()
     worker = ctx.Process(target=_burst_process, args=(port, requests, queue))
@@ -328,8 +334,8 @@ def run_one(
             "--worker-class",
             args.worker_class,
         ]
-        with _process(command, server_cpu, env, url + "/healthz", "phonepe serve", data_dir):
-            results = measure(url, port, sandbox_url, args)
+        with _process(command, server_cpu, env, url + "/healthz", "phonepe serve", data_dir) as pid:
+            results = measure(url, port, sandbox_url, args, pid)
     shutil.rmtree(data_dir, ignore_errors=True)
     return results
 
@@ -343,19 +349,45 @@ def contextmanager_db(database: str) -> Iterator[str | None]:
         yield None
 
 
-def measure(url: str, port: int, sandbox_url: str, args: argparse.Namespace) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and all its descendants (Linux /proc), seconds."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except (FileNotFoundError, ProcessLookupError):
+        return total
+    return total + sum(cpu_seconds(int(child)) for child in children)
+
+
+def measure(
+    url: str, port: int, sandbox_url: str, args: argparse.Namespace, server_pid: int
+) -> dict[str, float]:
     sequential_service(url, 50)  # warm-up: token, connections, caches
-    trivial, _ = rate(port, _request("GET", "/healthz", port), args.connections, args.duration, 200)
+    cpu = cpu_seconds(server_pid)
+    trivial, trivial_lat = rate(
+        port, _request("GET", "/healthz", port), args.connections, args.duration, 200
+    )
+    trivial_cpu = cpu_seconds(server_pid) - cpu
+    cpu += trivial_cpu
     body = json.dumps({"amount": 1000}).encode()
     create_req = _request("POST", "/api/payments", port, body, Authorization=f"Bearer {API_KEY}")
     create, create_lat = rate(port, create_req, args.connections, args.duration, 201)
+    create_cpu = cpu_seconds(server_pid) - cpu
     service, ids = sequential_service(url, args.sequential)
     direct = sequential_direct(sandbox_url, args.sequential)
+    # The floor of any burst on this server: the same number of trivial requests at once
+    # (first: after the webhooks, their background processing would still be running).
+    health = [x * 1000 for x in burst(port, [_request("GET", "/healthz", port)] * args.burst)]
     acks = [x * 1000 for x in webhook_burst(port, ids[: args.burst])]
     return {
         "trivial_rps": trivial,
         "create_rps": create,
         "create_ratio": create / trivial,
+        # Requests per server CPU-second: what one free core sustains, whatever the load.
+        "trivial_per_cpu_s": len(trivial_lat) / trivial_cpu,
+        "create_per_cpu_s": len(create_lat) / create_cpu,
         "create_p50_under_load_ms": pct(create_lat, 0.5) * 1000,
         "service_p50_ms": statistics.median(service),
         "service_p99_ms": pct(service, 0.99),
@@ -366,6 +398,8 @@ def measure(url: str, port: int, sandbox_url: str, args: argparse.Namespace) -> 
         "ack_p50_ms": pct(acks, 0.5),
         "ack_p99_ms": pct(acks, 0.99),
         "ack_max_ms": max(acks),
+        "trivial_burst_p50_ms": pct(health, 0.5),
+        "trivial_burst_p99_ms": pct(health, 0.99),
     }
 
 
@@ -380,6 +414,9 @@ def report(database: str, r: dict[str, float]) -> str:
             f"  POST /api/payments        {r['create_rps']:8.0f} req/s  = {r['create_ratio']:.0%} of "
             f"trivial (target >= 40 %: {verdict(r['create_ratio'] >= 0.4)}; >= 800/s: "
             f"{verdict(r['create_rps'] >= 800)}), p50 under load {r['create_p50_under_load_ms']:.1f} ms",
+            f"  per server CPU-second     GET /healthz {r['trivial_per_cpu_s']:.0f}, POST /api/payments "
+            f"{r['create_per_cpu_s']:.0f} (= {r['create_per_cpu_s'] / r['trivial_per_cpu_s']:.0%}; "
+            f"{1000 / r['create_per_cpu_s']:.2f} ms of server CPU per create)",
             f"  sequential create         service p50 {r['service_p50_ms']:.2f} ms p99 "
             f"{r['service_p99_ms']:.2f} ms; direct client p50 {r['direct_p50_ms']:.2f} ms p99 "
             f"{r['direct_p99_ms']:.2f} ms",
@@ -388,6 +425,8 @@ def report(database: str, r: dict[str, float]) -> str:
             f"{verdict(r['added_p99_ms'] <= 10)})",
             f"  webhook ack, burst        p50 {r['ack_p50_ms']:.1f} ms, p99 {r['ack_p99_ms']:.1f} ms "
             f"(target <= 50: {verdict(r['ack_p99_ms'] <= 50)}), max {r['ack_max_ms']:.1f} ms",
+            f"  GET /healthz, same burst  p50 {r['trivial_burst_p50_ms']:.1f} ms, p99 "
+            f"{r['trivial_burst_p99_ms']:.1f} ms (the floor of any burst of this size here)",
         ]
     )
 
