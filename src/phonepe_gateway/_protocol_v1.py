@@ -201,7 +201,10 @@ class V1Protocol(Protocol):
 
     def _raise_unless_success(self, data: dict[str, Any], call: str) -> None:
         if data.get("success") is False:
-            raise self._error(data, call, _V1_ERRORS.get(_str(data.get("code")) or "", 400))
+            # Only a definitive refusal's code may read as one; any other code
+            # (INTERNAL_SERVER_ERROR, PAYMENT_PENDING, one we do not know) leaves the
+            # outcome of this write unknown, like a 5xx: never "not acted".
+            raise self._error(data, call, _V1_ERRORS.get(_str(data.get("code")) or "", 500))
 
     def _raise_if_error_code(self, data: dict[str, Any], call: str) -> None:
         code = _str(data.get("code")) or ""

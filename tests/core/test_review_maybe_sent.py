@@ -6,6 +6,7 @@ Real path: PhonePeClient -> loopback socket -> the local sandbox with fault rule
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -130,3 +131,38 @@ def test_refund_answer_lost_then_duplicate_of_another_orders_refund_then_not_ado
         client.refund(
             original_merchant_order_id="RV-B", amount=1000, merchant_refund_id="RV-SHARED-2"
         )
+
+
+@pytest.mark.parametrize("call", ["create_payment", "refund"])
+def test_v1_write_when_200_success_false_not_final_code_then_server_error_outcome_unknown(
+    call,
+) -> None:
+    # PhonePe lists INTERNAL_SERVER_ERROR as "not final": the transaction may exist. A
+    # 200 carrying it must not read as a definitive 400 refusal (the ledger marks FAILED).
+    from phonepe_gateway import GatewayServerError, Settings
+
+    from .servers import RawServer, answer, http
+
+    body = b'{"success": false, "code": "INTERNAL_SERVER_ERROR", "message": "try later"}'
+    with RawServer(answer(http(200, body))) as server:
+        settings = Settings.build(
+            env="local", api_version="v1", base_urls=server.url, timeout=5, read_timeout=1
+        )
+        with PhonePeClient(settings) as client:
+            write = (
+                functools.partial(
+                    client.create_payment,
+                    amount=5000,
+                    merchant_order_id="RV-V1-1",
+                    redirect_url="http://127.0.0.1/r",
+                )
+                if call == "create_payment"
+                else functools.partial(
+                    client.refund,
+                    original_merchant_order_id="RV-V1-1",
+                    amount=100,
+                    merchant_refund_id="RV-V1-R",
+                )
+            )
+            with pytest.raises(GatewayServerError):
+                write()
