@@ -143,3 +143,33 @@ def test_refund_id_used_outside_this_ledger_then_other_orders_refund_never_adopt
     assert refund.state != "COMPLETED"
     assert refund.needs_review
     assert "RV-SHARED-1" not in [ident for _, ident in signal_log.events]
+
+
+def test_failed_as_never_received_then_gateway_has_it_pending_then_flagged(
+    phonepe_sandbox,
+) -> None:
+    # Marked FAILED because the gateway did not know the order; then the held-up pay
+    # request lands. FAILED is not re-checked, so the first answer that shows the order
+    # exists must put it in front of a human before the customer pays.
+    from datetime import timedelta
+
+    from phonepe_gateway import PhonePeClient
+
+    payment = Payment.objects.create(merchant_order_id="RV-HELD-1", amount=1000, state="UNKNOWN")
+    later = payment.created_at + timedelta(minutes=5)
+    assert services.sync_payment(payment, now=later).state == "FAILED"
+    with PhonePeClient(env="local", local_url=phonepe_sandbox.url) as held_up_request:
+        held_up_request.create_payment(amount=1000, merchant_order_id="RV-HELD-1")
+    payment = services.sync_payment("RV-HELD-1")
+    assert payment.state == "FAILED"
+    assert payment.needs_review
+    assert "late authorisation" in payment.review_reason
+
+
+def test_sync_of_refused_payment_then_not_found_is_no_news_and_not_flagged(
+    phonepe_sandbox,
+) -> None:
+    payment = Payment.objects.create(merchant_order_id="RV-REFUSED-1", amount=1000, state="FAILED")
+    payment = services.sync_payment(payment)
+    assert payment.state == "FAILED"
+    assert not payment.needs_review

@@ -254,6 +254,8 @@ def _in_flight_window(settings_timeout: float) -> timedelta:
 
 
 def _order_not_found(payment: Payment, exc: NotFoundError, now: datetime) -> Payment:
+    if payment.state == PaymentState.FAILED:
+        return payment  # refused or never received: not knowing it is no news
     if payment.state not in (PaymentState.CREATED, PaymentState.UNKNOWN):
         return states.flag_payment(payment.pk, "the gateway does not know this order")
     if now - payment.created_at < _in_flight_window(get_settings().timeout):

@@ -149,6 +149,12 @@ def move_payment(
         moved = target != old and target in PAYMENT_TRANSITIONS[old]
         if target == F and old == D:
             _add_review(payment, "gateway reported FAILED for a COMPLETED payment")
+        if old == F and target == P:  # FAILED is not re-checked: this may be the last look
+            _add_review(
+                payment,
+                "the gateway has this order open although it was marked FAILED; watch for a "
+                "late authorisation",
+            )
         if moved:
             payment.state = target
             if target == D:
