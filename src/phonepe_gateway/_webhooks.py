@@ -145,7 +145,7 @@ def _verify_v1(settings: Settings, x_verify: str, body: bytes) -> WebhookEvent:
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # deep nesting: hostile
         raise WebhookVerificationError(
             "Webhook body is not valid JSON.", reason="malformed"
         ) from exc
