@@ -80,3 +80,23 @@ def test_writer_when_database_fails_then_rows_dropped_and_later_rows_written(mon
     assert writer.flush(5.0)
     assert not failures
     assert list(GatewayCallLog.objects.values_list("endpoint", flat=True)) == ["http://127.0.0.1:2"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writer_when_closing_connection_fails_then_thread_keeps_writing(monkeypatch) -> None:
+    real = calllog.close_old_connections
+    failures = [RuntimeError("connection already broken")]
+
+    def close_old_connections() -> None:
+        if failures:
+            raise failures.pop()
+        real()
+
+    monkeypatch.setattr(calllog, "close_old_connections", close_old_connections)
+    writer = CallLogWriter(batch=10, linger=0.0)
+    writer.add(_row(1))
+    assert writer.flush(5.0)
+    writer.add(_row(2))
+    assert writer.flush(5.0)
+    assert not failures
+    assert GatewayCallLog.objects.count() == 2

@@ -99,7 +99,7 @@ class CallLogWriter:
             try:
                 _insert(rows)
             finally:
-                close_old_connections()
+                _release_connection()
                 with self._idle:
                     self._pending -= len(rows)
                     self._idle.notify_all()
@@ -114,6 +114,13 @@ def _insert(rows: list[dict[str, Any]]) -> None:
         logger.warning("could not write %d gateway call log rows", len(rows), exc_info=True)
     except Exception:  # the thread must survive anything a row could raise
         logger.exception("gateway call log writer failed; %d rows dropped", len(rows))
+
+
+def _release_connection() -> None:
+    try:
+        close_old_connections()  # honours CONN_MAX_AGE, as the end of a request does
+    except Exception:  # the thread must outlive a broken connection
+        logger.warning("gateway call log: closing the connection failed", exc_info=True)
 
 
 writer = CallLogWriter()
