@@ -95,9 +95,12 @@ def test_generation_1_payment_callback_and_refund_then_same_ledger(
             lambda: Payment.objects.get(pk=payment.pk).state == "COMPLETED",
             what="the generation 1 callback to be received, confirmed and applied",
         )
-    event = WebhookEvent.objects.get()
+    # The transition commits before the event's processing result is written.
+    event = wait_for(
+        lambda: WebhookEvent.objects.filter(processing_result="applied").first(),
+        what="the stored event to be marked applied",
+    )
     assert event.merchant_order_id == payment.merchant_order_id
-    assert event.processing_result == "applied"
     refund = services.refund_payment(payment.merchant_order_id, amount=1000)
     assert refund.state in ("PENDING", "COMPLETED")
     assert signal_log.of(payment.merchant_order_id) == ["payment_completed"]

@@ -152,7 +152,11 @@ def test_webhook_when_database_down_then_503_and_processed_after_phonepe_retry(
         lambda: Payment.objects.filter(state="COMPLETED").exists(),
         what="the payment to complete after the retry",
     )
-    assert WebhookEvent.objects.get().processing_result == "applied"
+    # The transition commits before the event's processing result is written.
+    wait_for(
+        lambda: WebhookEvent.objects.filter(processing_result="applied").exists(),
+        what="the stored event to be marked applied",
+    )
 
     def statuses():
         attempts = control.get("/_sandbox/webhooks").json()["deliveries"][0]["attempts"]
