@@ -16,6 +16,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from ._errors import ConfigurationError
+from ._safety import check_environ, check_settings
 from ._version import __version__
 
 __all__ = ["ENVIRONMENTS", "SANDBOX_CREDENTIALS", "Secret", "Settings", "mask"]
@@ -131,6 +132,7 @@ class Settings:
         environment (this is how Django's ``PHONEPE`` settings dict is applied).
         """
         environ = os.environ if environ is None else environ
+        check_environ(environ)
         raw: dict[str, Any] = {}
         for name in _OPTION_NAMES:
             value = environ.get("PHONEPE_" + name.upper())
@@ -222,6 +224,7 @@ class Settings:
                 f"PHONEPE_CONNECT_TIMEOUT ({self.connect_timeout}) and PHONEPE_READ_TIMEOUT "
                 f"({self.read_timeout}); it is {self.timeout}."
             )
+        check_settings(self)
 
     # -- presentation ----------------------------------------------------------------
 
