@@ -29,7 +29,7 @@ from ._errors import ConfigurationError
 if TYPE_CHECKING:
     from ._config import Settings
 
-__all__ = ["check_environ", "check_settings"]
+__all__ = ["check_environ", "check_settings", "is_loopback_url"]
 
 #: PhonePe merchant ids are letters and digits (``M22…``, ``PGTESTPAYUAT86``); ``_``/``-``
 #: are allowed for safety margin. Anything else would be spliced into a URL path or header.
@@ -96,7 +96,7 @@ def _check_public_credentials(settings: Settings) -> None:
         SANDBOX_CREDENTIALS["salt_key"],
         SANDBOX_CREDENTIALS["webhook_password"],
     }
-    if not all(_is_loopback(url) for url in (*settings.base_urls, *settings.oauth_urls)):
+    if not all(is_loopback_url(url) for url in (*settings.base_urls, *settings.oauth_urls)):
         inbound["PHONEPE_CLIENT_SECRET"] = settings.client_secret
     for name, secret in inbound.items():
         if secret is not None and secret.reveal() in published:
@@ -122,7 +122,7 @@ def _check_https(settings: Settings) -> None:
     ):
         for url in urls:
             # Plain http to loopback never crosses a network (e.g. a local TLS egress sidecar).
-            if urlsplit(url).scheme != "https" and not _is_loopback(url):
+            if urlsplit(url).scheme != "https" and not is_loopback_url(url):
                 raise ConfigurationError(
                     f"{name} has a non-https URL ({urlsplit(url).hostname}) while "
                     "PHONEPE_ENV=production: the client secret and tokens would travel in clear. "
@@ -130,7 +130,7 @@ def _check_https(settings: Settings) -> None:
                 )
 
 
-def _is_loopback(url: str) -> bool:
+def is_loopback_url(url: str) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     if host == "localhost":
         return True

@@ -24,6 +24,7 @@ from ._config import Settings
 from ._errors import WebhookVerificationError
 from ._models import OrderState, WebhookEvent
 from ._protocol_v1 import V1_STATES
+from ._validation import MAX_AMOUNT
 
 __all__ = ["MAX_WEBHOOK_BYTES", "authorization_for", "verify_webhook"]
 
@@ -162,6 +163,11 @@ def _event(
         return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
 
     amount = payload.get("amount")
+    if isinstance(amount, int) and not isinstance(amount, bool) and not 0 <= amount <= MAX_AMOUNT:
+        # Beyond any real payment, and past a signed 64-bit column: refuse, never store.
+        raise WebhookVerificationError(
+            f"Webhook amount is out of range (0..{MAX_AMOUNT} paise).", reason="malformed"
+        )
     is_refund = event.startswith("pg.refund.") or payload.get("merchantRefundId") is not None
     merchant_order_id = text("merchantOrderId") or (
         text("originalMerchantOrderId") if is_refund else None

@@ -77,6 +77,8 @@ STATIC_URL = "/static/"
 
 # Overridden per test (the `phonepe_sandbox` fixture points it at a fresh sandbox).
 PHONEPE: dict[str, object] = {"env": "local"}
+# The suite is a loopback demo: local mode with DEBUG off, allowed explicitly (phonepe.E006).
+PHONEPE_ALLOW_LOCAL = True
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import Header, NinjaAPI, Query, Router
 from ninja.errors import AuthenticationError, HttpError
@@ -22,6 +24,7 @@ from .._version import __version__
 from . import services
 from .api_webhooks import router as webhooks_router
 from .auth import ApiAuth
+from .docs import LocalSwagger, docs_guard
 from .exceptions import GatewayUnavailable, NotFound, PaymentsError
 from .idempotency import Answer, fingerprint, run_once
 from .logging import current_request_id
@@ -54,6 +57,8 @@ api = NinjaAPI(
     auth=ApiAuth(),
     docs_url="/docs",
     openapi_url="/openapi.json",
+    docs=LocalSwagger(),  # Ninja's bundled assets, no CDN (docs.py)
+    docs_decorator=docs_guard,  # PHONEPE_API_DOCS; off by default in production
 )
 
 
@@ -107,6 +112,15 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     code = "malformed_request" if exc.status_code == 400 else f"http_{exc.status_code}"
     return error_response(exc.status_code, code, str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return error_response(
+        413,
+        "payload_too_large",
+        f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+    )
 
 
 @api.exception_handler(Http404)

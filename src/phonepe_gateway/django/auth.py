@@ -7,7 +7,11 @@ Order of decision:
 2. Otherwise ``Authorization: Bearer <key>`` matching one of ``PHONEPE["service_api_keys"]``
    (the standalone service fills it from ``PHONEPE_SERVICE_API_KEYS``), compared in
    constant time against every key.
-3. Otherwise a logged-in staff user's session (unsafe methods then need a CSRF token).
+3. Otherwise a logged-in staff user's session.
+
+Unsafe methods that carry a session need a CSRF token in every mode, unless the bearer
+token itself matched a configured key (a hook that accepts its own bearer scheme does
+not lift the CSRF check for a request that also carries a session cookie).
 
 The result is a *principal* string (``key:<hash prefix>``, ``user:<pk>``, ``hook:...``)
 used to scope idempotency keys. This module never logs or returns a key, only a
@@ -81,13 +85,15 @@ def _session_user(request: HttpRequest) -> Any:
     return user if user is not None and user.is_authenticated else None
 
 
-def _csrf_failed(request: HttpRequest, token: str | None) -> bool:
+def _csrf_failed(request: HttpRequest, *, token_authorised: bool) -> bool:
     """A session is an ambient credential: a cross-site form must not spend it.
 
-    Unsafe requests that ride on a session cookie (no bearer token) need the CSRF token,
-    whoever decides the permission; bearer and header-based callers are not ambient.
+    Unsafe requests that carry a session cookie need the CSRF token unless the bearer token
+    *itself* authorised the request (it matched a configured API key). A bearer header the
+    permission hook may ignore proves nothing about who sent the request: a cross-site
+    ``fetch`` can add any ``Authorization`` value while the browser adds the cookie.
     """
-    if token is not None or request.method in ("GET", "HEAD", "OPTIONS"):
+    if token_authorised or request.method in ("GET", "HEAD", "OPTIONS"):
         return False
     if _session_user(request) is None:
         return False
@@ -97,18 +103,19 @@ def _csrf_failed(request: HttpRequest, token: str | None) -> bool:
 def principal_for(request: HttpRequest) -> str | None:
     """The caller's principal, or None when the request may not use the API."""
     token = bearer_token(request)
+    keyed = token is not None and _match_key(token, configured_keys())
     hook = _hook()
     if hook is not None:
-        if not hook(request) or _csrf_failed(request, token):
+        if not hook(request) or _csrf_failed(request, token_authorised=keyed):
             return None
         if token:
             return f"hook:key:{_fingerprint(token)}"
         user = _session_user(request)
         return f"hook:user:{user.pk}" if user is not None else "hook:anonymous"
     if token is not None:
-        return f"key:{_fingerprint(token)}" if _match_key(token, configured_keys()) else None
+        return f"key:{_fingerprint(token)}" if keyed else None
     principal = _user_principal(request)
-    if principal is None or _csrf_failed(request, token):
+    if principal is None or _csrf_failed(request, token_authorised=False):
         return None
     return principal
 

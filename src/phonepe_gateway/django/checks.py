@@ -5,12 +5,24 @@
 * ``phonepe.W003`` no webhook credentials outside the local sandbox (every callback is rejected)
 * ``phonepe.E004`` a redirect/callback URL that is not HTTPS in production
 * ``phonepe.E005`` ``PHONEPE["api_permission"]`` does not name a callable
+* ``phonepe.E006`` ``PHONEPE_ENV=local`` (the sandbox's public credentials) with ``DEBUG``
+  off, i.e. a deployment-like process, without ``PHONEPE_ALLOW_LOCAL`` (a loopback demo)
+* ``phonepe.E007`` ``PHONEPE_ALLOW_LOCAL`` while the local sandbox is not on loopback
+* ``phonepe.E008`` ``PHONEPE_METRICS_ALLOWED_IPS`` holds something that is not an address
+
+The E001 family includes everything :mod:`phonepe_gateway._safety` refuses while the
+settings load (empty ``PHONEPE_ENV``, published credentials outside ``local``, plain http
+gateway URLs in production, an unsafe merchant id). ``serve`` runs these checks and stops
+on an error; so does ``check --deploy``. A WSGI server runs no checks: call
+:func:`refuse_unsafe` from ``wsgi.py`` (the service and the example do) so an unsafe
+process never answers a request.
 
 Messages name the setting and the fix; they never contain a secret value.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,12 +30,14 @@ from urllib.parse import urlsplit
 from django.apps import AppConfig
 from django.conf import settings as django_settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from .._config import Settings
 from .._errors import ConfigurationError
+from .._safety import is_loopback_url
 
-__all__ = ["check_phonepe_settings"]
+__all__ = ["check_phonepe_settings", "local_allowed", "refuse_unsafe"]
 
 #: PHONEPE keys that are client options, not URLs customers or PhonePe are sent to.
 _CLIENT_URL_OPTIONS = frozenset({"local_url", "base_urls", "oauth_urls", "proxy"})
@@ -77,7 +91,10 @@ def check_phonepe_settings(
         )
     if production:
         messages.extend(_insecure_urls())
+    if phonepe.env == "local":
+        messages.extend(_local_mode(phonepe))
     messages.extend(_permission_hook())
+    messages.extend(_metrics_allow_list())
     return messages
 
 
@@ -96,6 +113,72 @@ def _insecure_urls() -> list[CheckMessage]:
                 )
             )
     return out
+
+
+def local_allowed() -> bool:
+    """``PHONEPE_ALLOW_LOCAL`` (Django setting, else environment variable) is true."""
+    value = getattr(django_settings, "PHONEPE_ALLOW_LOCAL", None)
+    if value is None:
+        value = os.environ.get("PHONEPE_ALLOW_LOCAL", "")
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+def _local_mode(phonepe: Settings) -> list[CheckMessage]:
+    if not local_allowed():
+        if django_settings.DEBUG:
+            return []  # a developer's machine: debug pages already say "not a deployment"
+        return [
+            Error(
+                "PHONEPE_ENV is local (also when it is unset) while DEBUG is False: this "
+                "process looks like a deployment but accepts the local sandbox's published "
+                "credentials, so anyone can sign a webhook it will believe.",
+                hint="Set PHONEPE_ENV=production (or sandbox) with real credentials. For a "
+                "demo on this machine only, set PHONEPE_ALLOW_LOCAL=true.",
+                id="phonepe.E006",
+            )
+        ]
+    if not is_loopback_url(phonepe.local_url):
+        return [
+            Error(
+                f"PHONEPE_ALLOW_LOCAL is set but PHONEPE_LOCAL_URL ({urlsplit(phonepe.local_url).hostname}) "
+                "is not a loopback address: the allowance is for a demo on one machine.",
+                hint="Run the sandbox on 127.0.0.1 or ::1, or configure a real PHONEPE_ENV.",
+                id="phonepe.E007",
+            )
+        ]
+    return []
+
+
+def _metrics_allow_list() -> list[CheckMessage]:
+    from .ops import allowed_networks
+
+    try:
+        allowed_networks()
+    except ValueError as exc:
+        return [
+            Error(
+                f"PHONEPE_METRICS_ALLOWED_IPS is invalid: {exc}.",
+                hint='List addresses or networks, e.g. ["10.0.0.0/8", "127.0.0.1"].',
+                id="phonepe.E008",
+            )
+        ]
+    return []
+
+
+def refuse_unsafe() -> None:
+    """Raise ImproperlyConfigured when the PhonePe checks report an error.
+
+    For entry points that run no system checks (a WSGI/ASGI module under gunicorn or
+    uWSGI): an unsafe configuration then fails at start instead of serving.
+    """
+    errors = [m for m in check_phonepe_settings() if m.is_serious()]
+    if errors:
+        raise ImproperlyConfigured(
+            "Unsafe PhonePe configuration:\n"
+            + "\n".join(f"{m.id}: {m.msg} HINT: {m.hint}" for m in errors)
+        )
 
 
 def _permission_hook() -> list[CheckMessage]:
