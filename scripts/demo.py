@@ -41,6 +41,7 @@ def _env(site_port: int, sandbox_port: int) -> dict[str, str]:
             "PYTHONPATH": os.pathsep.join(filter(None, [str(SITE), env.get("PYTHONPATH")])),
             "PARKING_DB_PATH": str(STATE / "parking.sqlite3"),
             "PHONEPE_ENV": "local",
+            "PARKING_DEBUG": "1",  # a developer's demo: debug pages on (off by default)
             "PHONEPE_LOCAL_URL": f"http://{HOST}:{sandbox_port}",
             "PHONEPE_WEBHOOK_USERNAME": WEBHOOK_USER,
             "PHONEPE_WEBHOOK_PASSWORD": WEBHOOK_PASSWORD,

@@ -7,10 +7,12 @@ environment (``PARKING_*``, ``DATABASE_URL``, ``PHONEPE_*``). Never put real cre
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -22,9 +24,36 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-# A fixed key is fine for a local demo; a deployment sets PARKING_SECRET_KEY.
-SECRET_KEY = os.environ.get("PARKING_SECRET_KEY", "smart-parking-demo-key-not-for-production")
-DEBUG = _flag("PARKING_DEBUG", True)
+# Off unless asked for (`make demo` sets PARKING_DEBUG=1): debug pages show settings and
+# request data, and the public demo key below would let anyone mint return tokens.
+DEBUG = _flag("PARKING_DEBUG", False)
+_PHONEPE_ENV = os.environ.get("PHONEPE_ENV", "local").strip().lower()
+#: Published in this repository: only for a local demo with DEBUG on.
+_DEMO_SECRET_KEY = "smart-parking-demo-key-not-for-production"
+
+
+def _secret_key() -> str:
+    configured = os.environ.get("PARKING_SECRET_KEY", "").strip()
+    if configured and configured != _DEMO_SECRET_KEY:
+        return configured
+    if _PHONEPE_ENV != "local" or (configured and not DEBUG):
+        raise ImproperlyConfigured(
+            "PARKING_SECRET_KEY must be set to a private random value (not the demo key) "
+            f"with PHONEPE_ENV={_PHONEPE_ENV or '(empty)'} or DEBUG off: with the public key anyone "
+            "can forge sessions and payment return tokens. Generate one with: python -c "
+            '"import secrets; print(secrets.token_urlsafe(50))"'
+        )
+    # Local: the demo key with DEBUG on (sessions survive restarts of `make demo`); with
+    # DEBUG off (tests, a loopback run) a key of this process only, never the public one.
+    return _DEMO_SECRET_KEY if DEBUG else secrets.token_urlsafe(50)
+
+
+SECRET_KEY = _secret_key()
+if DEBUG and _PHONEPE_ENV == "production":
+    raise ImproperlyConfigured(
+        "PARKING_DEBUG is on with PHONEPE_ENV=production: error pages would expose settings "
+        "and request data of real payments. Unset PARKING_DEBUG."
+    )
 ALLOWED_HOSTS = os.environ.get("PARKING_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
 
 INSTALLED_APPS = [
@@ -108,11 +137,17 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
 PHONEPE = {
-    "env": os.environ.get("PHONEPE_ENV", "local"),
+    "env": _PHONEPE_ENV,
     "local_url": os.environ.get("PHONEPE_LOCAL_URL", "http://127.0.0.1:8300"),
     # The REST API under /api/ is for staff sessions; drivers only use the pages.
     "api_permission": "lots.permissions.staff_only",
 }
+
+# A loopback run with DEBUG off (the tests, a local trial) says so explicitly (phonepe.E006).
+PHONEPE_ALLOW_LOCAL = _flag("PHONEPE_ALLOW_LOCAL", False)
+# /metrics and /readyz: a scraper token and/or networks (docs/OPERATIONS.md).
+PHONEPE_METRICS_TOKEN = os.environ.get("PARKING_METRICS_TOKEN", "")
+PHONEPE_METRICS_ALLOWED_IPS = os.environ.get("PARKING_METRICS_ALLOWED_IPS", "")
 
 #: Where the payment return link points (the site as drivers reach it).
 PARKING_PUBLIC_URL = os.environ.get("PARKING_PUBLIC_URL", "")

@@ -95,6 +95,12 @@ def _default_workers() -> int:
     default=None,
     help="Worker processes (default: one per available CPU).",
 )
+@click.option(
+    "--allow-non-loopback",
+    is_flag=True,
+    help="With PHONEPE_ENV=local, listen on a non-loopback address anyway (the local "
+    "sandbox's credentials are public: only on a trusted network).",
+)
 @click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True)
 @click.option(
     "--worker-class",
@@ -114,6 +120,7 @@ def serve(
     host: str,
     port: int,
     no_reconciler: bool,
+    allow_non_loopback: bool,
     workers: int | None,
     threads: int,
     worker_class: str,
@@ -124,6 +131,7 @@ def serve(
     if workers > 1:
         _multiprocess_metrics()
     _setup()
+    _refuse_public_local_bind(host, allow_non_loopback)
     _prepare(verbosity=1)
     from phonepe_gateway.django.auth import configured_keys
 
@@ -152,6 +160,30 @@ def serve(
         timeout=timeout,
         reconciler=not no_reconciler,
     )
+
+
+def _refuse_public_local_bind(host: str, allowed: bool) -> None:
+    """In local mode anyone who can reach the port can sign webhooks with the sandbox's
+    published credentials: listen on loopback only, unless told otherwise."""
+    from phonepe_gateway._errors import ConfigurationError
+    from phonepe_gateway._safety import is_loopback_url
+    from phonepe_gateway.django.conf import get_settings
+
+    try:
+        local = get_settings().env == "local"
+    except ConfigurationError:
+        return  # the system checks report it with the fix
+    if local and not allowed and not is_loopback_url(f"http://{_bracketed(host)}/"):
+        raise click.ClickException(
+            f"refusing to listen on {host} with PHONEPE_ENV=local: the local sandbox's "
+            "credentials are public, so anyone reaching this port could forge payment "
+            "webhooks. Bind 127.0.0.1, configure PHONEPE_ENV=production, or pass "
+            "--allow-non-loopback on a trusted network."
+        )
+
+
+def _bracketed(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 @click.command(

@@ -14,6 +14,10 @@
 | ``PHONEPE_SERVICE_WEBHOOK_PROCESSING`` | ``background`` / ``inline`` / ``deferred`` (see api_webhooks) | ``background`` |
 | ``PHONEPE_SERVICE_ACCESS_LOG`` | one JSON access line per request | ``false`` |
 | ``PHONEPE_SERVICE_CALL_LOG`` | gateway call log: ``batched`` (off the request path), ``immediate``, ``off`` | ``batched`` |
+| ``PHONEPE_SERVICE_METRICS_TOKEN`` | bearer token ``/metrics`` and ``/readyz`` require | none (open) |
+| ``PHONEPE_SERVICE_METRICS_ALLOWED_IPS`` | addresses/networks that may scrape without the token | none |
+| ``PHONEPE_SERVICE_API_DOCS`` | serve ``/api/docs`` and ``/api/openapi.json`` | on, except ``PHONEPE_ENV=production`` |
+| ``PHONEPE_ALLOW_LOCAL`` | allow ``PHONEPE_ENV=local`` (a loopback demo) although ``DEBUG`` is off | ``false`` |
 
 The PhonePe options themselves are the usual ``PHONEPE_*`` variables (see the SPEC).
 This module never prints or logs a secret.
@@ -132,6 +136,9 @@ PHONEPE = {
     "call_log": _CALL_LOG.get(_env("PHONEPE_SERVICE_CALL_LOG", "batched").lower(), "batched"),
 }
 PHONEPE_WEBHOOK_PROCESSING = _env("PHONEPE_SERVICE_WEBHOOK_PROCESSING", "background")
+PHONEPE_METRICS_TOKEN = _env("PHONEPE_SERVICE_METRICS_TOKEN")
+PHONEPE_METRICS_ALLOWED_IPS = _list("PHONEPE_SERVICE_METRICS_ALLOWED_IPS")
+PHONEPE_API_DOCS = _flag("PHONEPE_SERVICE_API_DOCS") if _env("PHONEPE_SERVICE_API_DOCS") else None
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

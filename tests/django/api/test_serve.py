@@ -70,6 +70,7 @@ def test_serve_when_started_then_migrates_answers_and_stops_cleanly(
         "PHONEPE_SERVICE_API_KEYS": API_KEY,
         "PHONEPE_ENV": "local",
         "PHONEPE_LOCAL_URL": sandbox.url,
+        "PHONEPE_ALLOW_LOCAL": "true",  # a loopback test rig (phonepe.E006 otherwise)
     }
     env.pop("DATABASE_URL", None)
     if database_url:
@@ -124,6 +125,7 @@ def test_manage_when_command_then_runs_in_the_service_project(tmp_path) -> None:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("PHONEPE_", "DJANGO_"))},
         "PHONEPE_SERVICE_DATA_DIR": str(tmp_path),
+        "PHONEPE_ALLOW_LOCAL": "true",
     }
     env.pop("DATABASE_URL", None)
     phonepe = Path(sys.executable).with_name("phonepe")
@@ -150,3 +152,72 @@ def test_service_urls_when_errors_outside_api_then_json() -> None:
         response = Client(HTTP_HOST="evil.example").get("/healthz")
         assert response.status_code == 400
         assert response.json()["error"]["code"] == "bad_request"
+
+
+def _serve_refused(tmp_path, extra_env: dict[str, str], *args: str) -> str:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PHONEPE_", "DJANGO_"))},
+        "PHONEPE_SERVICE_DATA_DIR": str(tmp_path),
+        **extra_env,
+    }
+    env.pop("DATABASE_URL", None)
+    phonepe = Path(sys.executable).with_name("phonepe")
+    result = subprocess.run(
+        [str(phonepe), "serve", "--port", str(_free_port()), "--workers", "1", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0, result.stdout + result.stderr
+    return result.stderr
+
+
+def test_serve_when_local_and_debug_off_without_allowance_then_refuses_to_start(tmp_path) -> None:
+    stderr = _serve_refused(tmp_path, {})  # PHONEPE_ENV unset: local
+    assert "phonepe.E006" in stderr
+    assert "PHONEPE_ALLOW_LOCAL" in stderr
+
+
+def test_serve_when_local_on_public_address_then_refused_unless_told(tmp_path) -> None:
+    stderr = _serve_refused(tmp_path, {"PHONEPE_ALLOW_LOCAL": "true"}, "--host", "0.0.0.0")
+    assert "refusing to listen on 0.0.0.0 with PHONEPE_ENV=local" in stderr
+    assert "--allow-non-loopback" in stderr
+
+
+def test_serve_when_production_with_sandbox_webhook_password_then_refuses(tmp_path) -> None:
+    stderr = _serve_refused(
+        tmp_path,
+        {
+            "PHONEPE_ENV": "production",
+            "PHONEPE_CLIENT_ID": "M22PRODCLIENT",
+            "PHONEPE_CLIENT_SECRET": "a-real-secret-value",
+            "PHONEPE_WEBHOOK_USERNAME": "sandboxhook",
+            "PHONEPE_WEBHOOK_PASSWORD": "sandboxpass1",
+        },
+    )
+    assert "phonepe.E001" in stderr
+    assert "sandboxpass1" not in stderr
+
+
+def test_service_wsgi_when_unsafe_then_import_refuses(tmp_path) -> None:
+    # gunicorn pointed straight at the WSGI module runs no checks: the module refuses.
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PHONEPE_", "DJANGO_"))},
+        "PHONEPE_SERVICE_DATA_DIR": str(tmp_path),
+    }
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "import phonepe_gateway.service.wsgi"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "phonepe.E006" in result.stderr
