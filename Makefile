@@ -5,14 +5,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench install clean audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+# constraints.txt pins the tested versions (see its header for how to refresh it).
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]' -c constraints.txt
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -21,10 +22,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
-## test: the whole suite (installs Chromium/PostgreSQL when missing)
+## test: the whole suite (installs Chromium/PostgreSQL when missing), then the audit
 test: $(STAMP)
 	scripts/system-deps.sh
-	scripts/test.sh
+	@status=0; scripts/test.sh || status=1; $(BIN)/python scripts/audit.py || status=1; exit $$status
+
+## audit: known vulnerabilities in the pinned dependencies (skips, saying so, when PyPI's
+## vulnerability data cannot be reached)
+audit: $(STAMP)
+	$(BIN)/python scripts/audit.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
