@@ -315,12 +315,16 @@ def run_one(
             "PHONEPE_LOCAL_URL": sandbox_url,
             "PHONEPE_SERVICE_LOG_LEVEL": "WARNING",
             "PHONEPE_SERVICE_WEBHOOK_PROCESSING": args.webhook_processing,
+            "PHONEPE_ALLOW_LOCAL": "true",  # a loopback benchmark rig (phonepe.E006)
         }
     )
     env.pop("DATABASE_URL", None)
     with contextmanager_db(database) as db_url:
         if db_url:
             env["DATABASE_URL"] = db_url
+        results: dict[str, float] = {}
+        results.update(in_process(env, args.sequential))
+        results.update(peer(env, db_url, sandbox_url, args, server_cpu))
         command = [
             PHONEPE,
             "serve",
@@ -335,9 +339,171 @@ def run_one(
             args.worker_class,
         ]
         with _process(command, server_cpu, env, url + "/healthz", "phonepe serve", data_dir) as pid:
-            results = measure(url, port, sandbox_url, args, pid)
+            results.update(measure(url, port, sandbox_url, args, pid))
+        for server in [s for s in args.alternatives.split(",") if s]:
+            results.update(alternative(server, env, data_dir, args, server_cpu))
     shutil.rmtree(data_dir, ignore_errors=True)
     return results
+
+
+# -- the same create in-process, the peer, other servers ---------------------------------
+
+_IN_PROCESS = """
+import os, sys, time, django
+from phonepe_gateway.service import cli
+cli._setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from phonepe_gateway.django import services
+n = int(sys.argv[1])
+for _ in range(20):
+    services.create_payment(amount=1000)  # warm-up: token, connections
+started = time.process_time()
+for _ in range(n):
+    services.create_payment(amount=1000)
+print((time.process_time() - started) / n)
+"""
+
+
+def in_process(env: dict[str, str], runs: int) -> dict[str, float]:
+    """Process CPU of one create called directly (ledger rows + gateway call), no HTTP."""
+    data_dir = tempfile.mkdtemp(prefix="phonepe-bench-inproc-")
+    out = subprocess.run(
+        [sys.executable, "-c", _IN_PROCESS, str(runs)],
+        env={**env, "PHONEPE_SERVICE_DATA_DIR": data_dir, "PHONEPE_SERVICE_CALL_LOG": "batched"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return {"in_process_cpu_ms": float(out.strip().splitlines()[-1]) * 1000}
+
+
+def _server_rates(
+    port: int, pid: int, args: argparse.Namespace, create: bytes, create_status: int
+) -> tuple[float, float]:
+    """(healthz, create) requests per server CPU-second, same load shape as the service's."""
+    health = _request("GET", "/healthz", port)
+    rate(port, health, args.connections, 1.0, 200)  # warm-up
+    rate(port, create, args.connections, 1.0, create_status)
+    cpu = cpu_seconds(pid)
+    _, lat = rate(port, health, args.connections, args.duration, 200)
+    health_cpu = cpu_seconds(pid) - cpu
+    cpu += health_cpu
+    _, create_lat = rate(port, create, args.connections, args.duration, create_status)
+    create_cpu = cpu_seconds(pid) - cpu
+    return len(lat) / health_cpu, len(create_lat) / create_cpu
+
+
+def peer(
+    env: dict[str, str],
+    db_url: str | None,
+    sandbox_url: str,
+    args: argparse.Namespace,
+    server_cpu: int | None,
+) -> dict[str, float]:
+    """The naive seed-style project (benchmarks/peer) under gunicorn gthread, 1 worker, 8 threads."""
+    data_dir = tempfile.mkdtemp(prefix="phonepe-bench-peer-")
+    peer_env = {
+        **{k: v for k, v in env.items() if k != "DATABASE_URL"},
+        "PEER_DATA_DIR": data_dir,
+        "PEER_GATEWAY_URL": sandbox_url + "/apis/pg-sandbox",
+        "DJANGO_SETTINGS_MODULE": "peer.settings",
+    }
+    site = str(ROOT / "benchmarks" / "peer")
+    with contextmanager_peer_db(db_url) as peer_db:
+        if peer_db:
+            peer_env["DATABASE_URL"] = peer_db
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--run-syncdb", "-v", "0"],
+            env=peer_env,
+            cwd=site,
+            check=True,
+        )
+        port = _free_port()
+        command = [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "peer.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(args.threads),
+            "--worker-tmp-dir",
+            "/dev/shm" if Path("/dev/shm").is_dir() else tempfile.gettempdir(),
+        ]
+        body = json.dumps({"amount": 1000}).encode()
+        create = _request("POST", "/pay", port, body)
+        url = f"http://127.0.0.1:{port}"
+        with _process(command, server_cpu, peer_env, url + "/healthz", "the peer", site) as pid:
+            health, creates = _server_rates(port, pid, args, create, 201)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return {"peer_trivial_per_cpu_s": health, "peer_create_per_cpu_s": creates}
+
+
+@contextmanager
+def contextmanager_peer_db(db_url: str | None) -> Iterator[str | None]:
+    """The peer gets its own database next to the service's (PostgreSQL) or its own file."""
+    if db_url is None:
+        yield None
+        return
+    import psycopg
+
+    base, _, _ = db_url.rpartition("/")
+    name = "peer_" + uuid.uuid4().hex[:10]
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def alternative(
+    server: str,
+    env: dict[str, str],
+    service_data_dir: str,
+    args: argparse.Namespace,
+    server_cpu: int | None,
+) -> dict[str, float]:
+    """The service's own app under another server, same database, same load."""
+    port = _free_port()
+    bind = ["--host", "127.0.0.1", "--port", str(port)]
+    if server == "granian":
+        command = [
+            str(Path(sys.executable).with_name("granian")),
+            "--interface",
+            "wsgi",
+            *bind,
+            "--workers",
+            "1",
+            "--blocking-threads",
+            str(args.threads),
+            "--no-ws",
+            "phonepe_gateway.service.wsgi:application",
+        ]
+    elif server == "uvicorn":
+        command = [
+            str(Path(sys.executable).with_name("uvicorn")),
+            *bind,
+            "--workers",
+            "1",
+            "--no-access-log",
+            "phonepe_gateway.service.asgi:application",
+        ]
+    else:
+        raise SystemExit(f"unknown server {server!r}")
+    alt_env = {**env, "PHONEPE_SERVICE_DATA_DIR": service_data_dir}
+    body = json.dumps({"amount": 1000}).encode()
+    create = _request("POST", "/api/payments", port, body, Authorization=f"Bearer {API_KEY}")
+    url = f"http://127.0.0.1:{port}"
+    with _process(command, server_cpu, alt_env, url + "/healthz", server, service_data_dir) as pid:
+        health, creates = _server_rates(port, pid, args, create, 201)
+    return {f"{server}_trivial_per_cpu_s": health, f"{server}_create_per_cpu_s": creates}
 
 
 @contextmanager
@@ -427,8 +593,43 @@ def report(database: str, r: dict[str, float]) -> str:
             f"(target <= 50: {verdict(r['ack_p99_ms'] <= 50)}), max {r['ack_max_ms']:.1f} ms",
             f"  GET /healthz, same burst  p50 {r['trivial_burst_p50_ms']:.1f} ms, p99 "
             f"{r['trivial_burst_p99_ms']:.1f} ms (the floor of any burst of this size here)",
+            *_ratios(r),
         ]
     )
+
+
+def _ratios(r: dict[str, float]) -> list[str]:
+    """The issue 11 targets, as ratios measured in this run."""
+
+    def verdict(ok: bool) -> str:
+        return "ok" if ok else "MISSED"
+
+    create_vs_peer = r["create_per_cpu_s"] / r["peer_create_per_cpu_s"]
+    health_vs_peer = r["trivial_per_cpu_s"] / r["peer_trivial_per_cpu_s"]
+    over_http = (1000 / r["create_per_cpu_s"]) / r["in_process_cpu_ms"]
+    ack_vs_health = r["ack_p99_ms"] / r["trivial_burst_p99_ms"]
+    lines = [
+        f"  peer (naive project)      GET /healthz {r['peer_trivial_per_cpu_s']:.0f}, create "
+        f"{r['peer_create_per_cpu_s']:.0f} per server CPU-second",
+        f"  create vs peer            {create_vs_peer:.2f}x per server CPU-second "
+        f"(target >= 1.3: {verdict(create_vs_peer >= 1.3)})",
+        f"  /healthz vs peer          {health_vs_peer:.2f}x (target >= 0.9: "
+        f"{verdict(health_vs_peer >= 0.9)})",
+        f"  create over HTTP          {1000 / r['create_per_cpu_s']:.2f} ms server CPU vs "
+        f"{r['in_process_cpu_ms']:.2f} ms in-process = {over_http:.2f}x (target <= 1.3: "
+        f"{verdict(over_http <= 1.3)})",
+        f"  webhook ack burst p99     {ack_vs_health:.2f}x the /healthz burst (target <= 1.5: "
+        f"{verdict(ack_vs_health <= 1.5)})",
+    ]
+    for server in ("granian", "uvicorn"):
+        if f"{server}_create_per_cpu_s" in r:
+            lines.append(
+                f"  {server + ' (same app)':<25} GET /healthz {r[f'{server}_trivial_per_cpu_s']:.0f} "
+                f"({r[f'{server}_trivial_per_cpu_s'] / r['trivial_per_cpu_s']:.2f}x gthread), create "
+                f"{r[f'{server}_create_per_cpu_s']:.0f} "
+                f"({r[f'{server}_create_per_cpu_s'] / r['create_per_cpu_s']:.2f}x gthread) per server CPU-second"
+            )
+    return lines
 
 
 def main() -> int:
@@ -444,6 +645,11 @@ def main() -> int:
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and sandbox")
     parser.add_argument(
         "--webhook-processing", default="background", choices=["background", "inline", "deferred"]
+    )
+    parser.add_argument(
+        "--alternatives",
+        default="granian",
+        help="other servers to run the same app under, comma-separated: granian, uvicorn ('' for none)",
     )
     args = parser.parse_args()
     args.sequential = max(args.sequential, args.burst)

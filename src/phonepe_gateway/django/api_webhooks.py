@@ -85,8 +85,13 @@ class WebhookWorkers:
                 self._started = True
 
     def _run(self) -> None:
+        from .middleware import in_flight
+
         while True:
             event_id = self._queue.get()
+            # Acknowledgements first: let the requests in flight (a burst of callbacks)
+            # finish before spending CPU on status calls; bounded, so load cannot starve it.
+            in_flight.wait_quiet(_YIELD_SECONDS)
             with self._lock:
                 self._queued.discard(event_id)
             try:
@@ -106,6 +111,9 @@ def _process(event_id: int) -> None:
     except Exception:  # the event stays unprocessed; the replay command retries it
         logger.exception("processing webhook event %s failed", event_id)
 
+
+#: Longest a queued event waits for the process to have no request in flight.
+_YIELD_SECONDS = 1.0
 
 workers = WebhookWorkers()
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger as GunicornLogger
 
 __all__ = ["run"]
 
@@ -52,6 +53,22 @@ class _Reconciler:
             self.thread.join(timeout=10)
         if self._lock_file is not None:
             self._lock_file.close()
+
+
+class _Logger(GunicornLogger):  # type: ignore[misc]
+    """gunicorn's logger without its access log.
+
+    gunicorn turns its access log on whenever a ``logconfig_dict`` is given, and then
+    builds and formats a line per request whatever the level: measured, a quarter of the
+    CPU of a ``/healthz`` request (docs/BENCHMARKS.md). RequestIdMiddleware writes the
+    access line instead when asked (``PHONEPE_SERVICE_ACCESS_LOG``).
+    """
+
+    def _compute_access_log_enabled(self) -> bool:
+        return False
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        return None
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -121,6 +138,7 @@ def run(
         "errorlog": "-",
         "loglevel": "info",
         "logconfig_dict": _GUNICORN_LOGGING,
+        "logger_class": _Logger,
         # Recent gunicorn opens a control socket in $HOME, shared by every instance: unused.
         "control_socket_disable": True,
         "proc_name": "phonepe-serve",
