@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from django.http import HttpResponse
 from django.test import RequestFactory
 
