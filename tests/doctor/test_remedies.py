@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from phonepe_gateway import Category
-from phonepe_gateway._probes import Origin
-from phonepe_gateway._remedies import Situation, remedy
+from phonepe_gateway.doctor import Verdict
+from phonepe_gateway.doctor.probes import Origin
+from phonepe_gateway.doctor.remedies import Situation, remedy
 
 PROD = Situation(
     env="production",
@@ -23,7 +23,7 @@ LOCAL = Situation(
     proxy=None,
     local_url="http://127.0.0.1:8300",
 )
-FAILURES = [c for c in Category if c is not Category.OK]
+FAILURES = [v for v in Verdict if v is not Verdict.OK]
 
 
 @pytest.mark.parametrize("category", FAILURES)
@@ -33,12 +33,12 @@ def test_remedy_when_any_failure_category_then_says_what_to_do(category, situati
 
 
 def test_remedy_when_ok_then_empty():
-    assert remedy("tcp", Category.OK, PROD, None) == ""
+    assert remedy("tcp", Verdict.OK, PROD, None) == ""
 
 
 def test_remedy_when_refused_then_depends_on_environment():
-    production = remedy("tcp", Category.CONNECTION_REFUSED, PROD, PROD.origins[0])
-    local = remedy("tcp", Category.CONNECTION_REFUSED, LOCAL, LOCAL.origins[0])
+    production = remedy("tcp", Verdict.CONNECTION_REFUSED, PROD, PROD.origins[0])
+    local = remedy("tcp", Verdict.CONNECTION_REFUSED, LOCAL, LOCAL.origins[0])
 
     assert "hosting provider" in production
     assert "pay.phonepe.invalid:443" in production
@@ -47,10 +47,10 @@ def test_remedy_when_refused_then_depends_on_environment():
 
 
 def test_remedy_when_auth_failed_then_names_the_other_environment_and_generation():
-    production = remedy("credentials", Category.AUTH_FAILED, PROD, None)
+    production = remedy("credentials", Verdict.AUTH_FAILED, PROD, None)
     sandbox = remedy(
         "credentials",
-        Category.AUTH_FAILED,
+        Verdict.AUTH_FAILED,
         Situation("sandbox", "v1", PROD.origins, None, PROD.local_url),
         None,
     )
@@ -64,7 +64,7 @@ def test_remedy_when_auth_failed_then_names_the_other_environment_and_generation
 def test_remedy_when_proxy_hop_fails_then_talks_about_the_proxy():
     with_proxy = Situation(**{**PROD.__dict__, "proxy": "http://****@proxy.invalid:3128"})
 
-    text = remedy("proxy", Category.CONNECTION_REFUSED, with_proxy, None)
+    text = remedy("proxy", Verdict.CONNECTION_REFUSED, with_proxy, None)
 
     assert "http://****@proxy.invalid:3128" in text
     assert "PHONEPE_PROXY" in text

@@ -1,10 +1,11 @@
-"""The doctor: find out in seconds why this machine cannot pay through PhonePe.
+"""The doctor's run and its report: find out in seconds why this machine cannot pay.
 
 :func:`run_diagnostics` checks every configured endpoint (payments and OAuth) in
-parallel -- DNS, TCP, proxy, TLS, one HTTP request, clock skew -- then makes one real
-credential check through :class:`~phonepe_gateway.PhonePeClient` against the endpoints
-that answered. Every check carries a :class:`~phonepe_gateway._errors.Category` and,
-when it is not ``ok``, a remedy specific to that category and environment.
+parallel -- DNS, TCP, proxy, TLS, one HTTP request (:mod:`.probes`) -- then clock skew
+and proxy routing (:mod:`.checks`), then makes one real credential check through
+:class:`~phonepe_gateway.PhonePeClient` against the endpoints that answered
+(:mod:`.credentials`). Every :class:`Check` carries a :class:`~.verdict.Verdict` and,
+when it is not ``ok``, a remedy for that verdict and environment (:mod:`.remedies`).
 
 A ``warn`` is advisory (it works, but look at it); only ``fail`` makes
 :attr:`Report.ok` false. The worst case -- every endpoint black-holed -- ends after one
@@ -26,16 +27,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ._certs import peek_certificate
-from ._checks import BLOCKED, Step, clock, configuration, proxy_summary
-from ._config import Settings, _strip_userinfo, mask
-from ._credentials import check_credentials
-from ._errors import Category, ConfigurationError
-from ._probes import (
+from .._config import Settings, _strip_userinfo, mask
+from .._errors import ConfigurationError
+from .certificates import peek_certificate
+from .checks import BLOCKED, Step, clock, configuration, proxy_summary
+from .credentials import check_credentials
+from .probes import (
     Origin,
-    Probe,
     Resolver,
-    Status,
     connect_tcp,
     http_get,
     is_ip_address,
@@ -43,9 +42,10 @@ from ._probes import (
     resolve,
     tls_handshake,
 )
-from ._remedies import Situation, remedy
+from .remedies import Situation, remedy
+from .verdict import Probe, Status, Verdict
 
-__all__ = ["Check", "Report", "configuration_failure", "run_diagnostics"]
+__all__ = ["Check", "Report", "configuration_failure", "diagnose", "run_diagnostics"]
 
 T = TypeVar("T")
 
@@ -59,7 +59,7 @@ class Check:
 
     name: str
     status: Status
-    category: Category
+    category: Verdict  # SPEC calls it "category"; the values are the verdicts
     detail: str
     remedy: str = ""
     elapsed_ms: float = 0.0
@@ -116,10 +116,23 @@ def configuration_failure(error: ConfigurationError) -> Report:
     PROTOCOL_ERROR (the client could not speak to the gateway as configured).
     """
     credentials = any(name in error.message for name in _CREDENTIAL_NAMES)
-    category = Category.AUTH_FAILED if credentials else Category.PROTOCOL_ERROR
+    category = Verdict.AUTH_FAILED if credentials else Verdict.PROTOCOL_ERROR
     detail = "invalid settings: " + error.message.split(". ")[0].rstrip(".")
     check = Check("configuration", "fail", category, detail, error.message)
     return Report((check,))
+
+
+def diagnose(
+    settings_factory: Callable[[], Settings] = Settings.from_env, base_urls: Sequence[str] = ()
+) -> Report:
+    """Build settings (``Settings.from_env`` unless a factory is given) and run the checks.
+
+    Settings that cannot even be built are reported, not raised.
+    """
+    try:
+        return run_diagnostics(settings_factory(), base_urls=list(base_urls) or None)
+    except ConfigurationError as exc:
+        return configuration_failure(exc)
 
 
 def run_diagnostics(
@@ -144,7 +157,7 @@ def run_diagnostics(
         settings,
         resolver,
         os.environ if environ is None else environ,
-        ssl_context or httpx.create_ssl_context(trust_env=False),
+        ssl_context or httpx.create_ssl_context(),  # what the client's transport trusts
         ssl_context is not None,
     )
     paths = _origins(settings)
@@ -155,7 +168,7 @@ def run_diagnostics(
     steps = [configuration(settings), proxy_summary(settings, list(paths), run.environ)]
     for (origin, _), chain in zip(paths.items(), chains, strict=True):
         steps.extend(chain or [_unfinished(origin, budget)])
-    blocker = next((s.probe.category for s in steps if s.probe.status == "fail"), Category.OK)
+    blocker = next((s.probe.verdict for s in steps if s.probe.status == "fail"), Verdict.OK)
     steps.append(clock([s for s in steps if s.kind == "http"], blocker))
     answered = {s.origin for s in steps if s.kind == "http" and s.probe.ok}
     steps.append(_credentials(run, answered, blocker))
@@ -203,7 +216,7 @@ def _guarded(run: _Run, origin: Origin, path: str) -> list[Step]:
     try:
         return _probe_origin(run, origin, path)
     except Exception as exc:  # a bug in a probe must not hide the other endpoints' results
-        probe = Probe("fail", Category.PROTOCOL_ERROR, f"the probe crashed: {exc!r}", 0.0)
+        probe = Probe("fail", Verdict.PROTOCOL_ERROR, f"the probe crashed: {exc!r}", 0.0)
         return [Step("http", f"endpoint {origin.netloc}", probe, origin)]
 
 
@@ -221,8 +234,8 @@ def _probe_origin(run: _Run, origin: Origin, path: str) -> list[Step]:
     if not dns.ok:
         return steps
     tcp, sock = connect_tcp(dns.data["addresses"], hop.port, timeout, via="proxy " if proxy else "")
-    if proxy and tcp.category is not Category.OK:
-        tcp.category = Category.PROXY_ERROR
+    if proxy and tcp.verdict is not Verdict.OK:
+        tcp.verdict = Verdict.PROXY_ERROR
     kind = "proxy" if proxy else ("tcp-partial" if tcp.status == "warn" else "tcp")
     steps.append(Step(kind, f"tcp {hop.netloc}", tcp, hop))
     if sock is None:
@@ -271,7 +284,7 @@ def _presented(
 def _unfinished(origin: Origin, budget: float) -> Step:
     probe = Probe(
         "fail",
-        Category.READ_TIMEOUT,
+        Verdict.READ_TIMEOUT,
         f"the checks of {origin.netloc} did not finish within {budget:g} s",
         budget * 1000,
     )
@@ -281,18 +294,18 @@ def _unfinished(origin: Origin, budget: float) -> Step:
 # -- the other checks -----------------------------------------------------------------
 
 
-def _credentials(run: _Run, answered: set[Origin | None], blocker: Category) -> Step:
+def _credentials(run: _Run, answered: set[Origin | None], blocker: Verdict) -> Step:
     s = run.settings
     base = tuple(u for u in s.base_urls if Origin.of(u) in answered)
     oauth = tuple(u for u in s.oauth_urls if Origin.of(u) in answered)
     if not base or (s.api_version == "v2" and not oauth):
-        category = blocker if blocker is not Category.OK else Category.HTTP_ERROR
+        category = blocker if blocker is not Verdict.OK else Verdict.HTTP_ERROR
         probe = Probe("warn", category, "not checked: no endpoint answered", 0.0)
         return Step("credentials", "credentials", probe, remedy=BLOCKED)
     # The client resolves through the system, not an injected resolver: it would not
     # reach the addresses the probes saw (and tests must not send DNS queries).
     if run.resolver is not None and not all(is_ip_address(Origin.of(u).host) for u in base + oauth):
-        probe = Probe("warn", Category.OK, "not checked: names came from an injected resolver", 0.0)
+        probe = Probe("warn", Verdict.OK, "not checked: names came from an injected resolver", 0.0)
         return Step("credentials", "credentials", probe, remedy="")
     settings = s.replace(
         base_urls=base,
@@ -302,7 +315,8 @@ def _credentials(run: _Run, answered: set[Origin | None], blocker: Category) -> 
         timeout=s.connect_timeout + run.read_timeout,  # one attempt per call
     )
     context = run.context if run.custom_context else None
-    return Step("credentials", "credentials", check_credentials(settings, context))
+    probe = check_credentials(settings, context)
+    return Step("credentials", "credentials", probe, remedy=probe.data.get("remedy"))
 
 
 # -- assembly -------------------------------------------------------------------------
@@ -311,8 +325,8 @@ def _credentials(run: _Run, answered: set[Origin | None], blocker: Category) -> 
 def _situation(steps: Sequence[Step], run: _Run) -> Situation:
     connect = [s for s in steps if s.kind == "tcp"]
     dns_ok = all(s.probe.ok for s in steps if s.kind == "dns")
-    refused = [s.probe.category is Category.CONNECTION_REFUSED for s in connect]
-    timed_out = [s.probe.category is Category.CONNECT_TIMEOUT for s in connect]
+    refused = [s.probe.verdict is Verdict.CONNECTION_REFUSED for s in connect]
+    timed_out = [s.probe.verdict is Verdict.CONNECT_TIMEOUT for s in connect]
     return Situation(
         env=run.settings.env,
         api_version=run.settings.api_version,
@@ -332,14 +346,14 @@ def _report(steps: Sequence[Step], run: _Run, started: float) -> Report:
         probe = step.probe
         advice = step.remedy
         if advice is None:
-            advice = remedy(step.kind, probe.category, situation, step.origin)
+            advice = remedy(step.kind, probe.verdict, situation, step.origin)
         if probe.status == "ok":
             advice = ""
         checks.append(
             Check(
                 step.name,
                 probe.status,
-                probe.category,
+                probe.verdict,
                 scrub(probe.detail),
                 scrub(advice),
                 probe.elapsed_ms,

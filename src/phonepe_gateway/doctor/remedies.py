@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._errors import Category
-from ._probes import Origin
+from .probes import Origin
+from .verdict import Verdict
 
 __all__ = ["Situation", "remedy"]
 
@@ -50,13 +50,13 @@ def _show_them(s: Situation) -> str:
     return f" To show it: `nc -vz {first.host} {first.port}` fails on this server."
 
 
-def remedy(kind: str, category: Category, situation: Situation, origin: Origin | None) -> str:
+def remedy(kind: str, verdict: Verdict, situation: Situation, origin: Origin | None) -> str:
     """The advice for one failed or warned check of type ``kind``."""
-    if category is Category.OK:
+    if verdict is Verdict.OK:
         return ""
     if kind == "tcp-partial":
         return _some_addresses(situation, origin)
-    handler = _HANDLERS.get(category)
+    handler = _HANDLERS.get(verdict)
     return handler(kind, situation, origin) if handler else ""
 
 
@@ -220,15 +220,15 @@ def _clock(kind: str, s: Situation, origin: Origin | None) -> str:
 
 
 _HANDLERS = {
-    Category.DNS_FAILURE: _dns,
-    Category.CONNECTION_REFUSED: _refused,
-    Category.CONNECT_TIMEOUT: _timeout,
-    Category.TLS_ERROR: _tls,
-    Category.PROXY_ERROR: _proxy,
-    Category.CONNECTION_RESET: _broken_conversation,
-    Category.READ_TIMEOUT: _broken_conversation,
-    Category.PROTOCOL_ERROR: _broken_conversation,
-    Category.HTTP_ERROR: _http,
-    Category.AUTH_FAILED: _auth,
-    Category.CLOCK_SKEW: _clock,
+    Verdict.DNS_FAILURE: _dns,
+    Verdict.CONNECTION_REFUSED: _refused,
+    Verdict.CONNECT_TIMEOUT: _timeout,
+    Verdict.TLS_ERROR: _tls,
+    Verdict.PROXY_ERROR: _proxy,
+    Verdict.CONNECTION_RESET: _broken_conversation,
+    Verdict.READ_TIMEOUT: _broken_conversation,
+    Verdict.PROTOCOL_ERROR: _broken_conversation,
+    Verdict.HTTP_ERROR: _http,
+    Verdict.AUTH_FAILED: _auth,
+    Verdict.CLOCK_SKEW: _clock,
 }
