@@ -116,6 +116,23 @@ def test_tls_when_certificate_untrusted_then_tls_error(http_server, ca):
     assert "interception" in tls.remedy
 
 
+def test_tls_when_ssl_cert_file_names_the_ca_then_trusted_as_the_client_trusts_it(
+    http_server, ca, tmp_path, monkeypatch
+):
+    # The client's transport honours SSL_CERT_FILE (httpx's default context); so must the probe.
+    bundle = tmp_path / "company-ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    server = http_server(tls=server_context(ca, "127.0.0.1"))
+    report = run_diagnostics(local_settings(server.url))
+
+    tls = check(report, "tls 127.0.0.1")
+    assert tls.status == "ok", tls.detail
+    # The client got through TLS too: the server's "{}" is not a token, not a TLS failure.
+    creds = check(report, "credentials")
+    assert (creds.status, creds.category) == ("fail", Verdict.PROTOCOL_ERROR), creds
+
+
 def test_tls_when_hostname_does_not_match_then_tls_error(http_server, ca, trusting):
     server = http_server(tls=server_context(ca, "somewhere-else.example"))
     report = run_diagnostics(local_settings(server.url), ssl_context=trusting)
@@ -216,6 +233,6 @@ def test_tcp_when_every_remote_host_drops_packets_then_remedy_says_filtered(blac
 
     tcp = check(report, "tcp api.phonepe.invalid")
     assert (tcp.status, tcp.category) == ("fail", Verdict.CONNECT_TIMEOUT)
-    assert "every PhonePe host are dropped" in tcp.remedy
+    assert "Packets to every PhonePe endpoint are dropped" in tcp.remedy
     assert f"nc -vz api.phonepe.invalid {port}" in tcp.remedy
     assert "PHONEPE_PROXY" in tcp.remedy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from phonepe_gateway._remedies import remedy as client_remedy
 from phonepe_gateway.doctor import Verdict
 from phonepe_gateway.doctor.probes import Origin
 from phonepe_gateway.doctor.remedies import Situation, remedy
@@ -68,3 +69,24 @@ def test_remedy_when_proxy_hop_fails_then_talks_about_the_proxy():
 
     assert "http://****@proxy.invalid:3128" in text
     assert "PHONEPE_PROXY" in text
+
+
+TRANSPORT = [v for v in Verdict if v.category is not None]
+
+
+@pytest.mark.parametrize("verdict", TRANSPORT)
+@pytest.mark.parametrize("situation", [PROD, LOCAL], ids=["production", "local"])
+@pytest.mark.parametrize("kind", ["tcp", "http"])
+def test_remedy_when_transport_verdict_then_builds_on_the_clients_remedy(verdict, situation, kind):
+    every = situation.all_refused and verdict is Verdict.CONNECTION_REFUSED
+    client = client_remedy(
+        verdict.category,
+        env=situation.env,
+        hosts=situation.targets,
+        ports=situation.ports,
+        every_endpoint=every,
+        proxy=situation.proxy,
+        doctor_hint=False,
+    )
+
+    assert client in remedy(kind, verdict, situation, situation.origins[0])

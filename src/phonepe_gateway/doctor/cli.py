@@ -1,8 +1,9 @@
 """``phonepe doctor``: run the diagnostics and print a verdict table with remedies.
 
 Exit status 0 when no check failed (warnings are advisory and pass), 1 otherwise, so
-``phonepe doctor || page-someone`` works in deploy scripts. ``--json`` prints exactly
-SPEC's shape. The output never contains a secret (the report is already scrubbed).
+``phonepe doctor || page-someone`` works in deploy scripts. ``--json`` prints
+:meth:`Report.to_dict` (the shape docs/OPERATIONS.md documents). The output never
+contains a secret (the report is already scrubbed).
 """
 
 from __future__ import annotations

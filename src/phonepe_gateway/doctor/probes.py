@@ -1,12 +1,14 @@
 """The doctor's socket-level probes: DNS, TCP, proxy CONNECT, TLS and one HTTP request.
 
-Each probe does one step on the wire, times it, and returns a :class:`Probe` (a verdict
-with a :class:`~phonepe_gateway._errors.Verdict`) plus what the next step needs (the
+Each probe does one step on the wire, times it, and returns a :class:`~.verdict.Probe`
+(a status and a :class:`~.verdict.Verdict`) plus what the next step needs (the
 addresses, the connected socket). They are written on plain ``socket``/``ssl`` rather
 than httpx because the doctor must tell apart what httpx folds together (refused vs.
 unreachable, which address, which handshake step) and bound every step by its own
-deadline. TLS uses ``httpx.create_ssl_context()`` so it trusts exactly what the client
-trusts. Probes never raise, never retry, and never put a secret into a detail.
+deadline. The TLS probe gets the context the report builds,
+``httpx.create_ssl_context()``: exactly what the client's transport trusts (certifi,
+or SSL_CERT_FILE / SSL_CERT_DIR when set). Probes never raise, never retry, and never
+put a secret into a detail.
 """
 
 from __future__ import annotations

@@ -1,16 +1,24 @@
-"""What to do about a failed diagnostic: one remedy per (probe, category, environment).
+"""What to do about a failed check: one remedy per (check, verdict, situation).
 
 The seeds this project grew from are teams that spent days guessing (DNS? firewall?
 code?) after ``[Errno 111] Connection refused``. A remedy therefore names the cause the
 evidence points to, the exact hosts and ports, and who can fix it; it also says which
-popular non-fixes (more retries, longer timeouts) will not help. Pure text: this module
-never touches the network and never sees a secret.
+popular non-fixes (more retries, longer timeouts) will not help.
+
+For a transport verdict the fix itself is the client's own remedy
+(``phonepe_gateway._remedies``, the one text the client's errors also quote); this
+module frames it with what only the probes know -- which host or address, which hop,
+a command that shows it. The doctor's own verdicts (``HTTP_ERROR``, ``AUTH_FAILED``,
+``CLOCK_SKEW``) and a host whose addresses only partly work have advice that lives
+only here. Pure text: never touches the network, never sees a secret.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from .._remedies import remedy as client_remedy
 from .probes import Origin
 from .verdict import Verdict
 
@@ -78,6 +86,21 @@ def _some_addresses(s: Situation, origin: Origin | None) -> str:
     )
 
 
+def _client(verdict: Verdict, s: Situation, *, every: bool = False) -> str:
+    """The client's remedy for a transport verdict, for this run's hosts."""
+    category = verdict.category
+    assert category is not None, verdict
+    return client_remedy(
+        category,
+        env=s.env,
+        hosts=s.targets,
+        ports=s.ports,
+        every_endpoint=every,
+        proxy=s.proxy,
+        doctor_hint=False,
+    )
+
+
 def _dns(kind: str, s: Situation, origin: Origin | None) -> str:
     host = origin.host if origin else "the host"
     if kind == "proxy":
@@ -86,11 +109,8 @@ def _dns(kind: str, s: Situation, origin: Origin | None) -> str:
             "(or HTTPS_PROXY), or unset it to connect directly."
         )
     return (
-        f"This machine's resolver cannot resolve {host}. Check the host name in "
-        "PHONEPE_BASE_URLS / PHONEPE_OAUTH_URLS / PHONEPE_LOCAL_URL for typos, then the "
-        f"resolver: `getent hosts {host}`, /etc/resolv.conf (or the container's DNS "
-        "settings). If this network only reaches the internet through an egress proxy, set "
-        "PHONEPE_PROXY=http://proxy-host:port: the proxy resolves names then."
+        f"This machine's resolver cannot resolve {host}. "
+        f"{_client(Verdict.DNS_FAILURE, s)} To see it: `getent hosts {host}`."
     )
 
 
@@ -98,79 +118,50 @@ def _refused(kind: str, s: Situation, origin: Origin | None) -> str:
     if kind == "proxy":
         return _proxy(kind, s, origin)
     where = _where(origin, s)
+    advice = _client(Verdict.CONNECTION_REFUSED, s, every=s.all_refused)
     if _local(s):
-        return (
-            f"Nothing listens at {where}. Start the local sandbox with `phonepe sandbox` "
-            f"(it listens on {s.local_url}), or point PHONEPE_LOCAL_URL at where it runs."
-        )
+        return f"Nothing listens at {where}. {advice}"
     if s.all_refused:
-        return (
-            "DNS works but every PhonePe host refuses TCP from this machine: outbound "
-            f"connections to port {s.ports} are blocked here (hosting firewall or egress "
-            "policy) -- PhonePe itself does not refuse connections. Ask your hosting "
-            f'provider: "Please allow outbound TCP from this server to {s.targets}." '
-            "Or send the traffic through an egress proxy you are allowed to use: "
-            f"PHONEPE_PROXY=http://proxy-host:port. {_DIRECT_BLOCKED}{_show_them(s)}"
-        )
+        return f"DNS works. {advice} {_DIRECT_BLOCKED}{_show_them(s)}"
     return (
         f"{where} refused the connection (or a firewall rejected it) while other endpoints "
-        "work: check that host and port in PHONEPE_BASE_URLS / PHONEPE_OAUTH_URLS; the "
-        "client fails over to the working endpoints meanwhile."
+        f"work. {advice} The client fails over to the working endpoints meanwhile."
     )
 
 
 def _timeout(kind: str, s: Situation, origin: Origin | None) -> str:
     if kind == "proxy":
         return _proxy(kind, s, origin)
-    where = _where(origin, s)
+    advice = _client(Verdict.CONNECT_TIMEOUT, s, every=s.all_timed_out)
     if _local(s):
-        return (
-            f"Connections to {where} hang: a local firewall drops them, or the sandbox "
-            "process is stuck. Restart `phonepe sandbox`."
-        )
-    scope = "every PhonePe host" if s.all_timed_out else where
-    return (
-        f"Packets to {scope} are dropped without an answer: a firewall filters outbound "
-        f"port {s.ports} (a DROP rule, cloud security group or egress ACL). Ask your "
-        f"hosting provider to allow outbound TCP to {s.targets}, or set "
-        f"PHONEPE_PROXY=http://proxy-host:port to use an egress proxy. {_DIRECT_BLOCKED}"
-        f"{_show_them(s)}"
-    )
+        return advice
+    where = "" if s.all_timed_out else f"No answer from {_where(origin, s)}. "
+    return f"{where}{advice} {_DIRECT_BLOCKED}{_show_them(s)}"
 
 
 def _tls(kind: str, s: Situation, origin: Origin | None) -> str:
     host = origin.host if origin else "the host"
     return (
-        f"The TLS certificate presented for {host} is not acceptable. The client trusts "
-        "the certifi CA bundle (`python -m certifi` prints its path), not SSL_CERT_FILE. "
-        "If the certificate comes from your company's proxy, antivirus or firewall (TLS "
-        "interception), exempt the PhonePe hosts from interception. If the name does not "
-        "match, you reached a different server: check the host in PHONEPE_BASE_URLS and "
-        "/etc/hosts. Otherwise update the bundle (`pip install -U certifi`) and check the "
-        "system clock. Never turn verification off for a payments API."
+        f"The TLS certificate presented for {host} is not acceptable. "
+        f"{_client(Verdict.TLS_ERROR, s)}"
     )
 
 
 def _proxy(kind: str, s: Situation, origin: Origin | None) -> str:
-    proxy = s.proxy or "the proxy"
-    return (
-        f"The egress proxy {proxy} does not carry the connection. Check PHONEPE_PROXY "
-        "(or HTTPS_PROXY): host and port, that the proxy is running, that it allows "
-        f"CONNECT to {s.targets}, and credentials as http://user:password@host:port. "
-        "Unset it to connect directly, or list the PhonePe hosts in NO_PROXY if they must "
-        "bypass it."
-    )
+    return _client(Verdict.PROXY_ERROR, s)
 
 
-def _broken_conversation(kind: str, s: Situation, origin: Origin | None) -> str:
-    where = _where(origin, s)
-    return (
-        f"TCP to {where} works but the HTTP exchange broke: something in between (an "
-        "intercepting proxy, a deep-packet-inspection firewall, a load balancer) cuts "
-        "or mangles the conversation, or the endpoint is overloaded. Run the doctor again; "
-        "if it persists, ask your network team what sits between this server and "
-        f"{s.targets}."
-    )
+def _broken_conversation(
+    verdict: Verdict,
+) -> Callable[[str, Situation, Origin | None], str]:
+    def advise(kind: str, s: Situation, origin: Origin | None) -> str:
+        return (
+            f"TCP to {_where(origin, s)} works but the HTTP exchange broke. "
+            f"{_client(verdict, s)} Run the doctor again; if it persists, ask your network "
+            f"team what sits between this server and {s.targets}."
+        )
+
+    return advise
 
 
 def _http(kind: str, s: Situation, origin: Origin | None) -> str:
@@ -219,15 +210,15 @@ def _clock(kind: str, s: Situation, origin: Origin | None) -> str:
     )
 
 
-_HANDLERS = {
+_HANDLERS: dict[Verdict, Callable[[str, Situation, Origin | None], str]] = {
     Verdict.DNS_FAILURE: _dns,
     Verdict.CONNECTION_REFUSED: _refused,
     Verdict.CONNECT_TIMEOUT: _timeout,
     Verdict.TLS_ERROR: _tls,
     Verdict.PROXY_ERROR: _proxy,
-    Verdict.CONNECTION_RESET: _broken_conversation,
-    Verdict.READ_TIMEOUT: _broken_conversation,
-    Verdict.PROTOCOL_ERROR: _broken_conversation,
+    Verdict.CONNECTION_RESET: _broken_conversation(Verdict.CONNECTION_RESET),
+    Verdict.READ_TIMEOUT: _broken_conversation(Verdict.READ_TIMEOUT),
+    Verdict.PROTOCOL_ERROR: _broken_conversation(Verdict.PROTOCOL_ERROR),
     Verdict.HTTP_ERROR: _http,
     Verdict.AUTH_FAILED: _auth,
     Verdict.CLOCK_SKEW: _clock,

@@ -59,7 +59,7 @@ class Check:
 
     name: str
     status: Status
-    category: Verdict  # SPEC calls it "category"; the values are the verdicts
+    category: Verdict  # "category" in the JSON; the values are the verdicts
     detail: str
     remedy: str = ""
     elapsed_ms: float = 0.0
@@ -87,7 +87,10 @@ class Report:
         return all(check.status != "fail" for check in self.checks)
 
     def to_dict(self) -> dict[str, Any]:
-        """SPEC's JSON: ``{"ok": bool, "checks": [...]}``."""
+        """The documented JSON (docs/OPERATIONS.md): ``{"ok": bool, "checks": [...]}``.
+
+        Its field names and ``category`` strings are a public contract: scripts parse them.
+        """
         return {"ok": self.ok, "checks": [check.to_dict() for check in self.checks]}
 
 
