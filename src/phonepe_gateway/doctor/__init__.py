@@ -3,13 +3,14 @@
 Behind ``phonepe doctor``, ``manage.py phonepe_doctor`` and ``GET /api/diagnostics``.
 It uses the client (the credential check is one real call through it) and the core's
 remedy text; the client never imports the doctor. Importing this package does not
-import the CLI (click, rich): that lives in :mod:`.cli`.
+import its command-line front (:mod:`.cli`).
 
 ::
 
-    report.py        run_diagnostics(): every endpoint in parallel, then the report
-    ├── probes.py        DNS, TCP, proxy CONNECT, TLS, one HTTP GET on plain sockets
-    ├── certificates.py  who issued a certificate that failed verification
+    report.py        run_diagnostics(): the checks below, then the scrubbed report
+    ├── endpoints.py     every endpoint in parallel: DNS -> TCP -> proxy -> TLS -> HTTP
+    │   ├── probes.py        one step each, on plain sockets
+    │   └── certificates.py  who issued a certificate that failed verification
     ├── checks.py        configuration, proxy routing, clock skew (no socket)
     ├── credentials.py   one harmless status call through the real client
     └── remedies.py      what to do, per verdict and situation (builds on ``_remedies``)
