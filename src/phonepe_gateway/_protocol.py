@@ -148,7 +148,7 @@ class V2Protocol(Protocol):
             }
         ).encode()
         return CallSpec(
-            "oauth_token", "POST", "/v1/oauth/token", s.oauth_urls, "read",
+            "oauth_token", "POST", "/v1/oauth/token", s.oauth_urls,
             (("content-type", "application/x-www-form-urlencoded"),), form,
         )  # fmt: skip
 
@@ -166,7 +166,7 @@ class V2Protocol(Protocol):
         if meta_info:
             body["metaInfo"] = meta_info
         body["paymentFlow"] = flow
-        spec = self._json("create_payment", "POST", "/checkout/v2/pay", "write", body)
+        spec = self._json("create_payment", "POST", "/checkout/v2/pay", body)
 
         def parse(data: dict[str, Any]) -> CreatePaymentResult:
             return CreatePaymentResult(
@@ -183,7 +183,7 @@ class V2Protocol(Protocol):
 
     def order_status(self, merchant_order_id: str, *, details: bool) -> Prepared[OrderStatus]:
         path = f"/checkout/v2/order/{merchant_order_id}/status?details={str(details).lower()}"
-        spec = self._json("order_status", "GET", path, "read", None)
+        spec = self._json("order_status", "GET", path, None)
         return Prepared(spec, lambda data: parse_order_status(data, merchant_order_id), True)
 
     def refund(
@@ -194,7 +194,7 @@ class V2Protocol(Protocol):
             "originalMerchantOrderId": original_merchant_order_id,
             "amount": amount,
         }
-        spec = self._json("refund", "POST", "/payments/v2/refund", "write", body)
+        spec = self._json("refund", "POST", "/payments/v2/refund", body)
 
         def parse(data: dict[str, Any]) -> RefundResult:
             return RefundResult(
@@ -209,7 +209,7 @@ class V2Protocol(Protocol):
 
     def refund_status(self, merchant_refund_id: str) -> Prepared[RefundStatus]:
         path = f"/payments/v2/refund/{merchant_refund_id}/status"
-        spec = self._json("refund_status", "GET", path, "read", None)
+        spec = self._json("refund_status", "GET", path, None)
 
         def parse(data: dict[str, Any]) -> RefundStatus:
             return RefundStatus(
@@ -224,15 +224,13 @@ class V2Protocol(Protocol):
 
         return Prepared(spec, parse, needs_token=True)
 
-    def _json(
-        self, call: str, method: str, path: str, kind: Any, body: dict[str, Any] | None
-    ) -> CallSpec:
+    def _json(self, call: str, method: str, path: str, body: dict[str, Any] | None) -> CallSpec:
         headers: tuple[tuple[str, str], ...] = ()
         content = None
         if body is not None:
             headers = (("content-type", _JSON),)
             content = json.dumps(body, separators=(",", ":")).encode()
-        return CallSpec(call, method, path, self.settings.base_urls, kind, headers, content)
+        return CallSpec(call, method, path, self.settings.base_urls, headers, content)
 
 
 def parse_order_status(data: dict[str, Any], merchant_order_id: str) -> OrderStatus:

@@ -189,7 +189,7 @@ class V1Protocol(Protocol):
         encoded = base64.b64encode(json.dumps(body, separators=(",", ":")).encode()).decode()
         headers = (("content-type", _JSON), ("x-verify", self.signer.sign(encoded, path)))
         content = json.dumps({"request": encoded}).encode()
-        return CallSpec(call, "POST", path, self.settings.base_urls, "write", headers, content)
+        return CallSpec(call, "POST", path, self.settings.base_urls, headers, content)
 
     def _status_spec(self, call: str, transaction_id: str) -> CallSpec:
         path = f"/pg/v1/status/{self.merchant_id}/{transaction_id}"
@@ -197,7 +197,7 @@ class V1Protocol(Protocol):
             ("x-verify", self.signer.sign(path)),
             ("x-merchant-id", self.merchant_id),
         )
-        return CallSpec(call, "GET", path, self.settings.base_urls, "read", headers)
+        return CallSpec(call, "GET", path, self.settings.base_urls, headers)
 
     def _raise_unless_success(self, data: dict[str, Any], call: str) -> None:
         if data.get("success") is False:

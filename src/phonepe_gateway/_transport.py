@@ -17,7 +17,7 @@ import math
 import random
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -50,15 +50,12 @@ class CallSpec:
     method: str
     path: str
     urls: tuple[str, ...]
-    kind: Literal["read", "write"]
     headers: tuple[tuple[str, str], ...] = ()
     content: bytes | None = None
 
     def with_header(self, name: str, value: str) -> CallSpec:
-        return CallSpec(
-            self.call, self.method, self.path, self.urls, self.kind,
-            (*self.headers, (name, value)), self.content,
-        )  # fmt: skip
+        headers = (*self.headers, (name, value))
+        return CallSpec(self.call, self.method, self.path, self.urls, headers, self.content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +129,7 @@ class TransportCore:
                     raise self._circuit_open(spec, attempt)
                 decision = decide(
                     errors[-1], retries_used=retries, max_retries=settings.max_retries,
-                    kind=spec.kind, more_endpoints=False,
+                    more_endpoints=False,
                     remaining=deadline - clock.monotonic(), rng=self.rng,
                 )  # fmt: skip
                 if decision.action == "stop":
@@ -158,7 +155,7 @@ class TransportCore:
             self._record(breaker, error)
             errors.append(error)
             decision = decide(
-                error, retries_used=retries, max_retries=settings.max_retries, kind=spec.kind,
+                error, retries_used=retries, max_retries=settings.max_retries,
                 more_endpoints=self._has_untried(spec, tried),
                 remaining=deadline - clock.monotonic(), rng=self.rng,
             )  # fmt: skip
