@@ -1,6 +1,6 @@
 """Money is never lost or double-counted where an answer goes missing: a write that may
 have reached PhonePe stays UNKNOWN (its refund amount reserved), never FAILED; a refund id
-used elsewhere is never adopted; a late COMPLETED after a local FAILED is flagged.
+used elsewhere is never adopted; a FAILED order that turns up at the gateway is flagged.
 
 Each test goes through the real path (services -> PhonePeClient -> loopback -> the
 local sandbox with fault rules).
