@@ -12,8 +12,9 @@ and event hooks, none of which a payment API call may use, and they cost about a
 much CPU per call as everything this package does (see docs/BENCHMARKS.md).
 Timeouts travel on each request (``extensions["timeout"]``), clipped to the call's
 deadline by the core; they bound each socket read, so the body is also read against the
-call's deadline (an answer trickling in byte by byte cannot outlast PHONEPE_TIMEOUT). Tests inject ``httpx.MockTransport`` (or any transport) instead.
-Nothing here looks at headers or bodies.
+call's deadline (an answer trickling in byte by byte cannot outlast PHONEPE_TIMEOUT).
+Tests inject ``httpx.MockTransport`` (or any transport) instead. Nothing here looks
+at headers or bodies.
 """
 
 from __future__ import annotations

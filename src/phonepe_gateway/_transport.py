@@ -1,11 +1,12 @@
-"""The only module that knows sockets: failover, retries, circuit breaking, per-attempt events.
+"""How one call reaches PhonePe: failover, retries, circuit breaking, per-attempt events; no I/O.
 
 A call is a :class:`CallSpec`; :meth:`TransportCore.run` is a generator holding
 *all* the logic (endpoint order, breakers, deadline, retry decisions,
 classification, events): it yields :class:`Send` / :class:`Sleep` steps and
-receives the answer or exception. ``_drivers.SyncTransport`` and
-``_drivers.AsyncTransport`` only perform those steps, so the sync and async twins
-share everything that is not I/O.
+receives the answer or exception. It opens no socket and never sleeps:
+``_drivers.SyncTransport`` and ``_drivers.AsyncTransport`` perform those steps
+(the only code that does network I/O), so the sync and async twins share everything
+that is not I/O. ``_calls.CallCore`` runs it for each attempt of a call.
 
 It never logs or reprs request headers or bodies (they carry tokens and checksums).
 """
