@@ -19,7 +19,7 @@
 | ``PHONEPE_SERVICE_API_DOCS`` | serve ``/api/docs`` and ``/api/openapi.json`` | on, except ``PHONEPE_ENV=production`` |
 | ``PHONEPE_ALLOW_LOCAL`` | allow ``PHONEPE_ENV=local`` (a loopback demo) although ``DEBUG`` is off | ``false`` |
 
-The PhonePe options themselves are the usual ``PHONEPE_*`` variables (see the SPEC).
+The PhonePe options themselves are the usual ``PHONEPE_*`` variables (README.md, "Configuration").
 This module never prints or logs a secret.
 """
 
