@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ._breaker import CircuitBreaker
-from ._classify import classify_exception, read_response, remedy
+from ._classify import classify_exception, read_response
 from ._clock import Clock
 from ._config import Settings
 from ._errors import (
@@ -36,6 +36,7 @@ from ._errors import (
     TransportError,
 )
 from ._events import CallEvent, EventHook, emit
+from ._remedies import remedy
 from ._retry import decide
 
 logger = logging.getLogger("phonepe_gateway")
@@ -319,26 +320,30 @@ class TransportCore:
         )
         head = f"{spec.call} failed: {last.category.value} ({where}; {attempts} attempt{'s' * (attempts != 1)}"
         head += f", stopped at PHONEPE_TIMEOUT={self.settings.timeout:g}s)" if late else ")"
-        every = set(spec.urls) <= set(endpoints)
-        if categories == {Category.CONNECTION_REFUSED} and every and self.settings.env != "local":
-            port = _ports(spec.urls)
-            todo = (
-                f"Every PhonePe endpoint refused the connection, so outbound connections to port "
-                f"{port} are blocked on this host: ask the hosting provider to allow the PhonePe "
-                f"hosts on port {port}, or set PHONEPE_PROXY to an egress proxy."
-            )
-        elif categories == {Category.CONNECTION_REFUSED} and self.settings.env == "local":
-            todo = "Is the local sandbox running? Start it with `phonepe sandbox`."
-        else:
-            todo = remedy(last.category)
-            todo = todo[0].upper() + todo[1:] + "."
+        todo = remedy(
+            last.category, env=self.settings.env, hosts=_hosts(spec.urls),
+            ports=_ports(spec.urls), proxy=self._proxy,
+            every_endpoint=categories == {last.category} and set(spec.urls) <= set(endpoints),
+        )  # fmt: skip
         state = (
-            "The request may have reached the gateway: the outcome is UNKNOWN; reconcile it "
-            "with the status API."
+            "The request may have reached the gateway: the outcome is UNKNOWN, never mark it "
+            "failed; reconcile it with the status API."
             if sent
             else "Nothing reached the gateway; it is safe to retry."
         )
         return f"{head}: {last.message.partition(': ')[2] or last.message}. {todo} {state}"
+
+
+def _hosts(urls: tuple[str, ...]) -> str:
+    """The destinations of ``urls`` as ``host:port``, each once, in order."""
+    netlocs = []
+    for url in urls:
+        parts = urlsplit(url)
+        host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+        netloc = f"{host}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        if netloc not in netlocs:
+            netlocs.append(netloc)
+    return ", ".join(netlocs)
 
 
 def _ports(urls: tuple[str, ...]) -> str:
