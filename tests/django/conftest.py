@@ -376,8 +376,8 @@ class LiveSandbox:
 
 
 @pytest.fixture
-def phonepe_sandbox(sandbox: Any, settings: Any) -> Iterator[LiveSandbox]:
-    """Point the app (PHONEPE settings + a fresh process-wide client) at a fresh sandbox."""
+def phonepe_sandbox(sandbox: Any, settings: Any) -> LiveSandbox:
+    """Point the app at a fresh sandbox (changing ``PHONEPE`` renews the app's client)."""
     settings.PHONEPE = {
         "env": "local",
         "local_url": sandbox.url,
@@ -386,9 +386,7 @@ def phonepe_sandbox(sandbox: Any, settings: Any) -> Iterator[LiveSandbox]:
         "timeout": 8,
         "redirect_url": "http://127.0.0.1:8000/paid",
     }
-    conf.reset_client()
-    yield LiveSandbox(sandbox)
-    conf.reset_client()
+    return LiveSandbox(sandbox)
 
 
 def wait_for(
