@@ -7,7 +7,7 @@ It never imports Django (see ``phonepe_gateway.django``).
 from __future__ import annotations
 
 from ._client import AsyncPhonePeClient, PhonePeClient
-from ._config import Secret, Settings
+from ._config import Secret, Settings, mask
 from ._errors import (
     AuthenticationError,
     Category,
@@ -64,4 +64,5 @@ __all__ = [
     "WebhookEvent",
     "WebhookVerificationError",
     "__version__",
+    "mask",
 ]

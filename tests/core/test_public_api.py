@@ -35,6 +35,7 @@ EXPECTED = [
     "WebhookEvent",
     "WebhookVerificationError",
     "__version__",
+    "mask",
 ]
 
 
