@@ -21,7 +21,7 @@ from django.core.signals import setting_changed
 from django.db import DatabaseError, connection, transaction
 from django.dispatch import receiver
 
-from phonepe_gateway import Settings
+from phonepe_gateway import CallEvent, Settings
 
 from . import signals
 
@@ -107,20 +107,19 @@ def get_settings() -> Settings:
         return _settings
 
 
-def _record_call(event: Any) -> None:
+def _record_call(event: CallEvent) -> None:
     signals.emit(signals.gateway_call, sender=None, event=event)
     mode = app_setting("call_log")
-    if not getattr(event, "final", True) or not mode:
+    if not event.final or not mode:
         return
-    category = getattr(event, "category", None)
     row = {
-        "call": str(event.call)[:32],
-        "endpoint": str(event.endpoint or "")[:255],
+        "call": event.call[:32],
+        "endpoint": event.endpoint[:255],
         "status": event.status,
-        "outcome": str(event.outcome)[:32],
-        "category": str(getattr(category, "value", category) or "")[:32],
-        "duration_ms": float(event.duration) * 1000.0,
-        "attempt": int(event.attempt),
+        "outcome": event.outcome[:32],
+        "category": (event.category.value if event.category else "")[:32],
+        "duration_ms": event.duration * 1000.0,
+        "attempt": event.attempt,
     }
     if mode == "batched":
         from .calllog import writer
@@ -142,7 +141,7 @@ def _record_call(event: Any) -> None:
         insert()
 
 
-def on_call_event(event: Any) -> None:
+def on_call_event(event: CallEvent) -> None:
     """The client `on_event` hook: re-send as `gateway_call`, write the call log. Never raises."""
     try:
         _record_call(event)
