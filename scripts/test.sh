@@ -2,7 +2,8 @@
 # The whole suite, as `make test` runs it on a fresh machine:
 #   0. ruff and mypy (strict for src/);
 #   1. core, sandbox and doctor tests (no Django);
-#   2. the Django app on SQLite, then on a throwaway PostgreSQL cluster;
+#   2. the Django app and the docs-drift checks (tests/docs) on SQLite, then the app on a
+#      throwaway PostgreSQL cluster;
 #   3. the Smart Parking example and the browser end-to-end tests.
 # Exits non-zero if any stage fails; prints one closing tally.
 set -uo pipefail
@@ -30,7 +31,7 @@ echo "=== lint"
 .venv/bin/mypy || { status=1; echo "=== lint FAILED (mypy)"; }
 
 stage core tests/core tests/sandbox tests/doctor -p no:django
-stage django-sqlite tests/django --ds=tests.django.settings
+stage django-sqlite tests/django tests/docs --ds=tests.django.settings
 PHONEPE_TEST_DB=postgres stage django-postgres tests/django --ds=tests.django.settings
 if [ -d examples/parking/tests ]; then
   stage parking examples/parking/tests tests/e2e --ds=parking.settings --rootdir=. -p no:randomly
