@@ -72,9 +72,7 @@ _SEPARATORS = re.compile(r"[\s\-.]+")
 _STATE_SERIES = re.compile(
     r"^(?P<state>[A-Z]{2})(?P<rto>\d{1,2})(?P<series>[A-Z]{0,3})(?P<num>\d{1,4})$"
 )
-_DELHI = re.compile(
-    r"^DL(?P<rto>\d{1,2})(?P<vclass>[A-Z])(?P<series>[A-Z]{0,2})(?P<num>\d{1,4})$"
-)
+_DELHI = re.compile(r"^DL(?P<rto>\d{1,2})(?P<vclass>[A-Z])(?P<series>[A-Z]{0,2})(?P<num>\d{1,4})$")
 _BHARAT_SERIES = re.compile(r"^(?P<year>\d{2})BH(?P<num>\d{4})(?P<series>[A-Z]{1,2})$")
 
 
