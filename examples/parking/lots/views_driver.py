@@ -1,11 +1,13 @@
 """Driver pages: pick a lot, park, leave, pay with PhonePe, show the exit pass.
 
 Views never decide money: the fee comes from ``services`` and a session turns PAID only
-through the payment signal. Every ticket URL is checked against this browser's tickets.
+through the payment signal. Every ticket URL is checked against this browser's tickets;
+a lost ticket page is found again only through ``recovery`` (plate + mobile digits).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -25,6 +27,7 @@ from phonepe_gateway.django.models import Payment
 from . import ownership, recovery, services
 from .forms import EntryForm, FindTicketForm, PayForm
 from .models import HOLDING_STATES, Lot, ParkingSession, SessionState
+from .plates import InvalidPlate, display_plate, normalise_plate
 from .qr import qr_svg
 
 logger = logging.getLogger(__name__)
@@ -82,7 +85,10 @@ def lot_entry(request: HttpRequest, slug: str) -> HttpResponse:
 @never_cache
 def find_ticket(request: HttpRequest) -> HttpResponse:
     """A lost ticket page, found again by the vehicle number and the mobile's last 4 digits."""
-    initial = {"plate": request.GET.get("plate", "")[:20]}
+    typed = request.GET.get("plate", "")[:20]
+    with contextlib.suppress(InvalidPlate):  # else shown as typed; the form explains on submit
+        typed = display_plate(normalise_plate(typed))
+    initial = {"plate": typed}
     form = FindTicketForm(request.POST or None, initial=initial)
     locked = False
     if request.method == "POST" and form.is_valid():

@@ -157,4 +157,4 @@ def test_find_when_left_long_ago_then_not_found(with_mobile: ParkingSession) -> 
 
 def test_find_page_when_opened_from_already_parked_link_then_plate_prefilled(db: None) -> None:
     page = Client().get("/find/?plate=KA01AB1234").content.decode()
-    assert 'value="KA01AB1234"' in page
+    assert 'value="KA 01 AB 1234"' in page
