@@ -76,8 +76,10 @@ class Sample:
         return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
     def webhook_bytes(self) -> bytes:
-        """The webhook body as PhonePe would POST it (compact JSON)."""
+        """The webhook body as PhonePe would POST it (the published text, else compact JSON)."""
         assert self.webhook is not None
+        if "body_text" in self.webhook:
+            return str(self.webhook["body_text"]).encode()
         return json.dumps(self.webhook["body"], separators=(",", ":"), ensure_ascii=False).encode()
 
     @property
@@ -85,7 +87,9 @@ class Sample:
         src = self.source
         if src["kind"] == "sdk-test":
             return f"{src['repository']} `{src['path']}:{src['line']}`"
-        return str(src["url"])
+        if "url" in src:
+            return str(src["url"]) + (" (via a public copy)" if "via" in src else "")
+        return f"public GitHub file (code index id {src['index_id']})"
 
 
 class CorpusError(ValueError):
@@ -112,8 +116,10 @@ def _check(sample_id: str, doc: dict[str, Any]) -> None:
             "sdk-test source needs repository/commit/path/line",
         )
     else:
+        has_url = str(src.get("url", "")).startswith("https://")
         need(
-            str(src.get("url", "")).startswith("https://"), "docs/capture source needs an https url"
+            has_url or isinstance(src.get("index_id"), int),
+            "docs/capture source needs an https url (or the index_id of the public file)",
         )
     if doc["api"] == "webhook":
         hook = doc.get("webhook")
@@ -122,6 +128,12 @@ def _check(sample_id: str, doc: dict[str, Any]) -> None:
             "webhook samples need webhook.body",
         )
         need("response" not in doc, "webhook samples have no response")
+        assert isinstance(hook, dict)
+        if "body_text" in hook:
+            need(
+                json.loads(hook["body_text"]) == hook["body"],
+                "webhook.body_text must parse to webhook.body",
+            )
     else:
         req, resp = doc.get("request"), doc.get("response")
         need(
@@ -178,7 +190,9 @@ def source_group(sample: Sample) -> str:
         return f"{src['repository']} tests"
     if src["kind"] == "docs":
         return "PhonePe developer pages"
-    return "developer captures (GitHub issues/PRs)"
+    if "url" in src:
+        return "developer captures in GitHub issues/PRs"
+    return "developer captures in public code (logs, comments)"
 
 
 def readme_tables(samples: list[Sample]) -> str:
