@@ -3,7 +3,8 @@
 #   0. ruff and mypy (strict for src/);
 #   1. core, sandbox and doctor tests (no Django);
 #   2. the Django app on SQLite, then on a throwaway PostgreSQL cluster;
-#   3. the Smart Parking example and the browser end-to-end tests.
+#   3. the Smart Parking example and the browser end-to-end tests;
+#   4. PhonePe's official Python SDK (its own throwaway venv, from PyPI) against the sandbox.
 # Exits non-zero if any stage fails; prints one closing tally.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,15 @@ PHONEPE_TEST_DB=postgres stage django-postgres tests/django --ds=tests.django.se
 if [ -d examples/parking/tests ]; then
   stage parking examples/parking/tests tests/e2e --ds=parking.settings --rootdir=. -p no:randomly
 fi
+
+# PhonePe's official SDK pins old requests/urllib3: it gets its own cached venv (.venv-sdk).
+# Skipped (with this line) only when PyPI cannot be reached to install it.
+sdk_python="$(scripts/official-sdk-venv.sh)"
+case $? in
+  0) PHONEPE_SDK_PYTHON="$sdk_python" PHONEPE_SDK_REQUIRED=1 stage official-sdk tests/official_sdk -p no:django ;;
+  3) echo; echo "=== official-sdk SKIPPED: PyPI is unreachable, so phonepe-pg-sdk-python could not be installed" ;;
+  *) status=1; echo; echo "=== official-sdk FAILED (could not install phonepe-pg-sdk-python)" ;;
+esac
 
 "$PY" scripts/tally.py "$out"/junit-*.xml
 exit $status
