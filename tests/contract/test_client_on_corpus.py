@@ -166,6 +166,10 @@ EXPECT: dict[str, Expectation | dict[int, Expectation]] = {
     },
     "v1-pay-401-bare-capture": {401: Raises(AuthenticationError, False, "401")},
     "v1-status-success-docs": {200: Ok("COMPLETED")},
+    "v1-status-success-upi-capture": {200: Ok("COMPLETED")},
+    "v1-status-success-upi-production-log-capture": {200: Ok("COMPLETED")},
+    "v1-status-success-card-uat-capture": {200: Ok("COMPLETED")},
+    "v1-status-success-netbanking-uat-capture": {200: Ok("COMPLETED")},
     "v1-status-pending-pgtestpayuat-capture": {200: Ok("PENDING")},
     "v1-status-payment-error-capture": {200: Ok("FAILED"), 400: Ok("FAILED")},
     # INTERNAL_SERVER_ERROR is not final: pending when answered 200, a 5xx otherwise.
@@ -385,6 +389,10 @@ def check_result(sample: Sample, expected: Ok, result: Any, server: CorpusServer
         assert result.amount == data.get("amount")
         assert result.order_id == data.get("transactionId")
         assert len(result.payment_details) == (1 if data.get("transactionId") else 0)
+        instrument = data.get("paymentInstrument") or {}
+        for detail in result.payment_details:
+            assert detail.payment_mode == instrument.get("type")
+            assert detail.transaction_id == data["transactionId"]
     elif api == "refund":
         assert isinstance(result, RefundResult)
         assert result.merchant_refund_id == REFUND_ID
