@@ -538,3 +538,29 @@ def test_invalid_merchant_order_id_on_a_write_is_not_read_as_not_found(
     assert caught.value.code == "INVALID_MERCHANT_ORDER_ID"
     assert isinstance(caught.value, NotFoundError) == (status == 404)
     assert gateway_may_have_acted(caught.value) is False
+
+
+UNKNOWN_ORDER_ANSWERS = [
+    # What PhonePe publishes (order-status page, "Case 6"; its HTTP status is not given).
+    pytest.param(404, SAMPLES["v2-order-status-invalid-merchant-order-id-docs"], id="corpus@404"),
+    pytest.param(400, SAMPLES["v2-order-status-invalid-merchant-order-id-docs"], id="corpus@400"),
+    # Not a corpus sample: PhonePe publishes no 404 ORDER_NOT_FOUND body. This is the shape
+    # the project's sandbox and older clients assume; it must read the same way.
+    pytest.param(404, None, id="assumed-404-ORDER_NOT_FOUND"),
+]
+
+
+@pytest.mark.parametrize(("status", "sample"), UNKNOWN_ORDER_ANSWERS)
+def test_an_unknown_order_reads_as_not_found(
+    corpus_server: CorpusServer, status: int, sample: Sample | None
+) -> None:
+    known = SAMPLES["v2-order-status-invalid-merchant-order-id-docs"]
+    server = serve(corpus_server, known, status)
+    if sample is None:
+        body = b'{"code":"ORDER_NOT_FOUND","message":"order not found"}'
+        server.answer = Answer(status, body, "application/json")
+    client = PhonePeClient(settings_for(known, server.url))
+    with client, pytest.raises(NotFoundError) as caught:
+        client.get_order_status(ORDER_ID)
+    assert caught.value.http_status == status
+    assert gateway_may_have_acted(caught.value) is False
