@@ -98,6 +98,11 @@ EXPECT: dict[str, Expectation | dict[int, Expectation]] = {
     # pay / SDK order (both create an order; served to create_payment)
     "v2-pay-created": Ok("PENDING"),
     "v2-pay-created-https-redirect": Ok("PENDING"),
+    "v2-pay-created-docs": {200: Ok("PENDING")},
+    # PhonePe answers a reused merchantOrderId with a plain BAD_REQUEST: nothing new was
+    # created, so "not acted" (an earlier attempt that may have acted is tracked apart).
+    "v2-pay-duplicate-merchant-order-id-docs": Raises(GatewayError, False, "BAD_REQUEST"),
+    "v2-pay-internal-server-error-docs": Raises(GatewayServerError, True, "INTERNAL_SERVER_ERROR"),
     "v2-pay-429-empty": Raises(RateLimitedError, False, None, Category.PROTOCOL_ERROR),
     "v2-pay-503-empty": Raises(GatewayServerError, True, None, Category.PROTOCOL_ERROR),
     "v2-sdk-order-created": Ok("PENDING"),
