@@ -96,6 +96,7 @@ def matrix(session: nox.Session, django: str) -> None:
         "tests/core",
         "tests/sandbox",
         "tests/doctor",
+        "tests/contract",
         "-p",
         "no:django",
         f"--junitxml={out}/junit-matrix-{cell}-core.xml",
@@ -106,6 +107,7 @@ def matrix(session: nox.Session, django: str) -> None:
         "pytest",
         "-q",
         "tests/django",
+        "tests/docs",
         "--ds=tests.django.settings",
         f"--junitxml={out}/junit-matrix-{cell}-django-sqlite.xml",
     )
