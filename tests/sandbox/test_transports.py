@@ -25,7 +25,7 @@ async def client_for(kind: str) -> AsyncIterator[httpx.AsyncClient]:
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://sandbox"
+                transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
             ) as client,
         ):
             yield client
@@ -135,7 +135,7 @@ async def test_gen1_refund_when_other_merchants_order_then_not_found() -> None:
             },
             "/pg/v1/pay",
         )
-        await expect(await c.post("/apis/pg/pg/v1/pay", json=body, headers=headers))
+        await expect(await c.post("/apis/hermes/pg/v1/pay", json=body, headers=headers))
         await expect(await c.post("/_sandbox/orders/mine/complete"))
         body, headers = gen1_sign(
             {
@@ -147,5 +147,5 @@ async def test_gen1_refund_when_other_merchants_order_then_not_found() -> None:
             "/pg/v1/refund",
             salt="099eb0cd-02cf-4e2a-8aca-3e6c6aff0399",
         )
-        answer = await c.post("/apis/pg/pg/v1/refund", json=body, headers=headers)
+        answer = await c.post("/apis/hermes/pg/v1/refund", json=body, headers=headers)
         assert answer.status_code == 404

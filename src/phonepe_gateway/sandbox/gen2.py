@@ -1,7 +1,8 @@
-"""Generation 2 (Standard Checkout, OAuth) endpoints, served under every PhonePe prefix.
+"""Generation 2 (Standard Checkout, OAuth) endpoints.
 
-Routes are relative to a prefix (``/apis/pg-sandbox`` …): token, pay, SDK order, order
-and transaction status, refund and refund status. Every error has PhonePe's shape.
+Routes are relative to a prefix: the token call (``token_routes``, production host
+``/apis/identity-manager``) and pay, SDK order, order and transaction status, refund and
+refund status (``api_routes``, production host ``/apis/pg``); UAT serves both. Every error has PhonePe's shape.
 This module never imports the project's client: it is the other side of the wire.
 """
 
@@ -22,7 +23,7 @@ from .runtime import Sandbox
 from .state import StateError
 from .views import order_json, refund_json
 
-__all__ = ["routes"]
+__all__ = ["api_routes", "routes", "token_routes"]
 
 
 def _sandbox(request: Request) -> Sandbox:
@@ -57,8 +58,14 @@ async def token(request: Request) -> Response:
         and hmac.compare_digest(form["client_secret"], cfg.client_secret)
         and form["client_version"] == str(cfg.client_version)
     ):
-        return oauth_error(401, "INVALID_CLIENT", "OIM000", "Client authentication failed.")
-    access, issued, expires = sb.state.issue_token(cfg.token_ttl)
+        return oauth_error(
+            401,
+            "INVALID_CLIENT",
+            "OIM000",
+            "Bad Request: Invalid Client",
+            {"error_description": "Client authentication failure"},
+        )
+    access, issued, expires = sb.state.issue_token(cfg.token_ttl, cfg.merchant_id)
     return json_response(
         {
             "access_token": access,
@@ -110,6 +117,14 @@ def _flow(body: dict[str, Any], sdk: bool) -> tuple[str, str | None, str | None]
     return flow["type"], redirect, message
 
 
+def _flag(value: Any, field: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise StateError("BAD_REQUEST", f"{field} must be true or false.")
+    return value
+
+
 async def _create(request: Request, *, sdk: bool) -> Response:
     denied = _unauthorized(request)
     if denied:
@@ -129,6 +144,7 @@ async def _create(request: Request, *, sdk: bool) -> Response:
             payment_flow=flow,
             message=message,
             sdk_token=sb.state.random_digits(24) if sdk else None,
+            disable_payment_retry=_flag(body.get("disablePaymentRetry"), "disablePaymentRetry"),
         )
     except StateError as exc:
         return api_error(exc.http_status, exc.code, exc.message)
@@ -160,8 +176,14 @@ async def order_status(request: Request) -> Response:
     order = _sandbox(request).state.get_order(moid)
     if order is None:
         return api_error(404, "ORDER_NOT_FOUND", f"No order found for merchantOrderId {moid}.")
-    details = request.query_params.get("details", "false").lower() == "true"
-    return json_response(order_json(order, details=details))
+    query = request.query_params
+    return json_response(
+        order_json(
+            order,
+            details=query.get("details", "false").lower() == "true",
+            error_context=query.get("errorContext", "false").lower() == "true",
+        )
+    )
 
 
 async def transaction_status(request: Request) -> Response:
@@ -173,7 +195,8 @@ async def transaction_status(request: Request) -> Response:
     if order is None:
         return api_error(404, "TRANSACTION_NOT_FOUND", f"No transaction {txn}.")
     chosen = [a for a in order.attempts if a.transaction_id == txn]
-    return json_response(order_json(order, attempts=chosen))
+    errors = request.query_params.get("errorContext", "false").lower() == "true"
+    return json_response(order_json(order, attempts=chosen, error_context=errors))
 
 
 async def refund(request: Request) -> Response:
@@ -210,8 +233,8 @@ async def refund_status(request: Request) -> Response:
     return json_response(refund_json(found))
 
 
-routes = [
-    Route("/v1/oauth/token", token, methods=["POST"]),
+token_routes = [Route("/v1/oauth/token", token, methods=["POST"])]
+api_routes = [
     Route("/checkout/v2/pay", pay, methods=["POST"]),
     Route("/checkout/v2/sdk/order", sdk_order, methods=["POST"]),
     Route("/checkout/v2/order/{merchant_order_id}/status", order_status, methods=["GET"]),
@@ -219,3 +242,4 @@ routes = [
     Route("/payments/v2/refund", refund, methods=["POST"]),
     Route("/payments/v2/refund/{merchant_refund_id}/status", refund_status, methods=["GET"]),
 ]
+routes = [*token_routes, *api_routes]
