@@ -29,7 +29,7 @@ echo "=== lint"
 .venv/bin/ruff check src tests benchmarks examples || { status=1; echo "=== lint FAILED (ruff)"; }
 .venv/bin/mypy || { status=1; echo "=== lint FAILED (mypy)"; }
 
-stage core tests/core tests/sandbox tests/doctor -p no:django
+stage core tests/core tests/sandbox tests/doctor tests/contract -p no:django
 stage django-sqlite tests/django --ds=tests.django.settings
 PHONEPE_TEST_DB=postgres stage django-postgres tests/django --ds=tests.django.settings
 if [ -d examples/parking/tests ]; then
