@@ -40,7 +40,7 @@ async def test_full_gen2_flow_when_in_process_then_same_answers() -> None:
         assert (await api.get("/payments/v2/refund/asgi-r/status")).json()["state"] == "COMPLETED"
         missing = await api.get("/checkout/v2/order/none/status")
         assert missing.status_code == 404
-        assert missing.json()["success"] is False
+        assert missing.json()["code"] == "INVALID_MERCHANT_ORDER_ID"
 
 
 async def test_webhooks_when_in_process_with_lifespan_then_sent_via_mock_receiver() -> None:

@@ -128,7 +128,7 @@ def test_api_and_checkout_when_any_host_then_not_guarded(
     """PhonePe's API answers whatever Host a client used; only /_sandbox is guarded."""
     answer = api.get("/checkout/v2/order/nope/status", headers={"Host": "api.example"})
     assert answer.status_code == 404
-    assert answer.json()["code"] == "ORDER_NOT_FOUND"
+    assert answer.json()["code"] == "INVALID_MERCHANT_ORDER_ID"
 
 
 @pytest.mark.parametrize(

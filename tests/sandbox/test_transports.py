@@ -116,10 +116,8 @@ async def test_every_endpoint_when_called_then_phonepe_answers(kind: str) -> Non
         missing = await c.get(g2 + "/checkout/v2/order/none/status", headers=auth)
         assert missing.status_code == 404
         assert missing.json() == {
-            "success": False,
-            "code": "ORDER_NOT_FOUND",
-            "message": missing.json()["message"],
-            "data": {},
+            "code": "INVALID_MERCHANT_ORDER_ID",
+            "message": "No entry found for given merchant order id",
         }
 
 

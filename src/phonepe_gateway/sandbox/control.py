@@ -56,7 +56,12 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 def _order_view(sb: Sandbox, order: Order) -> dict[str, Any]:
-    out = order_json(order, details=True)
+    out = {
+        "merchantId": order.merchant_id,
+        "merchantOrderId": order.merchant_order_id,
+        "metaInfo": dict(order.meta_info),
+        **order_json(order, details=True),
+    }
     refunds = [sb.state.get_refund(r) for r in order.refund_ids]
     out.update(
         {

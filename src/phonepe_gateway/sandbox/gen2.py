@@ -34,24 +34,18 @@ def _sandbox(request: Request) -> Sandbox:
 async def token(request: Request) -> Response:
     sb = _sandbox(request)
     if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
-        return oauth_error(
-            400,
-            "INVALID_REQUEST",
-            "OIM002",
-            "Content-Type must be application/x-www-form-urlencoded.",
+        return api_error(
+            400, "BAD_REQUEST", "Content-Type must be application/x-www-form-urlencoded."
         )
     form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+    # PhonePe names the first blank field: "form field grant_type must not be blank."
     missing = [
-        f for f in ("client_id", "client_secret", "client_version", "grant_type") if not form.get(f)
+        f for f in ("grant_type", "client_id", "client_secret", "client_version") if not form.get(f)
     ]
     if missing:
-        return oauth_error(
-            400, "INVALID_REQUEST", "OIM002", f"Missing required field(s): {', '.join(missing)}."
-        )
+        return api_error(400, "BAD_REQUEST", f"form field {missing[0]} must not be blank.")
     if form["grant_type"] != "client_credentials":
-        return oauth_error(
-            400, "UNSUPPORTED_GRANT_TYPE", "OIM003", "grant_type must be client_credentials."
-        )
+        return api_error(400, "BAD_REQUEST", "form field grant_type must be client_credentials.")
     cfg = sb.config
     if not (
         hmac.compare_digest(form["client_id"], cfg.client_id)
@@ -59,17 +53,19 @@ async def token(request: Request) -> Response:
         and form["client_version"] == str(cfg.client_version)
     ):
         return oauth_error(
-            401,
+            400,
             "INVALID_CLIENT",
             "OIM000",
             "Bad Request: Invalid Client",
             {"error_description": "Client authentication failure"},
         )
     access, issued, expires = sb.state.issue_token(cfg.token_ttl, cfg.merchant_id)
+    refresh = sb.state.random_uuid()
     return json_response(
         {
             "access_token": access,
             "encrypted_access_token": access,
+            "refresh_token": refresh,
             "expires_in": int(cfg.token_ttl),
             "issued_at": int(issued),
             "expires_at": int(expires),
@@ -175,7 +171,15 @@ async def order_status(request: Request) -> Response:
     moid = request.path_params["merchant_order_id"]
     order = _sandbox(request).state.get_order(moid)
     if order is None:
-        return api_error(404, "ORDER_NOT_FOUND", f"No order found for merchantOrderId {moid}.")
+        # PhonePe's own page shows this body for an unknown id (its HTTP status is not
+        # published; the sandbox answers 404).
+        return json_response(
+            {
+                "code": "INVALID_MERCHANT_ORDER_ID",
+                "message": "No entry found for given merchant order id",
+            },
+            404,
+        )
     query = request.query_params
     return json_response(
         order_json(

@@ -50,7 +50,7 @@ MAPPING_NOT_FOUND = {"message": "Bad Request - Api Mapping Not Found"}
 
 
 def mapping_not_found() -> Response:
-    return json_response(MAPPING_NOT_FOUND, 404)
+    return json_response(MAPPING_NOT_FOUND, 400)
 
 
 def control_error(status: int, code: str, message: str) -> Response:

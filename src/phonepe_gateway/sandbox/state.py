@@ -18,6 +18,7 @@ import json
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Literal
 
@@ -74,6 +75,10 @@ class SandboxState:
     def random_digits(self, n: int) -> str:
         with self.lock:
             return "".join(str(self._rng.randrange(10)) for _ in range(n))
+
+    def random_uuid(self) -> str:
+        with self.lock:
+            return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
     def issue_token(self, ttl: float, merchant_id: str) -> tuple[str, float, float]:
         """A new access token: (token, issued_at, expires_at) in sandbox seconds.

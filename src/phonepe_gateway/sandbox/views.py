@@ -118,17 +118,16 @@ def order_json(
     if not details:
         chosen = chosen[-1:]
     out: dict[str, Any] = {
-        "merchantId": order.merchant_id,
-        "merchantOrderId": order.merchant_order_id,
         "orderId": order.order_id,
         "state": order.state,
         "amount": order.amount,
         "payableAmount": order.amount,
         "feeAmount": 0,
         "expireAt": _ms(order.expire_at),
-        "metaInfo": dict(order.meta_info),
-        "paymentDetails": [attempt_json(a) for a in chosen],
     }
+    if order.meta_info:
+        out["metaInfo"] = dict(order.meta_info)
+    out["paymentDetails"] = [attempt_json(a) for a in chosen]
     if order.error_code:
         out["errorCode"] = order.error_code
         out["detailedErrorCode"] = order.detailed_error_code
@@ -230,7 +229,7 @@ def gen1_order_json(order: Order) -> dict[str, Any]:
     elif order.error_code:
         response_code = gen1_response_code(order.error_code, order.detailed_error_code)
     else:
-        response_code = None
+        response_code = "PAYMENT_PENDING"
     data: dict[str, Any] = {
         "merchantId": order.merchant_id,
         "merchantTransactionId": order.merchant_order_id,
@@ -260,6 +259,18 @@ def gen1_refund_json(refund: Refund) -> dict[str, Any]:
 
 
 def webhook_body(name: str, record: Order | Refund) -> dict[str, Any]:
-    """Generation 2 webhook: ``{"event", "type" (deprecated), "payload"}``."""
-    payload = order_json(record) if isinstance(record, Order) else refund_json(record)
+    """Generation 2 webhook: ``{"event", "type" (deprecated), "payload"}``.
+
+    An order's payload is its status plus who it belongs to (``merchantId``,
+    ``merchantOrderId``), without the order-level fee fields."""
+    if isinstance(record, Order):
+        status = order_json(record)
+        del status["payableAmount"], status["feeAmount"]
+        payload = {
+            "merchantId": record.merchant_id,
+            "merchantOrderId": record.merchant_order_id,
+            **status,
+        }
+    else:
+        payload = refund_json(record)
     return {"event": name, "type": name.replace(".", "_").upper(), "payload": payload}
