@@ -17,8 +17,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import BaseModel
 
-from .._errors import DuplicateRequestError, GatewayError
-from .._version import __version__
+from phonepe_gateway import DuplicateRequestError, GatewayError, __version__
+
 from . import services
 from .api_webhooks import router as webhooks_router
 from .auth import ApiAuth
