@@ -107,6 +107,7 @@ def matrix(session: nox.Session, django: str) -> None:
         "pytest",
         "-q",
         "tests/django",
+        "tests/docs",
         "--ds=tests.django.settings",
         f"--junitxml={out}/junit-matrix-{cell}-django-sqlite.xml",
     )

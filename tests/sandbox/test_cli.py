@@ -109,7 +109,7 @@ def test_command_when_started_then_prints_banner_and_serves_with_options() -> No
         assert info["token_ttl"] == 60
         assert info["webhooks"]["url"] == "http://127.0.0.1:9/hook"
         token = httpx.post(
-            f"http://127.0.0.1:{port}/apis/pg/v1/oauth/token",
+            f"http://127.0.0.1:{port}/apis/identity-manager/v1/oauth/token",
             data={
                 "client_id": "PGSANDBOXCLIENT",
                 "client_secret": "sandbox-client-secret",

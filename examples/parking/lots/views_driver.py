@@ -20,7 +20,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from django.urls import reverse
+from phonepe_gateway import NotFoundError, PhonePeError
 from phonepe_gateway.django import services as payments
+from phonepe_gateway.django.conf import get_client
 from phonepe_gateway.django.exceptions import PaymentsError
 from phonepe_gateway.django.models import Payment
 
@@ -112,8 +114,14 @@ def find_ticket(request: HttpRequest) -> HttpResponse:
     return render(request, "lots/find.html", context, status=status)
 
 
-def _payment_view_state(session: ParkingSession, payment: Payment | None) -> str:
-    """One word for the page: PARKED, DUE, PENDING, FAILED, REVIEW, PAID or FREE."""
+def _payment_view_state(
+    session: ParkingSession, payment: Payment | None, request: HttpRequest | None = None
+) -> str:
+    """One word for the page: PARKED, DUE, PENDING, RETRY, FAILED, REVIEW, PAID or FREE.
+
+    RETRY: the order is still open but the driver's last attempt on PhonePe's page failed
+    (PhonePe lets them try again there until the order expires).
+    """
     if session.state == SessionState.PAID:
         return "PAID"
     if session.state == SessionState.FREE:
@@ -129,7 +137,25 @@ def _payment_view_state(session: ParkingSession, payment: Payment | None) -> str
         return "DUE"  # the checkout link expired unpaid: offer a fresh one
     if payment.state == "COMPLETED":
         return "REVIEW"  # money moved but it does not settle this ticket: staff must look
+    if request is not None and _attempt_failed(request, payment):
+        return "RETRY"
     return "PENDING"
+
+
+_FAILED_ATTEMPTS = "parking-failed-attempt"
+
+
+def _attempt_failed(request: HttpRequest, payment: Payment) -> bool:
+    return bool(request.session.get(_FAILED_ATTEMPTS, {}).get(payment.merchant_order_id))
+
+
+def _remember_attempt(request: HttpRequest, payment: Payment, failed: bool) -> None:
+    seen = dict(request.session.get(_FAILED_ATTEMPTS, {}))
+    if failed:
+        seen = {payment.merchant_order_id: True, **seen}
+    else:
+        seen.pop(payment.merchant_order_id, None)
+    request.session[_FAILED_ATTEMPTS] = dict(list(seen.items())[:20])
 
 
 def _version(session: ParkingSession, payment: Payment | None) -> str:
@@ -141,7 +167,7 @@ def _version(session: ParkingSession, payment: Payment | None) -> str:
 def ticket(request: HttpRequest, pk: int) -> HttpResponse:
     session = ownership.get_owned(request, pk)
     payment = services.latest_payment(session)
-    view_state = _payment_view_state(session, payment)
+    view_state = _payment_view_state(session, payment, request)
     context: dict[str, Any] = {
         "session": session,
         "payment": payment,
@@ -151,7 +177,7 @@ def ticket(request: HttpRequest, pk: int) -> HttpResponse:
         "pay_form_fee": session.fee,
         "stay_seconds": ((session.exit_at or timezone.now()) - session.entry_at).total_seconds(),
     }
-    if view_state == "PENDING" and payment is not None:
+    if view_state in ("PENDING", "RETRY") and payment is not None:
         waited = (timezone.now() - payment.created_at).total_seconds()
         context["stuck"] = waited > STUCK_AFTER_SECONDS
         if payment.checkout_url:
@@ -227,11 +253,25 @@ def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
     payment = services.latest_payment(session)
     if payment is not None and payment.state not in FINAL_PAYMENT_STATES:
         try:
-            payments.sync_payment(payment)
-        except PaymentsError as exc:
+            _remember_attempt(request, payment, _check_on_return(payment))
+        except (PaymentsError, PhonePeError) as exc:
             # The webhook or the reconciler will settle it; the page keeps polling.
             logger.info("status check on return failed for %s: %s", payment.merchant_order_id, exc)
     return redirect("ticket", pk=pk)
+
+
+def _check_on_return(payment: Payment) -> bool:
+    """Record PhonePe's answer; True when the order is still open but its last attempt
+    failed (the driver declined, or the bank said no, and may try again on PhonePe's page).
+    """
+    try:
+        status = get_client().get_order_status(payment.merchant_order_id, details=False)
+    except NotFoundError:
+        payments.sync_payment(payment)  # the service knows what an unknown order means
+        return False
+    payments.observe_order_status(payment, status)
+    last = status.payment_details[-1] if status.payment_details else None
+    return status.state == "PENDING" and last is not None and last.state == "FAILED"
 
 
 @never_cache
@@ -242,7 +282,7 @@ def ticket_status(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(
         {
             "ticket": session.pk,
-            "state": _payment_view_state(session, payment),
+            "state": _payment_view_state(session, payment, request),
             "session_state": session.state,
             "payment_state": payment.state if payment else None,
             "version": _version(session, payment),
