@@ -7,7 +7,7 @@ It never imports Django (see ``phonepe_gateway.django``).
 from __future__ import annotations
 
 from ._client import AsyncPhonePeClient, PhonePeClient
-from ._config import Secret, Settings
+from ._config import Secret, Settings, mask
 from ._errors import (
     AuthenticationError,
     Category,
@@ -34,9 +34,18 @@ from ._models import (
     RefundStatus,
     WebhookEvent,
 )
+from ._validation import (
+    MIN_AMOUNT,
+    MIN_REFUND_AMOUNT,
+    check_amount,
+    check_merchant_id,
+    new_merchant_id,
+)
 from ._version import __version__
 
 __all__ = [
+    "MIN_AMOUNT",
+    "MIN_REFUND_AMOUNT",
     "AsyncPhonePeClient",
     "AuthenticationError",
     "CallEvent",
@@ -64,4 +73,8 @@ __all__ = [
     "WebhookEvent",
     "WebhookVerificationError",
     "__version__",
+    "check_amount",
+    "check_merchant_id",
+    "mask",
+    "new_merchant_id",
 ]

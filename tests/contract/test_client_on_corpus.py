@@ -98,6 +98,11 @@ EXPECT: dict[str, Expectation | dict[int, Expectation]] = {
     # pay / SDK order (both create an order; served to create_payment)
     "v2-pay-created": Ok("PENDING"),
     "v2-pay-created-https-redirect": Ok("PENDING"),
+    "v2-pay-created-docs": {200: Ok("PENDING")},
+    # PhonePe answers a reused merchantOrderId with a plain BAD_REQUEST: nothing new was
+    # created, so "not acted" (an earlier attempt that may have acted is tracked apart).
+    "v2-pay-duplicate-merchant-order-id-docs": Raises(GatewayError, False, "BAD_REQUEST"),
+    "v2-pay-internal-server-error-docs": Raises(GatewayServerError, True, "INTERNAL_SERVER_ERROR"),
     "v2-pay-429-empty": Raises(RateLimitedError, False, None, Category.PROTOCOL_ERROR),
     "v2-pay-503-empty": Raises(GatewayServerError, True, None, Category.PROTOCOL_ERROR),
     "v2-sdk-order-created": Ok("PENDING"),
@@ -166,6 +171,10 @@ EXPECT: dict[str, Expectation | dict[int, Expectation]] = {
     },
     "v1-pay-401-bare-capture": {401: Raises(AuthenticationError, False, "401")},
     "v1-status-success-docs": {200: Ok("COMPLETED")},
+    "v1-status-success-upi-capture": {200: Ok("COMPLETED")},
+    "v1-status-success-upi-production-log-capture": {200: Ok("COMPLETED")},
+    "v1-status-success-card-uat-capture": {200: Ok("COMPLETED")},
+    "v1-status-success-netbanking-uat-capture": {200: Ok("COMPLETED")},
     "v1-status-pending-pgtestpayuat-capture": {200: Ok("PENDING")},
     "v1-status-payment-error-capture": {200: Ok("FAILED"), 400: Ok("FAILED")},
     # INTERNAL_SERVER_ERROR is not final: pending when answered 200, a 5xx otherwise.
@@ -385,6 +394,10 @@ def check_result(sample: Sample, expected: Ok, result: Any, server: CorpusServer
         assert result.amount == data.get("amount")
         assert result.order_id == data.get("transactionId")
         assert len(result.payment_details) == (1 if data.get("transactionId") else 0)
+        instrument = data.get("paymentInstrument") or {}
+        for detail in result.payment_details:
+            assert detail.payment_mode == instrument.get("type")
+            assert detail.transaction_id == data["transactionId"]
     elif api == "refund":
         assert isinstance(result, RefundResult)
         assert result.merchant_refund_id == REFUND_ID
@@ -529,4 +542,30 @@ def test_invalid_merchant_order_id_on_a_write_is_not_read_as_not_found(
         client.refund(original_merchant_order_id=ORDER_ID, amount=100, merchant_refund_id=REFUND_ID)
     assert caught.value.code == "INVALID_MERCHANT_ORDER_ID"
     assert isinstance(caught.value, NotFoundError) == (status == 404)
+    assert gateway_may_have_acted(caught.value) is False
+
+
+UNKNOWN_ORDER_ANSWERS = [
+    # What PhonePe publishes (order-status page, "Case 6"; its HTTP status is not given).
+    pytest.param(404, SAMPLES["v2-order-status-invalid-merchant-order-id-docs"], id="corpus@404"),
+    pytest.param(400, SAMPLES["v2-order-status-invalid-merchant-order-id-docs"], id="corpus@400"),
+    # Not a corpus sample: PhonePe publishes no 404 ORDER_NOT_FOUND body. This is the shape
+    # the project's sandbox and older clients assume; it must read the same way.
+    pytest.param(404, None, id="assumed-404-ORDER_NOT_FOUND"),
+]
+
+
+@pytest.mark.parametrize(("status", "sample"), UNKNOWN_ORDER_ANSWERS)
+def test_an_unknown_order_reads_as_not_found(
+    corpus_server: CorpusServer, status: int, sample: Sample | None
+) -> None:
+    known = SAMPLES["v2-order-status-invalid-merchant-order-id-docs"]
+    server = serve(corpus_server, known, status)
+    if sample is None:
+        body = b'{"code":"ORDER_NOT_FOUND","message":"order not found"}'
+        server.answer = Answer(status, body, "application/json")
+    client = PhonePeClient(settings_for(known, server.url))
+    with client, pytest.raises(NotFoundError) as caught:
+        client.get_order_status(ORDER_ID)
+    assert caught.value.http_status == status
     assert gateway_may_have_acted(caught.value) is False

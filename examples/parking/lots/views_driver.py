@@ -1,11 +1,13 @@
 """Driver pages: pick a lot, park, leave, pay with PhonePe, show the exit pass.
 
 Views never decide money: the fee comes from ``services`` and a session turns PAID only
-through the payment signal. Every ticket URL is checked against this browser's tickets.
+through the payment signal. Every ticket URL is checked against this browser's tickets;
+a lost ticket page is found again only through ``recovery`` (plate + mobile digits).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -24,9 +26,10 @@ from phonepe_gateway.django.conf import get_client
 from phonepe_gateway.django.exceptions import PaymentsError
 from phonepe_gateway.django.models import Payment
 
-from . import ownership, services
-from .forms import EntryForm, PayForm
-from .models import Lot, ParkingSession, SessionState
+from . import ownership, recovery, services
+from .forms import EntryForm, FindTicketForm, PayForm
+from .models import HOLDING_STATES, Lot, ParkingSession, SessionState
+from .plates import InvalidPlate, display_plate, normalise_plate
 from .qr import qr_svg
 
 logger = logging.getLogger(__name__)
@@ -52,16 +55,63 @@ def home(request: HttpRequest) -> HttpResponse:
 def lot_entry(request: HttpRequest, slug: str) -> HttpResponse:
     lot = get_object_or_404(Lot, slug=slug)
     form = EntryForm(request.POST or None)
+    already_parked = ""
     if request.method == "POST" and form.is_valid():
+        plate = form.cleaned_data["plate"]
         try:
-            session = services.start_session(lot, form.cleaned_data["plate"])
+            session = recovery.park(lot, plate, mobile=form.cleaned_data["mobile"])
+        except services.AlreadyParked:
+            open_ticket = ParkingSession.objects.filter(
+                plate=plate, state__in=HOLDING_STATES
+            ).first()
+            if open_ticket is not None and open_ticket.pk in ownership.owned_ids(request):
+                messages.info(request, "This vehicle is already parked: here is its ticket.")
+                return redirect("ticket", pk=open_ticket.pk)
+            form.add_error("plate", "This vehicle is already parked.")
+            already_parked = plate
         except services.ParkingError as exc:
             form.add_error("plate", str(exc))
         else:
             ownership.remember(request, session)
             return redirect("ticket", pk=session.pk)
-    context = {"lot": lot, "form": form, "free": services.free_bays(lot), "total": lot.bays.count()}
+    context = {
+        "lot": lot,
+        "form": form,
+        "free": services.free_bays(lot),
+        "total": lot.bays.count(),
+        "already_parked": already_parked,
+    }
     return render(request, "lots/entry.html", context, status=400 if form.errors else 200)
+
+
+@never_cache
+def find_ticket(request: HttpRequest) -> HttpResponse:
+    """A lost ticket page, found again by the vehicle number and the mobile's last 4 digits."""
+    typed = request.GET.get("plate", "")[:20]
+    with contextlib.suppress(InvalidPlate):  # else shown as typed; the form explains on submit
+        typed = display_plate(normalise_plate(typed))
+    initial = {"plate": typed}
+    form = FindTicketForm(request.POST or None, initial=initial)
+    locked = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = recovery.find(form.cleaned_data["plate"], form.cleaned_data["digits"])
+        except recovery.TooManyTries:
+            locked = True
+        except recovery.NotFound:
+            form.add_error(
+                None,
+                "No ticket matches that vehicle number and those digits. If you gave no "
+                "mobile number when you parked, the attendant at the exit can find your "
+                "ticket by its vehicle number.",
+            )
+        else:
+            ownership.remember(request, session)
+            messages.success(request, "Found your ticket. It is on this phone now.")
+            return redirect("ticket", pk=session.pk)
+    status = 200 if request.method == "GET" else (429 if locked else 400)
+    context = {"form": form, "locked": locked}
+    return render(request, "lots/find.html", context, status=status)
 
 
 def _payment_view_state(
