@@ -1,11 +1,12 @@
-"""The only module that knows sockets: failover, retries, circuit breaking, per-attempt events.
+"""How one call reaches PhonePe: failover, retries, circuit breaking, per-attempt events; no I/O.
 
 A call is a :class:`CallSpec`; :meth:`TransportCore.run` is a generator holding
 *all* the logic (endpoint order, breakers, deadline, retry decisions,
 classification, events): it yields :class:`Send` / :class:`Sleep` steps and
-receives the answer or exception. ``_drivers.SyncTransport`` and
-``_drivers.AsyncTransport`` only perform those steps, so the sync and async twins
-share everything that is not I/O.
+receives the answer or exception. It opens no socket and never sleeps:
+``_drivers.SyncTransport`` and ``_drivers.AsyncTransport`` perform those steps
+(the only code that does network I/O), so the sync and async twins share everything
+that is not I/O. ``_calls.CallCore`` runs it for each attempt of a call.
 
 It never logs or reprs request headers or bodies (they carry tokens and checksums).
 """
@@ -17,7 +18,7 @@ import math
 import random
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -51,15 +52,12 @@ class CallSpec:
     method: str
     path: str
     urls: tuple[str, ...]
-    kind: Literal["read", "write"]
     headers: tuple[tuple[str, str], ...] = ()
     content: bytes | None = None
 
     def with_header(self, name: str, value: str) -> CallSpec:
-        return CallSpec(
-            self.call, self.method, self.path, self.urls, self.kind,
-            (*self.headers, (name, value)), self.content,
-        )  # fmt: skip
+        headers = (*self.headers, (name, value))
+        return CallSpec(self.call, self.method, self.path, self.urls, headers, self.content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +131,7 @@ class TransportCore:
                     raise self._circuit_open(spec, attempt)
                 decision = decide(
                     errors[-1], retries_used=retries, max_retries=settings.max_retries,
-                    kind=spec.kind, more_endpoints=False,
+                    more_endpoints=False,
                     remaining=deadline - clock.monotonic(), rng=self.rng,
                 )  # fmt: skip
                 if decision.action == "stop":
@@ -159,7 +157,7 @@ class TransportCore:
             self._record(breaker, error)
             errors.append(error)
             decision = decide(
-                error, retries_used=retries, max_retries=settings.max_retries, kind=spec.kind,
+                error, retries_used=retries, max_retries=settings.max_retries,
                 more_endpoints=self._has_untried(spec, tried),
                 remaining=deadline - clock.monotonic(), rng=self.rng,
             )  # fmt: skip
