@@ -15,7 +15,7 @@
 | ``PHONEPE_SERVICE_ACCESS_LOG`` | one JSON access line per request | ``false`` |
 | ``PHONEPE_SERVICE_CALL_LOG`` | gateway call log: ``batched`` (off the request path), ``immediate``, ``off`` | ``batched`` |
 
-The PhonePe options themselves are the usual ``PHONEPE_*`` variables (see the SPEC).
+The PhonePe options themselves are the usual ``PHONEPE_*`` variables (README.md, "Configuration").
 This module never prints or logs a secret.
 """
 
