@@ -22,6 +22,7 @@ Messages name the setting and the fix; they never contain a secret value.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -33,11 +34,9 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from .._config import Settings
-from .._errors import ConfigurationError
-from .._safety import is_loopback_url
+from phonepe_gateway import ConfigurationError, Settings
 
-__all__ = ["check_phonepe_settings", "local_allowed", "refuse_unsafe"]
+__all__ = ["check_phonepe_settings", "is_loopback_url", "local_allowed", "refuse_unsafe"]
 
 #: PHONEPE keys that are client options, not URLs customers or PhonePe are sent to.
 _CLIENT_URL_OPTIONS = frozenset({"local_url", "base_urls", "oauth_urls", "proxy"})
@@ -113,6 +112,17 @@ def _insecure_urls() -> list[CheckMessage]:
                 )
             )
     return out
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url``'s host is ``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def local_allowed() -> bool:

@@ -165,8 +165,8 @@ def serve(
 def _refuse_public_local_bind(host: str, allowed: bool) -> None:
     """In local mode anyone who can reach the port can sign webhooks with the sandbox's
     published credentials: listen on loopback only, unless told otherwise."""
-    from phonepe_gateway._errors import ConfigurationError
-    from phonepe_gateway._safety import is_loopback_url
+    from phonepe_gateway import ConfigurationError
+    from phonepe_gateway.django.checks import is_loopback_url
     from phonepe_gateway.django.conf import get_settings
 
     try:
