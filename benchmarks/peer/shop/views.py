@@ -60,7 +60,11 @@ def create_payment(request):
         checkout_url=body["redirectUrl"],
     )
     return JsonResponse(
-        {"merchant_order_id": merchant_order_id, "state": body["state"], "checkout_url": body["redirectUrl"]},
+        {
+            "merchant_order_id": merchant_order_id,
+            "state": body["state"],
+            "checkout_url": body["redirectUrl"],
+        },
         status=201,
     )
 
