@@ -24,7 +24,7 @@ from django.middleware.csrf import get_token
 from django.utils.html import escape
 from ninja.openapi.docs import DocsBase
 
-from .._errors import ConfigurationError
+from phonepe_gateway import ConfigurationError
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
