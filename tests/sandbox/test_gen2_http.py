@@ -344,7 +344,20 @@ def test_pay_when_disable_payment_retry_not_boolean_then_bad_request(api: httpx.
             "ACCOUNT",
             {"maskedAccountNumber", "ifsc", "accountHolderName", "accountType"},
         ),
-        ("CARD", "PG", "CREDIT_CARD", {"bankTransactionId", "bankId", "brn", "arn"}),
+        (
+            "CARD",
+            "PG",
+            "CREDIT_CARD",
+            {
+                "bankTransactionId",
+                "bankId",
+                "brn",
+                "arn",
+                "geoScope",
+                "cardNetwork",
+                "maskedCardNumber",
+            },
+        ),
         ("NET_BANKING", "PG", "NET_BANKING", {"bankTransactionId", "bankId", "brn", "arn"}),
     ],
 )
@@ -453,3 +466,83 @@ def test_order_when_expire_after_passes_then_failed(
     )
     late = control.post("/orders/expire-1/complete")
     assert late.status_code == 409
+
+
+def test_refund_when_clock_runs_then_pending_confirmed_completed_with_own_transaction(
+    sandbox: RunningSandbox, api: httpx.Client, control: httpx.Client
+) -> None:
+    api.post("/checkout/v2/pay", json=pay_body("rf-1"))
+    paid = control.post("/orders/rf-1/complete", json={"paymentMode": "UPI_INTENT"}).json()
+    payment_txn = paid["paymentDetails"][0]["transactionId"]
+    created = api.post(
+        "/payments/v2/refund",
+        json={"merchantRefundId": "rf-1-r", "originalMerchantOrderId": "rf-1", "amount": 500},
+    ).json()
+    assert created["state"] == "PENDING"
+    assert created["refundId"].startswith("OMR")
+    states = []
+    for _ in range(3):  # the sandbox's default settlement: CONFIRMED at 2.5 s, COMPLETED at 5 s
+        status = api.get("/payments/v2/refund/rf-1-r/status").json()
+        states.append(status["state"])
+        control.post("/clock/advance", json={"seconds": 2.5})
+    assert states == ["PENDING", "CONFIRMED", "COMPLETED"]
+    (detail,) = status["paymentDetails"]
+    assert detail["transactionId"].startswith("OMR")  # the refund's own, not the payment's
+    assert detail["transactionId"] != payment_txn
+    assert detail["paymentMode"] == "UPI_INTENT"
+    assert detail["rail"]["type"] == "UPI"
+    assert status["currency"] == "INR"
+
+
+def test_refund_when_failed_by_control_then_failed_with_codes(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    api.post("/checkout/v2/pay", json=pay_body("rf-2"))
+    control.post("/orders/rf-2/complete", json={})
+    api.post(
+        "/payments/v2/refund",
+        json={"merchantRefundId": "rf-2-r", "originalMerchantOrderId": "rf-2", "amount": 500},
+    )
+    failed = control.post("/refunds/rf-2-r/fail", json={}).json()
+    assert (failed["state"], failed["errorCode"], failed["detailedErrorCode"]) == (
+        "FAILED",
+        "AUTHORIZATION_ERROR",
+        "ZM",
+    )
+    status = api.get("/payments/v2/refund/rf-2-r/status").json()
+    assert status["state"] == "FAILED"
+    assert control.post("/refunds/rf-2-r/complete", json={}).status_code == 409
+
+
+def test_attempt_when_started_then_pending_transaction_resolved_by_next_outcome(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    api.post("/checkout/v2/pay", json=pay_body("att-1"))
+    started = control.post("/orders/att-1/attempt", json={"paymentMode": "UPI_COLLECT"})
+    assert started.status_code == 200
+    assert control.post("/orders/att-1/attempt", json={}).status_code == 409  # one at a time
+    (attempt,) = api.get("/checkout/v2/order/att-1/status").json()["paymentDetails"]
+    assert attempt["state"] == "PENDING"
+    assert "rail" not in attempt
+    txn = api.get(f"/checkout/v2/transaction/{attempt['transactionId']}/status").json()
+    assert txn["state"] == "PENDING"
+    assert txn["paymentDetails"][0]["state"] == "PENDING"
+    control.post("/orders/att-1/complete", json={})
+    (done,) = api.get("/checkout/v2/order/att-1/status").json()["paymentDetails"]
+    assert (done["transactionId"], done["state"], done["paymentMode"]) == (
+        attempt["transactionId"],
+        "COMPLETED",
+        "UPI_COLLECT",
+    )
+
+
+def test_attempt_when_order_expires_during_it_then_attempt_auto_failed(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    api.post("/checkout/v2/pay", json=pay_body("att-2", expireAfter=300))
+    control.post("/orders/att-2/attempt", json={})
+    control.post("/clock/advance", json={"seconds": 301})
+    status = api.get("/checkout/v2/order/att-2/status").json()
+    assert status["state"] == "FAILED"
+    (attempt,) = status["paymentDetails"]
+    assert (attempt["state"], attempt["detailedErrorCode"]) == ("FAILED", "TXN_AUTO_FAILED")

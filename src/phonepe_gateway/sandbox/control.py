@@ -117,16 +117,19 @@ async def get_order(request: Request) -> Response:
 
 
 async def finish_order(request: Request) -> Response:
-    """``complete`` (the customer paid), ``decline`` (one attempt failed; the order stays
-    PENDING unless retries are disabled) or ``fail`` (the order ends FAILED now)."""
+    """``attempt`` (the customer started paying: a PENDING attempt), ``complete`` (the
+    customer paid), ``decline`` (the attempt failed; the order stays PENDING unless
+    retries are disabled) or ``fail`` (the order ends FAILED now)."""
     sb = _sb(request)
     moid, action = request.path_params["moid"], request.path_params["action"]
-    if action not in ("complete", "decline", "fail"):
-        return control_error(404, "NOT_FOUND", "Use /complete, /decline or /fail.")
+    if action not in ("attempt", "complete", "decline", "fail"):
+        return control_error(404, "NOT_FOUND", "Use /attempt, /complete, /decline or /fail.")
     try:
         body = await _body(request)
         mode = str(body.get("paymentMode") or "UPI_QR")
-        if action == "complete":
+        if action == "attempt":
+            order = sb.state.start_attempt(moid, payment_mode=mode)
+        elif action == "complete":
             order = sb.state.complete_order(moid, payment_mode=mode)
         else:
             failure = _failure(body)
@@ -176,12 +179,18 @@ async def finish_refund(request: Request) -> Response:
         return control_error(404, "NOT_FOUND", "Use /complete or /fail.")
     try:
         body = await _body(request)
+        failing = request.path_params["action"] == "fail"
+        # PhonePe's webhook page shows refunds failing as AUTHORIZATION_ERROR / ZM.
+        given = body.get("errorCode")
+        code = str(given or "AUTHORIZATION_ERROR") if failing else None
+        detailed = body.get("detailedErrorCode") or (None if given or not failing else "ZM")
+        if detailed is not None and (not isinstance(detailed, str) or detailed == code):
+            raise _BadInput("detailedErrorCode must be a string other than errorCode")
         done = sb.state.finish_refund(
             request.path_params["mrid"],
-            state="COMPLETED" if request.path_params["action"] == "complete" else "FAILED",
-            error_code=None
-            if request.path_params["action"] == "complete"
-            else str(body.get("errorCode") or "REFUND_FAILED"),
+            state="FAILED" if failing else "COMPLETED",
+            error_code=code,
+            detailed_error_code=detailed,
         )
     except _BadInput as exc:
         return control_error(400, "BAD_REQUEST", str(exc))

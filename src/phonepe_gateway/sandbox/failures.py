@@ -55,6 +55,15 @@ FAILURES: dict[str, Failure] = {
         "Customer entered the wrong UPI PIN.",
         "ZM",
     ),
+    # The same wrong PIN as PhonePe's webhook and custom-checkout pages report it.
+    "AUTHORIZATION_ERROR": Failure(
+        "AUTHORIZATION_ERROR",
+        "ZM",
+        "AUTHENTICATION",
+        "CUSTOMER",
+        "Customer entered the wrong UPI PIN.",
+        "ZM",
+    ),
     "INSUFFICIENT_BALANCE": Failure(
         "INSUFFICIENT_BALANCE",
         "Z9",

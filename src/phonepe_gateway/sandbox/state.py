@@ -163,11 +163,27 @@ class SandboxState:
         with self.lock:
             order = self._pending(merchant_order_id)
             now = self.clock.now()
-            order.attempts.append(self._attempt(order, payment_mode, "COMPLETED", now))
+            attempt = self._current_attempt(order, payment_mode, now)
+            attempt.state, attempt.timestamp = "COMPLETED", now
             order.state = "COMPLETED"
             order.completed_at = now
             order.error_code = order.detailed_error_code = None
             self._emit("checkout.order.completed", order)
+            return order
+
+    def start_attempt(self, merchant_order_id: str, *, payment_mode: str = "UPI_COLLECT") -> Order:
+        """The customer started paying (e.g. a UPI collect request awaits their PIN): a
+        PENDING attempt that the next complete / decline / fail resolves."""
+        with self.lock:
+            order = self._pending(merchant_order_id)
+            last = order.last_attempt
+            if last is not None and last.state == "PENDING":
+                raise StateError(
+                    "ATTEMPT_IN_PROGRESS",
+                    f"Order {merchant_order_id} already has an attempt in progress.",
+                    409,
+                )
+            order.attempts.append(self._attempt(order, payment_mode, "PENDING", self.clock.now()))
             return order
 
     def decline_attempt(
@@ -221,17 +237,31 @@ class SandboxState:
             transaction_id=txn, payment_mode=mode, timestamp=now, amount=order.amount, state=state
         )
 
+    def _current_attempt(self, order: Order, mode: str, now: float) -> Attempt:
+        """The attempt in progress, else a new one in that mode."""
+        last = order.last_attempt
+        if last is not None and last.state == "PENDING":
+            return last
+        attempt = self._attempt(order, mode, "PENDING", now)
+        order.attempts.append(attempt)
+        return attempt
+
     def _failed_attempt(self, order: Order, failure: Failure, mode: str, now: float) -> None:
-        attempt = self._attempt(order, mode, "FAILED", now)
+        attempt = self._current_attempt(order, mode, now)
+        attempt.state, attempt.timestamp = "FAILED", now
         attempt.error_code = failure.error_code
         attempt.detailed_error_code = failure.detailed_error_code
-        order.attempts.append(attempt)
         # PhonePe reports the latest attempt's failure on the order, even while it is open.
         order.error_code = failure.error_code
         order.detailed_error_code = failure.detailed_error_code
 
     def _expire_if_due(self, order: Order, now: float) -> None:
         if order.state == "PENDING" and now >= order.expire_at:
+            last = order.last_attempt
+            if last is not None and last.state == "PENDING":  # never finished: auto-failed
+                last.state = "FAILED"
+                last.error_code = EXPIRED.error_code
+                last.detailed_error_code = EXPIRED.detailed_error_code
             order.state = "FAILED"
             order.error_code = EXPIRED.error_code
             order.detailed_error_code = EXPIRED.detailed_error_code
@@ -316,7 +346,12 @@ class SandboxState:
             return refund
 
     def finish_refund(
-        self, merchant_refund_id: str, *, state: str = "COMPLETED", error_code: str | None = None
+        self,
+        merchant_refund_id: str,
+        *,
+        state: str = "COMPLETED",
+        error_code: str | None = None,
+        detailed_error_code: str | None = None,
     ) -> Refund:
         with self.lock:
             refund = self.get_refund(merchant_refund_id)
@@ -328,15 +363,21 @@ class SandboxState:
                     f"Refund {merchant_refund_id} is already {refund.state}.",
                     409,
                 )
-            self._finish_refund(refund, state, error_code, self.clock.now())
+            self._finish_refund(refund, state, error_code, self.clock.now(), detailed_error_code)
             return refund
 
     def _finish_refund(
-        self, refund: Refund, state: str, error_code: str | None, now: float
+        self,
+        refund: Refund,
+        state: str,
+        error_code: str | None,
+        now: float,
+        detailed_error_code: str | None = None,
     ) -> None:
         refund.state = state
         refund.completed_at = now
         refund.error_code = error_code
+        refund.detailed_error_code = detailed_error_code if error_code else None
         self._emit("pg.refund.completed" if state == "COMPLETED" else "pg.refund.failed", refund)
 
     def _settle_if_due(self, refund: Refund, now: float) -> None:

@@ -73,14 +73,27 @@ def _rail_and_instrument_cached(txn: str, mode: str) -> tuple[dict[str, Any], di
         "authorizationCode": _digits(txn + "c", 6),
         "serviceTransactionId": "PG" + _digits(txn + "s", 18),
     }
-    instrument = {
+    instrument: dict[str, Any] = {
         "type": "NET_BANKING" if mode == "NET_BANKING" else "CREDIT_CARD",
         "bankTransactionId": _digits(txn + "b", 10),
         "bankId": "SBIN" if mode == "NET_BANKING" else "HDFC",
         "brn": _digits(txn + "r", 12),
         "arn": _digits(txn + "n", 23),
     }
+    if mode != "NET_BANKING":  # the test card: a domestic Visa
+        instrument.update(
+            geoScope="DOMESTIC", cardNetwork="VISA", maskedCardNumber="XXXXXXXXXXXX1111"
+        )
     return rail, instrument
+
+
+def _response_codes(state: str, detailed: str | None) -> dict[str, str]:
+    """The older per-transaction codes PhonePe still sends beside ``state``."""
+    if state in ("COMPLETED", "CONFIRMED"):
+        return {"responseCode": "PAYMENT_SUCCESS", "backendErrorCode": "SUCCESS"}
+    if state == "FAILED":
+        return {"responseCode": "PAYMENT_ERROR", "backendErrorCode": detailed or "PAYMENT_ERROR"}
+    return {"responseCode": "PAYMENT_PENDING", "backendErrorCode": "PAYMENT_PENDING"}
 
 
 def attempt_json(attempt: Attempt) -> dict[str, Any]:
@@ -96,6 +109,9 @@ def attempt_json(attempt: Attempt) -> dict[str, Any]:
     if attempt.error_code:
         out["errorCode"] = attempt.error_code
         out["detailedErrorCode"] = attempt.detailed_error_code
+    out.update(_response_codes(attempt.state, attempt.detailed_error_code))
+    if attempt.state == "PENDING":
+        return out  # nothing known about the instrument until the attempt ends
     rail, instrument = _rail_and_instrument(attempt)
     out["rail"], out["instrument"] = rail, instrument
     # One instrument paid the whole amount (PhonePe splits e.g. UPI + wallet the same way).
@@ -124,10 +140,9 @@ def order_json(
         "payableAmount": order.amount,
         "feeAmount": 0,
         "expireAt": _ms(order.expire_at),
+        "metaInfo": dict(order.meta_info),
+        "paymentDetails": [attempt_json(a) for a in chosen],
     }
-    if order.meta_info:
-        out["metaInfo"] = dict(order.meta_info)
-    out["paymentDetails"] = [attempt_json(a) for a in chosen]
     if order.error_code:
         out["errorCode"] = order.error_code
         out["detailedErrorCode"] = order.detailed_error_code
@@ -139,7 +154,21 @@ def order_json(
 
 
 def refund_json(refund: Refund) -> dict[str, Any]:
-    """Generation 2 refund status; ``paymentDetails`` is the refund's own transaction."""
+    """Generation 2 refund status; ``paymentDetails`` is the refund's own transaction.
+
+    Once the refund has settled (or failed) it also shows where the money went: the
+    original payment's instrument and rail, and the fee and currency fields PhonePe adds.
+    """
+    stamp = _ms(refund.completed_at or refund.created_at)
+    mode = refund.payment_mode or "UPI_QR"
+    detail: dict[str, Any] = {
+        "transactionId": refund.transaction_id,
+        "paymentMode": mode,
+        "timestamp": stamp,
+        "amount": refund.amount,
+        "state": refund.state,
+        **_response_codes(refund.state, refund.detailed_error_code),
+    }
     out: dict[str, Any] = {
         "merchantId": refund.merchant_id,
         "merchantRefundId": refund.merchant_refund_id,
@@ -147,20 +176,23 @@ def refund_json(refund: Refund) -> dict[str, Any]:
         "refundId": refund.refund_id,
         "amount": refund.amount,
         "state": refund.state,
-        "timestamp": _ms(refund.completed_at or refund.created_at),
-        "paymentDetails": [
-            {
-                "transactionId": refund.transaction_id,
-                "paymentMode": refund.payment_mode or "UPI_QR",
-                "timestamp": _ms(refund.completed_at or refund.created_at),
-                "amount": refund.amount,
-                "state": refund.state,
-            }
-        ],
+        "timestamp": stamp,
+        "paymentDetails": [detail],
     }
+    if refund.state in ("COMPLETED", "FAILED"):
+        rail, instrument = _rail_and_instrument_cached(refund.transaction_id, mode)
+        split = {"instrument": dict(instrument), "rail": dict(rail), "amount": refund.amount}
+        detail.update(rail=dict(rail), instrument=dict(instrument), splitInstruments=[split])
+    if refund.state == "COMPLETED":
+        out.update(
+            currency="INR",
+            feesReversalAmount=0,
+            adjustedDiscountAmount=0,
+            refundableAmount=refund.amount,
+            splitInstruments=[{**split, "currency": None}],
+        )
     if refund.error_code:
         out["errorCode"] = refund.error_code
-        out["paymentDetails"][0]["errorCode"] = refund.error_code
         if refund.detailed_error_code:
             out["detailedErrorCode"] = refund.detailed_error_code
     return out
