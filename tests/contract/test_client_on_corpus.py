@@ -26,6 +26,7 @@ import pytest
 from phonepe_gateway import (
     AsyncPhonePeClient,
     AuthenticationError,
+    DuplicateRequestError,
     GatewayError,
     GatewayServerError,
     NotFoundError,
@@ -189,6 +190,10 @@ def gateway_may_have_acted(exc: PhonePeError) -> bool:
     """The project's rule (``django.exceptions.gateway_may_have_acted``), without Django."""
     if isinstance(exc, TransportError):
         return exc.request_sent
+    if isinstance(exc, GatewayError) and exc.details.get("after_maybe_sent"):
+        return True
+    if isinstance(exc, DuplicateRequestError):
+        return True
     if isinstance(exc, GatewayError):
         return exc.http_status >= 500 or exc.http_status == 408
     return False

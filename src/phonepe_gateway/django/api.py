@@ -339,9 +339,9 @@ ops = Router(tags=["operations"])
     "/diagnostics", response={200: dict[str, Any], _ERRORS: ErrorOut}, summary="The doctor's report"
 )
 def diagnostics(request: HttpRequest) -> HttpResponse:
+    from phonepe_gateway import ConfigurationError
     from phonepe_gateway.doctor import configuration_failure, run_diagnostics
 
-    from .._errors import ConfigurationError
     from .conf import get_settings
 
     try:

@@ -56,22 +56,12 @@ PAYMENT_TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
         {PaymentState.PENDING, PaymentState.COMPLETED, PaymentState.FAILED}
     ),
     PaymentState.PENDING: frozenset({PaymentState.COMPLETED, PaymentState.FAILED}),
-    # late authorisation: money moved after we gave up
+    # late authorisation (a refund: completed after all) - money moved after we gave up
     PaymentState.FAILED: frozenset({PaymentState.COMPLETED}),
     PaymentState.COMPLETED: frozenset(),
 }
-REFUND_TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
-    RefundState.CREATED: frozenset(
-        {RefundState.PENDING, RefundState.UNKNOWN, RefundState.COMPLETED, RefundState.FAILED}
-    ),
-    RefundState.UNKNOWN: frozenset(
-        {RefundState.PENDING, RefundState.COMPLETED, RefundState.FAILED}
-    ),
-    RefundState.PENDING: frozenset({RefundState.COMPLETED, RefundState.FAILED}),
-    # a refund marked FAILED that the gateway completed after all: counted again, flagged
-    RefundState.FAILED: frozenset({RefundState.COMPLETED}),
-    RefundState.COMPLETED: frozenset(),
-}
+#: Refunds move exactly like payments (``RefundState`` is ``PaymentState``): one machine.
+REFUND_TRANSITIONS: Final[Mapping[str, frozenset[str]]] = PAYMENT_TRANSITIONS
 
 #: The signal (besides the generic ``*_state_changed``) a move into a final state sends.
 _PAYMENT_SIGNALS: Final[Mapping[str, str]] = {
