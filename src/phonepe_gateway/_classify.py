@@ -30,7 +30,7 @@ from ._errors import (
     RateLimitedError,
     TransportError,
 )
-from ._remedies import remedy
+from ._remedies import WRONG_PATH, remedy
 
 __all__ = ["Failure", "classify_exception", "gateway_error", "read_response"]
 
@@ -277,11 +277,7 @@ def gateway_error(
     elif _unmapped_path(gateway_message):
         # Never "not found": that would read as "no such order" when the base URL is wrong.
         kind = GatewayError
-        todo = (
-            "PhonePe's host does not serve this path: check PHONEPE_BASE_URLS / "
-            "PHONEPE_OAUTH_URLS (production: generation 2 on /apis/pg, generation 1 on "
-            "/apis/hermes, the token on /apis/identity-manager; UAT: /apis/pg-sandbox)"
-        )
+        todo = WRONG_PATH.rstrip(".")
     elif (
         status == 404
         or upper in _NOT_FOUND_CODES

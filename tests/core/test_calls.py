@@ -18,6 +18,7 @@ import pytest
 from phonepe_gateway import (
     AsyncPhonePeClient,
     AuthenticationError,
+    ConfigurationError,
     CreatePaymentResult,
     DuplicateRequestError,
     NotFoundError,
@@ -266,3 +267,16 @@ async def test_new_call_when_declared_then_async_client_runs_it_the_same_way(
     async with AsyncPhonePeClient(settings, transport=gateway.transport(), clock=clock) as client:
         assert await client._run(made_up_write(settings.base_urls)) == "confirmed PENDING"
     assert len(gateway.paths()) == 4
+
+
+def test_generation_2_only_call_when_client_speaks_generation_1_then_configuration_error(
+    v1_settings, settings
+) -> None:
+    # A call only generation 2 offers is declared on V2Protocol alone; a generation 1
+    # client refuses it by name, before anything is sent.
+    with PhonePeClient(v1_settings) as v1_client, pytest.raises(ConfigurationError) as info:
+        v1_client._v2_only("create_subscription")
+    assert "create_subscription" in str(info.value)
+    assert "PHONEPE_CLIENT_ID" in str(info.value)
+    with PhonePeClient(settings) as v2_client:
+        assert isinstance(v2_client._v2_only("create_subscription"), V2Protocol)

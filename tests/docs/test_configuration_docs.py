@@ -239,15 +239,33 @@ def app_option_rows() -> dict[str, str]:
     return rows
 
 
+def test_option_value_then_reads_the_forms_the_tables_use() -> None:
+    assert option_value("—") is None
+    assert option_value("`True`") is True
+    assert option_value("`false` (on in the parking example)") is False
+    assert option_value("86400 (24 h)") == 86400
+    assert option_value('`"batched"`') == "batched"
+
+
 def test_django_options_table_then_every_app_option_and_no_other() -> None:
     assert set(app_option_rows()) == set(APP_DEFAULTS)
+
+
+def option_value(text: str) -> Any:
+    """``—`` (unset), ``true``/``false`` or a Python literal, after an optional ``(note)``."""
+    text = re.sub(r"\s*\([^()]*\)$", "", text).strip("`")
+    if text == "—":
+        return None
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return ast.literal_eval(text)
 
 
 @pytest.mark.parametrize("option", sorted(APP_DEFAULTS))
 def test_django_option_default_then_app_defaults(option: str) -> None:
     documented = app_option_rows().get(option)
     assert documented is not None, f"the README does not document PHONEPE[{option!r}]"
-    value = None if documented == "—" else ast.literal_eval(documented.strip("`"))
+    value = option_value(documented)
     assert value == APP_DEFAULTS[option], (
         f"PHONEPE[{option!r}]: the README says {documented}, APP_DEFAULTS has {APP_DEFAULTS[option]!r}"
     )

@@ -405,6 +405,22 @@ def _token(h: Harness, sample: Sample) -> tuple[int, Any]:
 
 def _pay(h: Harness, sample: Sample) -> tuple[int, Any]:
     moid = h.new_id()
+    if sample.status is not None and sample.status >= 500:  # PhonePe failing: a fault rule
+        h.control(
+            "POST",
+            "/faults",
+            {"path": "/checkout/v2/pay", "action": "status", "status": sample.status, "times": 1},
+        )
+        answer = h.http.post(G2 + "/checkout/v2/pay", json={}, headers=h.auth())
+        return answer.status_code, answer.json()
+    if sample.status == 400 and "merchantOrderId" in sample.situation:  # reused id
+        h.pay(moid)
+        again = h.http.post(
+            G2 + "/checkout/v2/pay",
+            json={"merchantOrderId": moid, "amount": 1000, "paymentFlow": {"type": "PG_CHECKOUT"}},
+            headers=h.auth(),
+        )
+        return again.status_code, again.json()
     if sample.api == "sdk_order":
         if sample.status == 401:
             answer = h.http.post(
@@ -537,7 +553,13 @@ def _v1_status(h: Harness, sample: Sample) -> tuple[int, Any]:
     _gen1_pay(h, moid)
     code = sample.body.get("code")
     if code == "PAYMENT_SUCCESS":
-        h.control("POST", f"/orders/{moid}/complete", {"paymentMode": "UPI_COLLECT"})
+        instrument = (sample.body.get("data") or {}).get("paymentInstrument") or {}
+        mode = {"CARD": "CARD", "NETBANKING": "NET_BANKING"}.get(instrument.get("type"), "UPI")
+        h.control(
+            "POST",
+            f"/orders/{moid}/complete",
+            {"paymentMode": mode + "_COLLECT" if mode == "UPI" else mode},
+        )
     elif code == "PAYMENT_ERROR":  # no attempt recorded: the order ran out of time
         h.control("POST", "/clock/advance", {"seconds": 1300})
     path = f"/pg/v1/status/PGSANDBOXMERCHANT/{moid}"
