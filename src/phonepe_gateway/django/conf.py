@@ -62,6 +62,18 @@ APP_DEFAULTS: dict[str, Any] = {
     "reconcile_lease": 60,
     # run the reconciler inside ``phonepe serve`` (django-api)
     "reconciler": True,
+    # seconds before an Idempotency-Key left in progress by a dead worker is taken over
+    "idempotency_stale": 120,
+    # seconds an Idempotency-Key's stored answer is kept (then purged; Stripe: 24 h)
+    "idempotency_retention": 24 * 3600,
+    # seconds a processed webhook event is kept in the inbox (unprocessed ones never go)
+    "inbox_retention": 30 * 24 * 3600,
+    # seconds a gateway call log row is kept
+    "call_log_retention": 7 * 24 * 3600,
+    # seconds between the reconciler's purges of the three above
+    "purge_interval": 600,
+    # refund a second completed payment for an already-paid ``reference`` automatically
+    "refund_duplicates": False,
 }
 
 _lock = threading.Lock()

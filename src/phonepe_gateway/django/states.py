@@ -117,10 +117,14 @@ def _add_review(obj: Payment | Refund, reason: str) -> None:
 def _notify(signal_name: str, sender: type, key: str, obj: Any, old: str, new: str) -> None:
     generic = signals.payment_state_changed if sender is Payment else signals.refund_state_changed
 
+    extra = {}
+    if signal_name == "payment_completed":
+        extra["duplicate_of"] = obj.duplicate_of or None
+
     def send() -> None:
         signals.emit(generic, sender=sender, **{key: obj}, old_state=old, new_state=new)
         if signal_name:
-            signals.emit(getattr(signals, signal_name), sender=sender, **{key: obj})
+            signals.emit(getattr(signals, signal_name), sender=sender, **{key: obj}, **extra)
 
     transaction.on_commit(send, robust=True)
 
@@ -141,7 +145,7 @@ def move_payment(
     """
     now = timezone.now()
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        payment = _lock_payment(payment_id, completing=target == D)
         old = payment.state
         _record_info(payment, info, _PAYMENT_INFO)
         if review:
@@ -159,6 +163,7 @@ def move_payment(
             payment.state = target
             if target == D:
                 payment.completed_at = now
+                _check_purpose(payment)
             if old == F and target == D:
                 _add_review(
                     payment,
@@ -176,6 +181,43 @@ def move_payment(
             name = {D: "payment_completed", F: "payment_failed"}.get(target, "")
             _notify(name, Payment, "payment", payment, old, target)
     return payment
+
+
+def _lock_payment(payment_id: int, *, completing: bool) -> Payment:
+    """Lock the payment; before a completion, every payment of its ``reference`` too (in
+    primary-key order, so two completions of one purpose queue instead of deadlocking and
+    the second always sees the first)."""
+    if completing:
+        reference = Payment.objects.values_list("reference", flat=True).get(pk=payment_id)
+        if reference:
+            locked = Payment.objects.select_for_update().filter(reference=reference)
+            rows = {p.pk: p for p in locked.order_by("pk")}
+            if payment_id in rows:
+                return rows[payment_id]
+    return Payment.objects.select_for_update().get(pk=payment_id)
+
+
+def _check_purpose(payment: Payment) -> None:
+    """One purpose, one payment: a completion for a reference another payment already
+    paid (and did not fully refund) is recorded, flagged and marked ``duplicate_of``."""
+    if not payment.reference:
+        return
+    first = (
+        Payment.objects.filter(reference=payment.reference, state=D)
+        .exclude(pk=payment.pk)
+        .exclude(duplicate_of__gt="")
+        .order_by("completed_at", "pk")
+        .values_list("merchant_order_id", flat=True)
+        .first()
+    )
+    if first is None:
+        return
+    payment.duplicate_of = first
+    _add_review(
+        payment,
+        f"paid twice: reference {payment.reference!r} was already paid by {first}; "
+        "refund this payment",
+    )
 
 
 def acknowledge_payment(payment: Payment, *, info: Mapping[str, Any]) -> Payment:
