@@ -112,6 +112,8 @@ PHONEPE = {
     "local_url": os.environ.get("PHONEPE_LOCAL_URL", "http://127.0.0.1:8300"),
     # The REST API under /api/ is for staff sessions; drivers only use the pages.
     "api_permission": "lots.permissions.staff_only",
+    # One ticket, one payment: a second completed payment for a ticket is refunded.
+    "refund_duplicates": True,
 }
 
 #: Where the payment return link points (the site as drivers reach it).
