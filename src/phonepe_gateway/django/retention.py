@@ -45,7 +45,7 @@ def _delete(rows: QuerySet[Model], *, dry_run: bool) -> int:
         pks = list(rows.values_list("pk", flat=True)[:BATCH])
         if not pks:
             return deleted
-        deleted += rows.model.objects.filter(pk__in=pks).delete()[0]
+        deleted += rows.model._default_manager.filter(pk__in=pks).delete()[0]
 
 
 def purge(*, now: datetime | None = None, dry_run: bool = False) -> dict[str, int]:
