@@ -11,8 +11,9 @@ Protocol (insert first, under the unique constraint on ``(scope, key)``):
    ``409 idempotency_in_progress`` (retry later with the same key).
 3. Errors where nothing was stored (``400``/``422`` input errors) delete the record, so
    the key can be used again; every other answer (``201``, ``409``, ``503`` with the
-   stored payment's id and state) is kept and replayed. An unexpected crash keeps the
-   record (a ledger row may exist) but releases its claim at once.
+   stored payment's id and state) is kept and replayed. An unexpected crash, or the
+   database failing (``503 storage_unavailable``, never stored), keeps the record (a
+   ledger row may exist) but releases its claim at once.
 4. A record left in progress for ``idempotency_stale`` seconds (its worker died) is taken
    over by exactly one later request (conditional update on ``claimed_at``).
 5. A stored 5xx answer whose ledger row was still open (``UNKNOWN``/``CREATED``) is not
@@ -30,6 +31,7 @@ to other connections before the gateway is called.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -37,12 +39,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from .conf import app_setting
-from .exceptions import Conflict, InvalidRequest, PaymentsError
+from .exceptions import (
+    Conflict,
+    InvalidRequest,
+    PaymentsError,
+    StorageUnavailable,
+    storage_unavailable,
+)
 from .models import IdempotencyRecord
 
 __all__ = [
@@ -101,6 +109,15 @@ def run_once(
             code="invalid_idempotency_key",
             http_status=400,
         )
+    try:
+        return _run(scope, key, request_fingerprint, action, wait)
+    except DatabaseError as exc:  # the key's own bookkeeping; the action's are its own
+        raise storage_unavailable(exc) from exc
+
+
+def _run(
+    scope: str, key: str, request_fingerprint: str, action: Callable[[], Answer], wait: float
+) -> tuple[Answer, bool]:
     deadline = time.monotonic() + wait
     pause = 0.01
     while True:
@@ -198,20 +215,43 @@ def _stored_answer(scope: str, key: str, request_fingerprint: str) -> Answer | N
     return int(status), dict(body or {})
 
 
+def _store_answer(record_pk: int, status: int, body: dict[str, Any]) -> None:
+    IdempotencyRecord.objects.filter(pk=record_pk).update(
+        response_status=status, response_body=body
+    )
+
+
+def _release(record_pk: int) -> None:
+    """Keep the key (a ledger row may exist: the retry resumes it under the same derived
+    id) but let the next request take it over at once. Best effort: if the database is
+    down, the claim simply goes stale."""
+    with contextlib.suppress(DatabaseError):
+        IdempotencyRecord.objects.filter(pk=record_pk).update(claimed_at=_RELEASED)
+
+
 def _execute(record_pk: int, action: Callable[[], Answer]) -> Answer:
-    records = IdempotencyRecord.objects.filter(pk=record_pk)
     try:
         status, body = action()
+    except StorageUnavailable:
+        _release(record_pk)  # transient, and no answer to keep: the retry runs it again
+        raise
     except PaymentsError as exc:
-        if exc.http_status in (400, 422):
-            records.delete()
-        else:
-            records.update(response_status=exc.http_status, response_body=exc.to_dict())
+        try:
+            if exc.http_status in (400, 422):
+                IdempotencyRecord.objects.filter(pk=record_pk).delete()
+            else:
+                _store_answer(record_pk, exc.http_status, exc.to_dict())
+        except DatabaseError:
+            _release(record_pk)
         raise
     except BaseException:
-        # A ledger row may exist already: keep the key (its retry resumes that row
-        # under the same derived id) but let the next request take it over at once.
-        records.update(claimed_at=_RELEASED)
+        _release(record_pk)
         raise
-    records.update(response_status=status, response_body=body)
+    try:
+        _store_answer(record_pk, status, body)
+    except DatabaseError as exc:
+        # The answer cannot be kept, so it is not given either: the retry resumes the
+        # same ledger row and its answer is the one stored and replayed from then on.
+        _release(record_pk)
+        raise storage_unavailable(exc) from exc
     return status, body

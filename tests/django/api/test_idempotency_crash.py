@@ -142,3 +142,66 @@ def test_derived_ids_differ_per_api_key_and_per_key(settings, api) -> None:
     c = post_json(api, "/api/payments", {"amount": 1000}, HTTP_IDEMPOTENCY_KEY="k2")
     ids = {r.json()["merchant_order_id"] for r in (a, b, c)}
     assert len(ids) == 3
+
+
+# -- holes the chaos campaign found ---------------------------------------------------------
+
+
+def test_database_down_while_claiming_the_key_then_503_not_500(api, monkeypatch) -> None:
+    from django.db import OperationalError
+
+    def down(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(IdempotencyRecord.objects, "create", down)
+    response = post_json(api, "/api/payments", {"amount": 1000}, HTTP_IDEMPOTENCY_KEY="db-1")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "storage_unavailable"
+
+
+def test_database_down_inside_the_action_then_503_not_stored_and_retry_succeeds(
+    api, monkeypatch
+) -> None:
+    from phonepe_gateway.django import services
+    from phonepe_gateway.django.exceptions import StorageUnavailable
+
+    real = services.create_payment
+    calls = {"n": 0}
+
+    def flaky(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise StorageUnavailable("The payments database is unavailable; try again shortly.")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "create_payment", flaky)
+    first = post_json(api, "/api/payments", {"amount": 1000}, HTTP_IDEMPOTENCY_KEY="db-2")
+    assert first.status_code == 503
+    retry = post_json(api, "/api/payments", {"amount": 1000}, HTTP_IDEMPOTENCY_KEY="db-2")
+    assert retry.status_code == 201
+
+
+def test_database_down_when_storing_the_answer_then_503_and_retry_gets_the_same_payment(
+    api, control, monkeypatch
+) -> None:
+    from django.db import OperationalError
+
+    from phonepe_gateway.django import idempotency
+
+    real = idempotency._store_answer
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(idempotency, "_store_answer", flaky)
+    first = post_json(api, "/api/payments", {"amount": 1000}, HTTP_IDEMPOTENCY_KEY="db-3")
+    assert first.status_code == 503
+    _as_if_killed("db-3")  # the claim could not be released either: it goes stale
+    retry = post_json(api, "/api/payments", {"amount": 1000}, HTTP_IDEMPOTENCY_KEY="db-3")
+    assert retry.status_code == 201
+    assert Payment.objects.count() == 1
+    assert len(control.get("/_sandbox/orders").json()["orders"]) == 1
