@@ -10,6 +10,7 @@ This module never logs a secret and never changes the ledger's states.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -87,11 +88,22 @@ def _options() -> dict[str, Any]:
 
 
 def app_setting(name: str) -> Any:
-    """An option of the Django app (``PHONEPE[name]``), else its default from APP_DEFAULTS."""
+    """An option of the Django app: ``PHONEPE[name]``, else a plain-valued option's
+    ``PHONEPE_<NAME>`` environment variable, else its default from APP_DEFAULTS."""
     options = _options()
     if name in options:
         return options[name]
-    return APP_DEFAULTS[name]
+    default = APP_DEFAULTS[name]
+    raw = os.environ.get("PHONEPE_" + name.upper(), "").strip()
+    if not raw or not isinstance(default, (bool, int, float)):
+        return default
+    if isinstance(default, bool):
+        return raw.lower() in ("1", "true", "yes", "on")
+    try:
+        return type(default)(float(raw)) if isinstance(default, int) else float(raw)
+    except ValueError:
+        logger.warning("ignoring PHONEPE_%s=%r: not a number", name.upper(), raw)
+        return default
 
 
 def get_settings() -> Settings:

@@ -14,6 +14,7 @@
 | ``PHONEPE_SERVICE_WEBHOOK_PROCESSING`` | ``background`` / ``inline`` / ``deferred`` (see api_webhooks) | ``background`` |
 | ``PHONEPE_SERVICE_ACCESS_LOG`` | one JSON access line per request | ``false`` |
 | ``PHONEPE_SERVICE_CALL_LOG`` | gateway call log: ``batched`` (off the request path), ``immediate``, ``off`` | ``batched`` |
+| ``PHONEPE_SERVICE_EXTRA_APPS`` | comma-separated extra ``INSTALLED_APPS`` (e.g. signal receivers) | none |
 
 The PhonePe options themselves are the usual ``PHONEPE_*`` variables (see the SPEC).
 This module never prints or logs a secret.
@@ -77,6 +78,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "phonepe_gateway.django",
+    # the host's own apps (signal receivers, say): PHONEPE_SERVICE_EXTRA_APPS=a.b,c.d
+    *_list("PHONEPE_SERVICE_EXTRA_APPS"),
 ]
 
 MIDDLEWARE = [
