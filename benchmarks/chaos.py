@@ -539,11 +539,11 @@ def check(url: str, sandbox: str, stats: Stats) -> list[str]:
     # 3. no key produced two gateway orders or refunds (a lost link's successor excepted:
     #    the lost one is recorded as superseded), and 5. every final answer of a key is one body
     for key, answers in stats.bodies.items():
-        finals = {body for status, body in answers if _final(status, _json(body))}
+        # 400/422: nothing was stored, the key was given back (Stripe does the same).
+        finals = {b for st, b in answers if _final(st, _json(b)) and st not in (400, 422)}
         if len(finals) > 1:
             v.append(
-                f"key {key}: {len(finals)} different final answers: "
-                + " | ".join(sorted(b[:160] for b in finals))
+                f"key {key}: {len(finals)} different final answers: " + " | ".join(sorted(finals))
             )
         created = [_json(b) for s, b in answers if s == 201]
         if key.startswith("create-") and created:
@@ -636,6 +636,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         cluster = stack.enter_context(postgres())
         stack.callback(procs.stop_all)
         with psycopg.connect(cluster.url, autocommit=True) as conn:
+            # The throwaway cluster trades durability for speed (tests never crash it);
+            # here crashes are the point: a committed row must survive one.
+            conn.execute("ALTER SYSTEM SET synchronous_commit = on")
+            conn.execute("ALTER SYSTEM SET fsync = on")
+            conn.execute("SELECT pg_reload_conf()")
             conn.execute(
                 "CREATE TABLE chaos_completion (merchant_order_id text UNIQUE, pid int, duplicate_of text, at timestamptz DEFAULT now())"
             )

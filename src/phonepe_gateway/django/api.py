@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import Header, NinjaAPI, Query, Router
 from ninja.errors import AuthenticationError, HttpError
@@ -22,7 +23,7 @@ from .._version import __version__
 from . import services
 from .api_webhooks import router as webhooks_router
 from .auth import ApiAuth
-from .exceptions import GatewayUnavailable, NotFound, PaymentsError
+from .exceptions import GatewayUnavailable, NotFound, PaymentsError, storage_unavailable
 from .idempotency import Answer, derive_id, fingerprint, run_once
 from .logging import current_request_id
 from .models import Payment, Refund
@@ -112,6 +113,12 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(404, "not_found", "No such resource.")
+
+
+@api.exception_handler(DatabaseError)
+def _database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    """The database went away mid-request (a restart, a failover): 503, retry later."""
+    return _payments_error(request, storage_unavailable(exc))
 
 
 @api.exception_handler(Exception)

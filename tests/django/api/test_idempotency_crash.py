@@ -205,3 +205,16 @@ def test_database_down_when_storing_the_answer_then_503_and_retry_gets_the_same_
     assert retry.status_code == 201
     assert Payment.objects.count() == 1
     assert len(control.get("/_sandbox/orders").json()["orders"]) == 1
+
+
+def test_database_down_on_a_read_then_503_not_500(api, monkeypatch) -> None:
+    from django.db import OperationalError
+
+    def down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(Payment.objects, "get", down)
+    response = api.get("/api/payments/MO-anything?sync=true")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "storage_unavailable"
+    assert response["Retry-After"] == "1"
