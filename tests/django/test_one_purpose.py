@@ -103,3 +103,51 @@ def test_completed_naming_another_order_then_flagged_never_completed(gateway, mo
     assert synced.state == "PENDING"
     assert synced.needs_review
     assert other.merchant_order_id in synced.review_reason
+
+
+def test_crash_between_commit_and_signal_then_reconciler_sends_it_exactly_once(
+    gateway, completions, monkeypatch
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from phonepe_gateway.django import reconcile, states
+
+    payment = services.create_payment(amount=5000)
+    gateway.settle(payment.merchant_order_id, "COMPLETED")
+    real = states.deliver_completion
+    monkeypatch.setattr(states, "deliver_completion", lambda pk: False)  # the process died
+    assert services.sync_payment(payment).state == "COMPLETED"
+    assert completions == []
+    monkeypatch.setattr(states, "deliver_completion", real)
+    later = timezone.now() + timedelta(seconds=11)
+    assert reconcile.redeliver_completions(later, 100) == 1
+    assert reconcile.redeliver_completions(later, 100) == 0
+    assert completions == [(payment.merchant_order_id, None)]
+
+
+def test_receiver_database_write_rolls_back_with_the_claim_when_it_fails(
+    gateway, monkeypatch
+) -> None:
+    from phonepe_gateway.django import states
+
+    payment = services.create_payment(amount=5000)
+    gateway.settle(payment.merchant_order_id, "COMPLETED")
+    monkeypatch.setattr(states, "deliver_completion", lambda pk: False)
+    services.sync_payment(payment)
+    monkeypatch.undo()
+
+    class Died(BaseException):
+        pass
+
+    def receiver(sender, payment, **kw):
+        raise Died  # the process dies inside the receiver: nothing of it may commit
+
+    signals.payment_completed.connect(receiver, weak=False)
+    try:
+        with pytest.raises(Died):
+            states.deliver_completion(payment.pk)
+    finally:
+        signals.payment_completed.disconnect(receiver)
+    assert Payment.objects.get(pk=payment.pk).completion_signalled_at is None

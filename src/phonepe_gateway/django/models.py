@@ -63,6 +63,8 @@ class Payment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    #: when ``payment_completed`` went out (the outbox: NULL and COMPLETED = still to send)
+    completion_signalled_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
     check_count = models.PositiveIntegerField(default=0)
 

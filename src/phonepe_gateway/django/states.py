@@ -13,7 +13,9 @@ database). States only move forward:
 
 ``COMPLETED`` is never left; a gateway ``FAILED`` for it is only flagged for review.
 Each transition sends its signal exactly once, after the commit (``on_commit``): the
-row lock makes exactly one caller see the old state. This module never talks to the
+row lock makes exactly one caller see the old state. ``payment_completed`` goes through
+an outbox (:func:`deliver_completion`) so that a crash between the commit and the
+signal delays it instead of losing it. This module never talks to the
 gateway; the services decide what the gateway said and call :func:`move_payment` /
 :func:`move_refund`.
 """
@@ -36,6 +38,7 @@ __all__ = [
     "REFUND_TRANSITIONS",
     "acknowledge_payment",
     "changes_nothing",
+    "deliver_completion",
     "discard_refund",
     "flag_payment",
     "flag_refund",
@@ -117,16 +120,38 @@ def _add_review(obj: Payment | Refund, reason: str) -> None:
 def _notify(signal_name: str, sender: type, key: str, obj: Any, old: str, new: str) -> None:
     generic = signals.payment_state_changed if sender is Payment else signals.refund_state_changed
 
-    extra = {}
-    if signal_name == "payment_completed":
-        extra["duplicate_of"] = obj.duplicate_of or None
-
     def send() -> None:
         signals.emit(generic, sender=sender, **{key: obj}, old_state=old, new_state=new)
-        if signal_name:
-            signals.emit(getattr(signals, signal_name), sender=sender, **{key: obj}, **extra)
+        if signal_name == "payment_completed":
+            deliver_completion(obj.pk)  # through the outbox: survives a crash right here
+        elif signal_name:
+            signals.emit(getattr(signals, signal_name), sender=sender, **{key: obj})
 
     transaction.on_commit(send, robust=True)
+
+
+def deliver_completion(payment_id: int) -> bool:
+    """Send ``payment_completed`` for a COMPLETED payment whose signal is not out yet.
+
+    The outbox: claiming the payment (``completion_signalled_at``) and running the
+    receivers are one transaction, so a receiver's database writes commit together with
+    the claim, or neither does and the reconciler sends it again (see
+    :func:`~.reconcile.run_once`). Two deliverers queue on the row; one sends.
+    """
+    with transaction.atomic():
+        claimed = Payment.objects.filter(
+            pk=payment_id, state=D, completion_signalled_at__isnull=True
+        ).update(completion_signalled_at=timezone.now())
+        if not claimed:
+            return False
+        payment = Payment.objects.get(pk=payment_id)
+        signals.emit(
+            signals.payment_completed,
+            sender=Payment,
+            payment=payment,
+            duplicate_of=payment.duplicate_of or None,
+        )
+    return True
 
 
 def move_payment(
