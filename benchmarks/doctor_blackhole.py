@@ -20,7 +20,7 @@ import statistics
 import time
 
 from phonepe_gateway import Category, Settings
-from phonepe_gateway._diagnostics import run_diagnostics
+from phonepe_gateway.doctor import run_diagnostics
 
 
 def blackhole(stack: contextlib.ExitStack) -> int:

@@ -13,7 +13,7 @@ import statistics
 import time
 
 from phonepe_gateway import Settings
-from phonepe_gateway._diagnostics import run_diagnostics
+from phonepe_gateway.doctor import run_diagnostics
 from phonepe_gateway.sandbox.testing import serve_sandbox
 
 

@@ -34,9 +34,18 @@ from ._models import (
     RefundStatus,
     WebhookEvent,
 )
+from ._validation import (
+    MIN_AMOUNT,
+    MIN_REFUND_AMOUNT,
+    check_amount,
+    check_merchant_id,
+    new_merchant_id,
+)
 from ._version import __version__
 
 __all__ = [
+    "MIN_AMOUNT",
+    "MIN_REFUND_AMOUNT",
     "AsyncPhonePeClient",
     "AuthenticationError",
     "CallEvent",
@@ -64,4 +73,7 @@ __all__ = [
     "WebhookEvent",
     "WebhookVerificationError",
     "__version__",
+    "check_amount",
+    "check_merchant_id",
+    "new_merchant_id",
 ]

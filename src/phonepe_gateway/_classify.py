@@ -30,8 +30,9 @@ from ._errors import (
     RateLimitedError,
     TransportError,
 )
+from ._remedies import remedy
 
-__all__ = ["Failure", "classify_exception", "gateway_error", "read_response", "remedy"]
+__all__ = ["Failure", "classify_exception", "gateway_error", "read_response"]
 
 _NOT_FOUND_CODES = frozenset(
     {"TRANSACTION_NOT_FOUND", "ORDER_NOT_FOUND", "REFUND_NOT_FOUND", "NOT_FOUND"}
@@ -142,46 +143,6 @@ def _connect_category(chain: list[BaseException], lowered: str) -> Category:
     return Category.CONNECTION_REFUSED
 
 
-_REMEDIES: Mapping[Category, str] = {
-    Category.DNS_FAILURE: (
-        "the host name could not be resolved; check the host in PHONEPE_BASE_URLS and this "
-        "machine's DNS resolver (`phonepe doctor` checks both)"
-    ),
-    Category.CONNECTION_REFUSED: (
-        "the connection was refused; check the host and port, or whether a firewall rejects "
-        "outbound connections (`phonepe doctor`)"
-    ),
-    Category.CONNECT_TIMEOUT: (
-        "nothing answered the connection attempt in time; a firewall is probably dropping "
-        "outbound packets, or the host is down (`phonepe doctor`)"
-    ),
-    Category.TLS_ERROR: (
-        "the TLS handshake failed; check the system clock, the CA certificates, and whether a "
-        "TLS-intercepting proxy sits in between"
-    ),
-    Category.PROXY_ERROR: (
-        "the egress proxy refused or failed the connection; check PHONEPE_PROXY / HTTPS_PROXY "
-        "and that the proxy allows the PhonePe hosts"
-    ),
-    Category.READ_TIMEOUT: (
-        "the request was sent but no answer came in time; the gateway may have acted, so "
-        "treat the outcome as unknown and check the status API, never mark it failed"
-    ),
-    Category.CONNECTION_RESET: (
-        "the connection was closed before an answer arrived; if the request was sent the "
-        "gateway may have acted, so check the status API before retrying by hand"
-    ),
-    Category.PROTOCOL_ERROR: (
-        "the answer was not a valid PhonePe API response (often a proxy or load balancer "
-        "page); check PHONEPE_BASE_URLS and any proxy in between"
-    ),
-}
-
-
-def remedy(category: Category) -> str:
-    return _REMEDIES.get(category, "see `phonepe doctor`")
-
-
 # -- HTTP answers --------------------------------------------------------------------
 
 
@@ -240,7 +201,7 @@ def read_response(
         raise TransportError(
             f"{call}: {endpoint} answered HTTP {status} with {what} instead of PhonePe's JSON "
             f"(attempt {attempts}). The request was received, so its outcome is unknown: check "
-            f"the status API. {remedy(Category.PROTOCOL_ERROR).capitalize()}.",
+            f"the status API. {remedy(Category.PROTOCOL_ERROR)}",
             category=Category.PROTOCOL_ERROR,
             request_sent=True,
             endpoint=endpoint,
@@ -261,7 +222,7 @@ def read_response(
         what = _describe_body(content, headers.get("content-type", ""))
         error.message = (
             f"{call}: {endpoint} answered HTTP {status} with {what}, not PhonePe's JSON "
-            f"(attempt {attempts}): {remedy(Category.PROTOCOL_ERROR)}."
+            f"(attempt {attempts}). {remedy(Category.PROTOCOL_ERROR)}"
         )
         error.args = (error.message,)
     raise error

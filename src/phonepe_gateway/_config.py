@@ -164,16 +164,16 @@ class Settings:
         for name in ("client_secret", "salt_key", "webhook_password"):
             secret = _text(raw.get(name)) or creds.get(name)
             values[name] = Secret(secret) if secret else None
-        values["client_version"] = _int(
-            raw, "client_version", int(creds.get("client_version", 1)), 1
+        # The defaults are the field defaults above: stated once, there.
+        for name in ("client_version", "salt_index"):
+            values[name] = _int(raw, name, int(creds.get(name, getattr(cls, name))), 1)
+        for name in ("connect_timeout", "read_timeout", "timeout"):
+            values[name] = _float(raw, name, getattr(cls, name))
+        values["max_retries"] = _int(raw, "max_retries", cls.max_retries, 0)
+        values["connection_pool_size"] = _int(
+            raw, "connection_pool_size", cls.connection_pool_size, 1
         )
-        values["salt_index"] = _int(raw, "salt_index", int(creds.get("salt_index", 1)), 1)
-        values["connect_timeout"] = _float(raw, "connect_timeout", 3.5)
-        values["read_timeout"] = _float(raw, "read_timeout", 10.0)
-        values["timeout"] = _float(raw, "timeout", 30.0)
-        values["max_retries"] = _int(raw, "max_retries", 2, 0)
-        values["connection_pool_size"] = _int(raw, "connection_pool_size", 10, 1)
-        values["user_agent"] = _text(raw.get("user_agent")) or f"phonepe-gateway/{__version__}"
+        values["user_agent"] = _text(raw.get("user_agent")) or cls.user_agent
         values["proxy"] = _url(raw, "proxy") if raw.get("proxy") else None
         values["local_url"] = _url(raw, "local_url") if raw.get("local_url") else cls.local_url
         values["webhook_credentials"] = _pairs(raw.get("webhook_credentials"))

@@ -1,4 +1,8 @@
-"""The I/O twins: perform the steps of ``TransportCore.run`` with httpx, sync or asyncio.
+"""The I/O twins: perform the steps of ``CallCore.run`` / ``TransportCore.run``, sync or asyncio.
+
+There are three steps: ``Send`` (one HTTP exchange), ``Sleep`` (a backoff) and
+``Authorize`` (a token from the provider, which single-flights its fetch with a thread
+or an asyncio lock; the fetch is itself a transport call run by the same loop).
 
 Each client instance owns one pooled httpx transport (``HTTPTransport`` /
 ``AsyncHTTPTransport``: HTTP/1.1 keep-alive, ``PHONEPE_CONNECTION_POOL_SIZE``
@@ -8,24 +12,28 @@ and event hooks, none of which a payment API call may use, and they cost about a
 much CPU per call as everything this package does (see docs/BENCHMARKS.md).
 Timeouts travel on each request (``extensions["timeout"]``), clipped to the call's
 deadline by the core; they bound each socket read, so the body is also read against the
-call's deadline (an answer trickling in byte by byte cannot outlast PHONEPE_TIMEOUT). Tests inject ``httpx.MockTransport`` (or any transport) instead.
-Nothing here looks at headers or bodies.
+call's deadline (an answer trickling in byte by byte cannot outlast PHONEPE_TIMEOUT).
+Tests inject ``httpx.MockTransport`` (or any transport) instead. Nothing here looks
+at headers or bodies.
 """
 
 from __future__ import annotations
 
 import ssl
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import httpx
 
+from ._auth import Token
+from ._calls import Authorize, CallSteps
 from ._clock import Clock
 from ._config import Settings
 from ._transport import CallSpec, Reply, Send, Sleep, TransportCore
 
 __all__ = ["AsyncTransport", "SyncTransport"]
 
+T = TypeVar("T")
 _CAUGHT = (httpx.HTTPError, OSError, ssl.SSLError)
 
 
@@ -79,22 +87,34 @@ class SyncTransport:
         )
 
     def send(self, spec: CallSpec, deadline: float | None = None) -> dict[str, Any]:
-        steps = self.core.run(spec, deadline)
-        reply: Reply = None
+        """One call to the gateway's JSON, with failover and retries (no token handling)."""
+        return self.run(self.core.run(spec, deadline))
+
+    def run(self, steps: CallSteps[T]) -> T:
+        reply: Reply | Token = None
+        failure: Exception | None = None
         while True:
             try:
-                step = steps.send(reply)
+                step = steps.send(reply) if failure is None else steps.throw(failure)
             except StopIteration as stop:
-                result: dict[str, Any] = stop.value
+                result: T = stop.value
                 return result
-            if isinstance(step, Sleep):
+            reply, failure = None, None
+            if isinstance(step, Send):
+                try:
+                    reply = self._exchange(step)
+                except _CAUGHT as exc:
+                    reply = exc
+            elif isinstance(step, Sleep):
                 self.core.clock.sleep(step.seconds)
-                reply = None
-                continue
-            try:
-                reply = self._exchange(step)
-            except _CAUGHT as exc:
-                reply = exc
+            else:
+                try:
+                    reply = self._authorize(step)
+                except Exception as exc:  # thrown into the call, which decides what it means
+                    failure = exc
+
+    def _authorize(self, step: Authorize) -> Token:
+        return step.tokens.get(lambda: self.send(step.request(), step.deadline))
 
     def _exchange(self, step: Send) -> httpx.Response:
         request = step.request
@@ -125,22 +145,34 @@ class AsyncTransport:
         )
 
     async def send(self, spec: CallSpec, deadline: float | None = None) -> dict[str, Any]:
-        steps = self.core.run(spec, deadline)
-        reply: Reply = None
+        """One call to the gateway's JSON, with failover and retries (no token handling)."""
+        return await self.run(self.core.run(spec, deadline))
+
+    async def run(self, steps: CallSteps[T]) -> T:
+        reply: Reply | Token = None
+        failure: Exception | None = None
         while True:
             try:
-                step = steps.send(reply)
+                step = steps.send(reply) if failure is None else steps.throw(failure)
             except StopIteration as stop:
-                result: dict[str, Any] = stop.value
+                result: T = stop.value
                 return result
-            if isinstance(step, Sleep):
+            reply, failure = None, None
+            if isinstance(step, Send):
+                try:
+                    reply = await self._exchange(step)
+                except _CAUGHT as exc:
+                    reply = exc
+            elif isinstance(step, Sleep):
                 await self.core.clock.asleep(step.seconds)
-                reply = None
-                continue
-            try:
-                reply = await self._exchange(step)
-            except _CAUGHT as exc:
-                reply = exc
+            else:
+                try:
+                    reply = await self._authorize(step)
+                except Exception as exc:  # thrown into the call, which decides what it means
+                    failure = exc
+
+    async def _authorize(self, step: Authorize) -> Token:
+        return await step.tokens.aget(lambda: self.send(step.request(), step.deadline))
 
     async def _exchange(self, step: Send) -> httpx.Response:
         request = step.request

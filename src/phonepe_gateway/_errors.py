@@ -48,7 +48,11 @@ __all__ = [
 
 
 class Category(StrEnum):
-    """What kind of failure happened. Transport categories first, then the doctor's own."""
+    """How the network failed (a :class:`TransportError`'s ``category``).
+
+    Only what the client reports; the doctor's verdicts (``OK``, ``AUTH_FAILED`` …) are
+    ``phonepe_gateway.doctor.Verdict``.
+    """
 
     DNS_FAILURE = "DNS_FAILURE"
     CONNECTION_REFUSED = "CONNECTION_REFUSED"
@@ -58,11 +62,6 @@ class Category(StrEnum):
     PROXY_ERROR = "PROXY_ERROR"
     READ_TIMEOUT = "READ_TIMEOUT"
     PROTOCOL_ERROR = "PROTOCOL_ERROR"
-    # Used by diagnostics (``phonepe doctor``) next to the transport categories.
-    HTTP_ERROR = "HTTP_ERROR"
-    AUTH_FAILED = "AUTH_FAILED"
-    CLOCK_SKEW = "CLOCK_SKEW"
-    OK = "OK"
 
 
 #: Transport categories after which the gateway certainly did not receive the request.

@@ -1,8 +1,9 @@
 """PhonePe's API as request builders and lenient parsers (no I/O); generation 2 here.
 
-Each method returns a :class:`Prepared`: the :class:`CallSpec` to send and the
-function that turns the gateway's JSON into a result model. The sync and async
-clients share these; only sending differs. Generation 1 lives in ``_protocol_v1``.
+Each method declares one call as a :class:`Prepared`: the :class:`CallSpec` to send,
+the function that turns the gateway's JSON into a result model, and, for a write, how
+to recover its lost answer (:class:`Confirm`). Both clients run every call the same
+way (``_calls``). Generation 1 lives in ``_protocol_v1``.
 Unknown fields and values are kept in ``raw`` and never fail a parse.
 Secrets enter only the request headers (token, X-VERIFY); nothing here logs.
 """
@@ -29,21 +30,54 @@ from ._models import (
 )
 from ._transport import CallSpec
 
-__all__ = ["Prepared", "Protocol", "V2Protocol", "ms_to_datetime", "parse_order_status"]
+__all__ = [
+    "JSON_TYPE",
+    "Confirm",
+    "Prepared",
+    "Protocol",
+    "V2Protocol",
+    "as_dict",
+    "as_int",
+    "as_str",
+    "ms_to_datetime",
+    "parse_order_status",
+]
 
+S = TypeVar("S")
 T = TypeVar("T")
-_JSON = "application/json"
+JSON_TYPE = "application/json"
 
 
 @dataclass(frozen=True, slots=True)
 class Prepared(Generic[T]):
+    """One call, declared: what to send and how to read the answer.
+
+    Everything else (the token, the 401 refresh, retries, failover, recovering a lost
+    answer) is the same for every call and lives in ``_calls`` and ``_transport``.
+    """
+
     spec: CallSpec
     parse: Callable[[dict[str, Any]], T]
     needs_token: bool = False
     #: Turns some gateway errors into a result (generation 1 answers states with 4xx codes).
     recover: Callable[[GatewayError], T | None] | None = None
-    #: The merchant order / refund id a write sends (its idempotency key).
-    key: str = ""
+    #: A write's way back from a lost answer (see :class:`Confirm`); None for reads.
+    confirm: Confirm[Any, T] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Confirm(Generic[S, T]):
+    """How a write learns what its lost answer said.
+
+    PhonePe treats a write's merchant order / refund id as an idempotency key, so a
+    "duplicate" answer after an attempt that may have reached it means that attempt
+    may have acted. ``status`` builds the status call for that id; ``adopt`` reads its
+    answer as the write's result, or None when it describes another request made
+    under the same id (then the duplicate error stands).
+    """
+
+    status: Callable[[], Prepared[S]]
+    adopt: Callable[[S], T | None]
 
 
 def ms_to_datetime(value: Any) -> datetime | None:
@@ -64,7 +98,8 @@ def ms_to_datetime(value: Any) -> datetime | None:
         return None
 
 
-def _int(value: Any) -> int | None:
+def as_int(value: Any) -> int | None:
+    """A whole number however the gateway wrote it (``100``, ``100.0``, ``"100"``), else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -76,25 +111,27 @@ def _int(value: Any) -> int | None:
     return None
 
 
-def _str(value: Any) -> str | None:
+def as_str(value: Any) -> str | None:
+    """A scalar as text; None for a missing value or an object/list where text belongs."""
     if value is None or isinstance(value, dict | list):
         return None
     return str(value)
 
 
-def _dict(value: Any) -> dict[str, Any]:
+def as_dict(value: Any) -> dict[str, Any]:
+    """An object, or ``{}`` when the gateway sent something else (so lookups never fail)."""
     return value if isinstance(value, dict) else {}
 
 
 def _detail(item: Mapping[str, Any]) -> PaymentDetail:
     return PaymentDetail(
-        transaction_id=_str(item.get("transactionId")),
-        payment_mode=_str(item.get("paymentMode")),
+        transaction_id=as_str(item.get("transactionId")),
+        payment_mode=as_str(item.get("paymentMode")),
         timestamp=ms_to_datetime(item.get("timestamp")),
-        amount=_int(item.get("amount")),
-        state=_str(item.get("state")),
-        error_code=_str(item.get("errorCode")),
-        detailed_error_code=_str(item.get("detailedErrorCode")),
+        amount=as_int(item.get("amount")),
+        state=as_str(item.get("state")),
+        error_code=as_str(item.get("errorCode")),
+        detailed_error_code=as_str(item.get("detailedErrorCode")),
         raw=dict(item),
     )
 
@@ -127,6 +164,41 @@ class Protocol:
     def refund_status(self, merchant_refund_id: str) -> Prepared[RefundStatus]:
         raise NotImplementedError
 
+    # -- how the writes recover a lost answer (the same over both generations) ----------
+
+    def _confirm_payment(
+        self, merchant_order_id: str, amount: int
+    ) -> Confirm[OrderStatus, CreatePaymentResult]:
+        def adopt(status: OrderStatus) -> CreatePaymentResult | None:
+            if status.amount is not None and status.amount != amount:
+                return None  # another payment under this id: never adopt it
+            return CreatePaymentResult(
+                merchant_order_id=status.merchant_order_id,
+                order_id=status.order_id,
+                state=status.state,
+                expire_at=status.expire_at,
+                raw=status.raw,
+            )
+
+        return Confirm(lambda: self.order_status(merchant_order_id, details=False), adopt)
+
+    def _confirm_refund(
+        self, merchant_refund_id: str, amount: int, original: str
+    ) -> Confirm[RefundStatus, RefundResult]:
+        def adopt(status: RefundStatus) -> RefundResult | None:
+            if status.amount is not None and status.amount != amount:
+                return None
+            if status.original_merchant_order_id not in (None, original):
+                return None  # the id is another order's refund: never adopt it
+            return RefundResult(
+                merchant_refund_id=status.merchant_refund_id,
+                state=status.state,
+                amount=status.amount,
+                raw=status.raw,
+            )
+
+        return Confirm(lambda: self.refund_status(merchant_refund_id), adopt)
+
 
 class V2Protocol(Protocol):
     """Generation 2 (Standard Checkout, OAuth)."""
@@ -148,7 +220,7 @@ class V2Protocol(Protocol):
             }
         ).encode()
         return CallSpec(
-            "oauth_token", "POST", "/v1/oauth/token", s.oauth_urls, "read",
+            "oauth_token", "POST", "/v1/oauth/token", s.oauth_urls,
             (("content-type", "application/x-www-form-urlencoded"),), form,
         )  # fmt: skip
 
@@ -166,24 +238,25 @@ class V2Protocol(Protocol):
         if meta_info:
             body["metaInfo"] = meta_info
         body["paymentFlow"] = flow
-        spec = self._json("create_payment", "POST", "/checkout/v2/pay", "write", body)
+        spec = self._json("create_payment", "POST", "/checkout/v2/pay", body)
 
         def parse(data: dict[str, Any]) -> CreatePaymentResult:
             return CreatePaymentResult(
                 merchant_order_id=merchant_order_id,
-                order_id=_str(data.get("orderId")),
-                state=_str(data.get("state")) or OrderState.PENDING,
-                redirect_url=_str(data.get("redirectUrl")),
+                order_id=as_str(data.get("orderId")),
+                state=as_str(data.get("state")) or OrderState.PENDING,
+                redirect_url=as_str(data.get("redirectUrl")),
                 expire_at=ms_to_datetime(data.get("expireAt")),
-                token=_str(data.get("token")),
+                token=as_str(data.get("token")),
                 raw=data,
             )
 
-        return Prepared(spec, parse, needs_token=True, key=merchant_order_id)
+        confirm = self._confirm_payment(merchant_order_id, amount)
+        return Prepared(spec, parse, needs_token=True, confirm=confirm)
 
     def order_status(self, merchant_order_id: str, *, details: bool) -> Prepared[OrderStatus]:
         path = f"/checkout/v2/order/{merchant_order_id}/status?details={str(details).lower()}"
-        spec = self._json("order_status", "GET", path, "read", None)
+        spec = self._json("order_status", "GET", path, None)
         return Prepared(spec, lambda data: parse_order_status(data, merchant_order_id), True)
 
     def refund(
@@ -194,58 +267,57 @@ class V2Protocol(Protocol):
             "originalMerchantOrderId": original_merchant_order_id,
             "amount": amount,
         }
-        spec = self._json("refund", "POST", "/payments/v2/refund", "write", body)
+        spec = self._json("refund", "POST", "/payments/v2/refund", body)
 
         def parse(data: dict[str, Any]) -> RefundResult:
             return RefundResult(
                 merchant_refund_id=merchant_refund_id,
-                refund_id=_str(data.get("refundId")),
-                state=_str(data.get("state")) or RefundState.PENDING,
-                amount=_int(data.get("amount")),
+                refund_id=as_str(data.get("refundId")),
+                state=as_str(data.get("state")) or RefundState.PENDING,
+                amount=as_int(data.get("amount")),
                 raw=data,
             )
 
-        return Prepared(spec, parse, needs_token=True, key=merchant_refund_id)
+        confirm = self._confirm_refund(merchant_refund_id, amount, original_merchant_order_id)
+        return Prepared(spec, parse, needs_token=True, confirm=confirm)
 
     def refund_status(self, merchant_refund_id: str) -> Prepared[RefundStatus]:
         path = f"/payments/v2/refund/{merchant_refund_id}/status"
-        spec = self._json("refund_status", "GET", path, "read", None)
+        spec = self._json("refund_status", "GET", path, None)
 
         def parse(data: dict[str, Any]) -> RefundStatus:
             return RefundStatus(
-                merchant_refund_id=_str(data.get("merchantRefundId")) or merchant_refund_id,
-                original_merchant_order_id=_str(data.get("originalMerchantOrderId")),
-                state=_str(data.get("state")) or RefundState.PENDING,
-                amount=_int(data.get("amount")),
-                error_code=_str(data.get("errorCode")),
-                detailed_error_code=_str(data.get("detailedErrorCode")),
+                merchant_refund_id=as_str(data.get("merchantRefundId")) or merchant_refund_id,
+                original_merchant_order_id=as_str(data.get("originalMerchantOrderId")),
+                state=as_str(data.get("state")) or RefundState.PENDING,
+                amount=as_int(data.get("amount")),
+                error_code=as_str(data.get("errorCode")),
+                detailed_error_code=as_str(data.get("detailedErrorCode")),
                 raw=data,
             )
 
         return Prepared(spec, parse, needs_token=True)
 
-    def _json(
-        self, call: str, method: str, path: str, kind: Any, body: dict[str, Any] | None
-    ) -> CallSpec:
+    def _json(self, call: str, method: str, path: str, body: dict[str, Any] | None) -> CallSpec:
         headers: tuple[tuple[str, str], ...] = ()
         content = None
         if body is not None:
-            headers = (("content-type", _JSON),)
+            headers = (("content-type", JSON_TYPE),)
             content = json.dumps(body, separators=(",", ":")).encode()
-        return CallSpec(call, method, path, self.settings.base_urls, kind, headers, content)
+        return CallSpec(call, method, path, self.settings.base_urls, headers, content)
 
 
 def parse_order_status(data: dict[str, Any], merchant_order_id: str) -> OrderStatus:
     details = data.get("paymentDetails")
     items = details if isinstance(details, list) else []
     return OrderStatus(
-        merchant_order_id=_str(data.get("merchantOrderId")) or merchant_order_id,
-        order_id=_str(data.get("orderId")),
-        state=_str(data.get("state")) or OrderState.PENDING,
-        amount=_int(data.get("amount")),
+        merchant_order_id=as_str(data.get("merchantOrderId")) or merchant_order_id,
+        order_id=as_str(data.get("orderId")),
+        state=as_str(data.get("state")) or OrderState.PENDING,
+        amount=as_int(data.get("amount")),
         payment_details=[_detail(i) for i in items if isinstance(i, dict)],
-        error_code=_str(data.get("errorCode")),
-        detailed_error_code=_str(data.get("detailedErrorCode")),
+        error_code=as_str(data.get("errorCode")),
+        detailed_error_code=as_str(data.get("detailedErrorCode")),
         expire_at=ms_to_datetime(data.get("expireAt")),
         raw=data,
     )

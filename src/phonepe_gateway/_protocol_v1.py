@@ -27,7 +27,7 @@ from ._models import (
     RefundState,
     RefundStatus,
 )
-from ._protocol import _JSON, Prepared, Protocol, V2Protocol, _dict, _int, _str
+from ._protocol import JSON_TYPE, Prepared, Protocol, V2Protocol, as_dict, as_int, as_str
 from ._transport import CallSpec
 
 __all__ = ["V1_STATES", "V1Protocol", "protocol_for", "v1_state"]
@@ -50,10 +50,10 @@ _V1_ERRORS = {"BAD_REQUEST": 400, "AUTHORIZATION_FAILED": 401, "TRANSACTION_NOT_
 
 
 def v1_state(body: Mapping[str, Any]) -> str:
-    code = _str(body.get("code")) or ""
+    code = as_str(body.get("code")) or ""
     if code in V1_STATES:
         return V1_STATES[code]
-    state = _str(_dict(body.get("data")).get("state"))
+    state = as_str(as_dict(body.get("data")).get("state"))
     return state.upper() if state else OrderState.PENDING
 
 
@@ -97,17 +97,17 @@ class V1Protocol(Protocol):
 
         def parse(data: dict[str, Any]) -> CreatePaymentResult:
             self._raise_unless_success(data, "create_payment")
-            inner = _dict(data.get("data"))
-            redirect = _dict(_dict(inner.get("instrumentResponse")).get("redirectInfo"))
+            inner = as_dict(data.get("data"))
+            redirect = as_dict(as_dict(inner.get("instrumentResponse")).get("redirectInfo"))
             return CreatePaymentResult(
                 merchant_order_id=merchant_order_id,
-                order_id=_str(inner.get("transactionId")),
+                order_id=as_str(inner.get("transactionId")),
                 state=OrderState.PENDING,
-                redirect_url=_str(redirect.get("url")),
+                redirect_url=as_str(redirect.get("url")),
                 raw=data,
             )
 
-        return Prepared(spec, parse, key=merchant_order_id)
+        return Prepared(spec, parse, confirm=self._confirm_payment(merchant_order_id, amount))
 
     def order_status(self, merchant_order_id: str, *, details: bool) -> Prepared[OrderStatus]:
         del details  # generation 1 always answers with the one transaction
@@ -115,27 +115,27 @@ class V1Protocol(Protocol):
 
         def parse(data: dict[str, Any]) -> OrderStatus:
             self._raise_if_error_code(data, "order_status")
-            inner = _dict(data.get("data"))
+            inner = as_dict(data.get("data"))
             state = v1_state(data)
             detail_state = state if inner else None
-            instrument = _dict(inner.get("paymentInstrument"))
+            instrument = as_dict(inner.get("paymentInstrument"))
             details_list = [
                 PaymentDetail(
-                    transaction_id=_str(inner.get("transactionId")),
-                    payment_mode=_str(instrument.get("type")),
-                    amount=_int(inner.get("amount")),
+                    transaction_id=as_str(inner.get("transactionId")),
+                    payment_mode=as_str(instrument.get("type")),
+                    amount=as_int(inner.get("amount")),
                     state=detail_state,
-                    error_code=None if state == OrderState.COMPLETED else _str(data.get("code")),
+                    error_code=None if state == OrderState.COMPLETED else as_str(data.get("code")),
                     raw=inner,
                 )
             ] if inner.get("transactionId") else []  # fmt: skip
             return OrderStatus(
                 merchant_order_id=merchant_order_id,
-                order_id=_str(inner.get("transactionId")),
+                order_id=as_str(inner.get("transactionId")),
                 state=state,
-                amount=_int(inner.get("amount")),
+                amount=as_int(inner.get("amount")),
                 payment_details=details_list,
-                error_code=None if state != OrderState.FAILED else _str(data.get("code")),
+                error_code=None if state != OrderState.FAILED else as_str(data.get("code")),
                 raw=data,
             )
 
@@ -155,29 +155,30 @@ class V1Protocol(Protocol):
 
         def parse(data: dict[str, Any]) -> RefundResult:
             self._raise_unless_success(data, "refund")
-            inner = _dict(data.get("data"))
+            inner = as_dict(data.get("data"))
             return RefundResult(
                 merchant_refund_id=merchant_refund_id,
-                refund_id=_str(inner.get("transactionId")),
+                refund_id=as_str(inner.get("transactionId")),
                 state=_refund_state(data),
-                amount=_int(inner.get("amount")) or amount,
+                amount=as_int(inner.get("amount")) or amount,
                 raw=data,
             )
 
-        return Prepared(spec, parse, key=merchant_refund_id)
+        confirm = self._confirm_refund(merchant_refund_id, amount, original_merchant_order_id)
+        return Prepared(spec, parse, confirm=confirm)
 
     def refund_status(self, merchant_refund_id: str) -> Prepared[RefundStatus]:
         spec = self._status_spec("refund_status", merchant_refund_id)
 
         def parse(data: dict[str, Any]) -> RefundStatus:
             self._raise_if_error_code(data, "refund_status")
-            inner = _dict(data.get("data"))
+            inner = as_dict(data.get("data"))
             state = _refund_state(data)
             return RefundStatus(
                 merchant_refund_id=merchant_refund_id,
                 state=state,
-                amount=_int(inner.get("amount")),
-                error_code=_str(data.get("code")) if state == RefundState.FAILED else None,
+                amount=as_int(inner.get("amount")),
+                error_code=as_str(data.get("code")) if state == RefundState.FAILED else None,
                 raw=data,
             )
 
@@ -187,9 +188,9 @@ class V1Protocol(Protocol):
 
     def _post(self, call: str, path: str, body: dict[str, Any]) -> CallSpec:
         encoded = base64.b64encode(json.dumps(body, separators=(",", ":")).encode()).decode()
-        headers = (("content-type", _JSON), ("x-verify", self.signer.sign(encoded, path)))
+        headers = (("content-type", JSON_TYPE), ("x-verify", self.signer.sign(encoded, path)))
         content = json.dumps({"request": encoded}).encode()
-        return CallSpec(call, "POST", path, self.settings.base_urls, "write", headers, content)
+        return CallSpec(call, "POST", path, self.settings.base_urls, headers, content)
 
     def _status_spec(self, call: str, transaction_id: str) -> CallSpec:
         path = f"/pg/v1/status/{self.merchant_id}/{transaction_id}"
@@ -197,17 +198,17 @@ class V1Protocol(Protocol):
             ("x-verify", self.signer.sign(path)),
             ("x-merchant-id", self.merchant_id),
         )
-        return CallSpec(call, "GET", path, self.settings.base_urls, "read", headers)
+        return CallSpec(call, "GET", path, self.settings.base_urls, headers)
 
     def _raise_unless_success(self, data: dict[str, Any], call: str) -> None:
         if data.get("success") is False:
             # Only a definitive refusal's code may read as one; any other code
             # (INTERNAL_SERVER_ERROR, PAYMENT_PENDING, one we do not know) leaves the
             # outcome of this write unknown, like a 5xx: never "not acted".
-            raise self._error(data, call, _V1_ERRORS.get(_str(data.get("code")) or "", 500))
+            raise self._error(data, call, _V1_ERRORS.get(as_str(data.get("code")) or "", 500))
 
     def _raise_if_error_code(self, data: dict[str, Any], call: str) -> None:
-        code = _str(data.get("code")) or ""
+        code = as_str(data.get("code")) or ""
         if code in _V1_ERRORS:
             raise self._error(data, call, _V1_ERRORS[code])
 
@@ -223,7 +224,7 @@ def _recover_with(parse: Callable[[dict[str, Any]], T]) -> Callable[[GatewayErro
         body = error.details.get("body")
         if error.http_status >= 500 or not isinstance(body, dict):
             return None
-        about_transaction = bool(_dict(body.get("data")).get("merchantTransactionId"))
+        about_transaction = bool(as_dict(body.get("data")).get("merchantTransactionId"))
         if body.get("code") in V1_STATES or about_transaction:
             return parse(body)
         return None
@@ -232,7 +233,7 @@ def _recover_with(parse: Callable[[dict[str, Any]], T]) -> Callable[[GatewayErro
 
 
 def _refund_state(body: Mapping[str, Any]) -> str:
-    state = _str(_dict(body.get("data")).get("state"))
+    state = as_str(as_dict(body.get("data")).get("state"))
     if state:
         return state.upper()
     return {

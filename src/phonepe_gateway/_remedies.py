@@ -1,234 +1,168 @@
-"""What to do about a failed diagnostic: one remedy per (probe, category, environment).
+"""What to do about a network failure: the one source of remedy text per :class:`Category`.
 
-The seeds this project grew from are teams that spent days guessing (DNS? firewall?
-code?) after ``[Errno 111] Connection refused``. A remedy therefore names the cause the
-evidence points to, the exact hosts and ports, and who can fix it; it also says which
-popular non-fixes (more retries, longer timeouts) will not help. Pure text: this module
-never touches the network and never sees a secret.
+The client's errors quote it (``_transport`` for a failed call, ``_classify`` for an
+answer that is not PhonePe's JSON); the doctor (``phonepe_gateway.doctor.remedies``)
+frames the same sentences with what only its probes know (which address, which hop, a
+command that shows it). A remedy is shaped by what the caller knows: the environment,
+the hosts and ports, whether every endpoint failed the same way, the proxy.
+
+It says what to do, not whether money moved: that is ``request_sent``, which the
+caller states. Pure text: no I/O, never a secret (proxy URLs arrive without
+credentials).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._errors import Category
-from ._probes import Origin
 
-__all__ = ["Situation", "remedy"]
+__all__ = ["remedy"]
 
-
-@dataclass(frozen=True)
-class Situation:
-    """The facts about the whole run that change the advice for one check."""
-
-    env: str
-    api_version: str
-    origins: tuple[Origin, ...]
-    proxy: str | None
-    local_url: str
-    all_refused: bool = False
-    all_timed_out: bool = False
-
-    @property
-    def targets(self) -> str:
-        return ", ".join(o.netloc for o in self.origins) or "the PhonePe hosts"
-
-    @property
-    def ports(self) -> str:
-        return "/".join(sorted({str(o.port) for o in self.origins})) or "443"
-
-
-_DIRECT_BLOCKED = (
-    "Retrying, failover and longer timeouts will not help: the packets never reach PhonePe."
+_DOCTOR = "`phonepe doctor` on this machine shows where the connection breaks."
+_LOCAL_DOWN = (
+    "Is the local sandbox running? Start it with `phonepe sandbox`, or point "
+    "PHONEPE_LOCAL_URL at where it runs."
 )
+_IN_BETWEEN = "an intercepting proxy, a deep-packet-inspection firewall, a load balancer"
 
 
-def _show_them(s: Situation) -> str:
-    first = s.origins[0] if s.origins else None
-    if first is None:
-        return ""
-    return f" To show it: `nc -vz {first.host} {first.port}` fails on this server."
+def remedy(
+    category: Category,
+    *,
+    env: str = "production",
+    hosts: str = "the PhonePe hosts",
+    ports: str = "443",
+    every_endpoint: bool = False,
+    proxy: str | None = None,
+    doctor_hint: bool = True,
+) -> str:
+    """The advice for ``category``, in whole sentences.
+
+    ``hosts`` (``"api.phonepe.com:443, …"``) and ``ports`` (``"443"`` or ``"443/8443"``)
+    name the destinations; ``every_endpoint`` says every endpoint failed this way (a
+    pattern, not one bad host); ``proxy`` is the egress proxy without credentials.
+    ``doctor_hint`` adds a pointer to ``phonepe doctor`` where it would help (the
+    doctor itself leaves it out).
+    """
+    text, hint = _TEXTS[category](_Facts(env, hosts, ports, every_endpoint, proxy))
+    return f"{text} {_DOCTOR}" if hint and doctor_hint else text
 
 
-def remedy(kind: str, category: Category, situation: Situation, origin: Origin | None) -> str:
-    """The advice for one failed or warned check of type ``kind``."""
-    if category is Category.OK:
-        return ""
-    if kind == "tcp-partial":
-        return _some_addresses(situation, origin)
-    handler = _HANDLERS.get(category)
-    return handler(kind, situation, origin) if handler else ""
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    env: str
+    hosts: str
+    ports: str
+    every: bool
+    proxy: str | None
+
+    @property
+    def local(self) -> bool:
+        return self.env == "local"
 
 
-def _where(origin: Origin | None, situation: Situation) -> str:
-    return origin.netloc if origin else situation.targets
-
-
-def _local(situation: Situation) -> bool:
-    return situation.env == "local"
-
-
-def _some_addresses(s: Situation, origin: Origin | None) -> str:
-    host = origin.host if origin else "the host"
+def _dns(f: _Facts) -> tuple[str, bool]:
     return (
-        f"Some addresses of {host} work and some do not. The client tries them in the "
-        "resolver's order, so a dead address listed first costs a connect timeout on "
-        "new connections. Usually IPv6 is resolved but not routed here: fix IPv6 "
-        "egress, or prefer IPv4 (precedence ::ffff:0:0/96 100 in /etc/gai.conf)."
+        "Check the host name in PHONEPE_BASE_URLS / PHONEPE_OAUTH_URLS / PHONEPE_LOCAL_URL "
+        "for typos, then this machine's resolver (/etc/resolv.conf, or the container's DNS "
+        "settings). If this network reaches the internet only through an egress proxy, set "
+        "PHONEPE_PROXY=http://proxy-host:port: the proxy resolves names then.",
+        True,
     )
 
 
-def _dns(kind: str, s: Situation, origin: Origin | None) -> str:
-    host = origin.host if origin else "the host"
-    if kind == "proxy":
+def _refused(f: _Facts) -> tuple[str, bool]:
+    if f.local:
+        return _LOCAL_DOWN, False
+    if f.every:
         return (
-            f"The proxy's host name {host} does not resolve: fix the host in PHONEPE_PROXY "
-            "(or HTTPS_PROXY), or unset it to connect directly."
+            f"Every PhonePe endpoint refused the connection, so outbound connections to port "
+            f"{f.ports} are blocked on this host (PhonePe itself does not refuse connections): "
+            f"ask the hosting provider to allow outbound TCP from this server to {f.hosts}, "
+            "or send the traffic through an egress proxy you may use "
+            "(PHONEPE_PROXY=http://proxy-host:port).",
+            True,
         )
     return (
-        f"This machine's resolver cannot resolve {host}. Check the host name in "
-        "PHONEPE_BASE_URLS / PHONEPE_OAUTH_URLS / PHONEPE_LOCAL_URL for typos, then the "
-        f"resolver: `getent hosts {host}`, /etc/resolv.conf (or the container's DNS "
-        "settings). If this network only reaches the internet through an egress proxy, set "
-        "PHONEPE_PROXY=http://proxy-host:port: the proxy resolves names then."
+        "Check that host and port in PHONEPE_BASE_URLS / PHONEPE_OAUTH_URLS, and whether a "
+        "firewall on this host rejects outbound connections to it.",
+        True,
     )
 
 
-def _refused(kind: str, s: Situation, origin: Origin | None) -> str:
-    if kind == "proxy":
-        return _proxy(kind, s, origin)
-    where = _where(origin, s)
-    if _local(s):
+def _connect_timeout(f: _Facts) -> tuple[str, bool]:
+    if f.local:
         return (
-            f"Nothing listens at {where}. Start the local sandbox with `phonepe sandbox` "
-            f"(it listens on {s.local_url}), or point PHONEPE_LOCAL_URL at where it runs."
+            "Connections to the local sandbox hang: a local firewall drops them, or the "
+            "`phonepe sandbox` process is stuck; restart it.",
+            False,
         )
-    if s.all_refused:
-        return (
-            "DNS works but every PhonePe host refuses TCP from this machine: outbound "
-            f"connections to port {s.ports} are blocked here (hosting firewall or egress "
-            "policy) -- PhonePe itself does not refuse connections. Ask your hosting "
-            f'provider: "Please allow outbound TCP from this server to {s.targets}." '
-            "Or send the traffic through an egress proxy you are allowed to use: "
-            f"PHONEPE_PROXY=http://proxy-host:port. {_DIRECT_BLOCKED}{_show_them(s)}"
-        )
+    scope = "every PhonePe endpoint" if f.every else "the endpoint"
     return (
-        f"{where} refused the connection (or a firewall rejected it) while other endpoints "
-        "work: check that host and port in PHONEPE_BASE_URLS / PHONEPE_OAUTH_URLS; the "
-        "client fails over to the working endpoints meanwhile."
+        f"Packets to {scope} are dropped without an answer: a firewall filters outbound port "
+        f"{f.ports} (a DROP rule, cloud security group or egress ACL), or the host is down. "
+        f"Ask the hosting provider to allow outbound TCP from this server to {f.hosts}, or "
+        "set PHONEPE_PROXY=http://proxy-host:port to use an egress proxy.",
+        True,
     )
 
 
-def _timeout(kind: str, s: Situation, origin: Origin | None) -> str:
-    if kind == "proxy":
-        return _proxy(kind, s, origin)
-    where = _where(origin, s)
-    if _local(s):
-        return (
-            f"Connections to {where} hang: a local firewall drops them, or the sandbox "
-            "process is stuck. Restart `phonepe sandbox`."
-        )
-    scope = "every PhonePe host" if s.all_timed_out else where
+def _tls(f: _Facts) -> tuple[str, bool]:
     return (
-        f"Packets to {scope} are dropped without an answer: a firewall filters outbound "
-        f"port {s.ports} (a DROP rule, cloud security group or egress ACL). Ask your "
-        f"hosting provider to allow outbound TCP to {s.targets}, or set "
-        f"PHONEPE_PROXY=http://proxy-host:port to use an egress proxy. {_DIRECT_BLOCKED}"
-        f"{_show_them(s)}"
+        "If your company's proxy, antivirus or firewall intercepts TLS, exempt the PhonePe "
+        "hosts from interception. If the name does not match, you reached a different "
+        "server: check the host in PHONEPE_BASE_URLS and /etc/hosts. Otherwise update the CA "
+        "certificates the client trusts (certifi: `pip install -U certifi`; SSL_CERT_FILE "
+        "or SSL_CERT_DIR instead when set) and check the system clock. Never turn "
+        "verification off for a payments API.",
+        True,
     )
 
 
-def _tls(kind: str, s: Situation, origin: Origin | None) -> str:
-    host = origin.host if origin else "the host"
+def _proxy(f: _Facts) -> tuple[str, bool]:
+    which = f"The egress proxy {f.proxy}" if f.proxy else "The egress proxy"
     return (
-        f"The TLS certificate presented for {host} is not acceptable. The client trusts "
-        "the certifi CA bundle (`python -m certifi` prints its path), not SSL_CERT_FILE. "
-        "If the certificate comes from your company's proxy, antivirus or firewall (TLS "
-        "interception), exempt the PhonePe hosts from interception. If the name does not "
-        "match, you reached a different server: check the host in PHONEPE_BASE_URLS and "
-        "/etc/hosts. Otherwise update the bundle (`pip install -U certifi`) and check the "
-        "system clock. Never turn verification off for a payments API."
+        f"{which} does not carry the connection. Check PHONEPE_PROXY (or HTTPS_PROXY): host "
+        f"and port, that the proxy is running and allows CONNECT to {f.hosts}, and its "
+        "credentials as http://user:password@host:port. Unset it to connect directly.",
+        False,
     )
 
 
-def _proxy(kind: str, s: Situation, origin: Origin | None) -> str:
-    proxy = s.proxy or "the proxy"
+def _read_timeout(f: _Facts) -> tuple[str, bool]:
     return (
-        f"The egress proxy {proxy} does not carry the connection. Check PHONEPE_PROXY "
-        "(or HTTPS_PROXY): host and port, that the proxy is running, that it allows "
-        f"CONNECT to {s.targets}, and credentials as http://user:password@host:port. "
-        "Unset it to connect directly, or list the PhonePe hosts in NO_PROXY if they must "
-        "bypass it."
+        f"No answer came in time: PhonePe is slow, or something in between ({_IN_BETWEEN}) "
+        "holds the connection.",
+        False,
     )
 
 
-def _broken_conversation(kind: str, s: Situation, origin: Origin | None) -> str:
-    where = _where(origin, s)
+def _reset(f: _Facts) -> tuple[str, bool]:
     return (
-        f"TCP to {where} works but the HTTP exchange broke: something in between (an "
-        "intercepting proxy, a deep-packet-inspection firewall, a load balancer) cuts "
-        "or mangles the conversation, or the endpoint is overloaded. Run the doctor again; "
-        "if it persists, ask your network team what sits between this server and "
-        f"{s.targets}."
+        f"The connection was cut before an answer arrived: something in between "
+        f"({_IN_BETWEEN}) closes it, or the endpoint is overloaded.",
+        False,
     )
 
 
-def _http(kind: str, s: Situation, origin: Origin | None) -> str:
-    if kind == "credentials":
-        return (
-            "The gateway answered the credential check with an error that is not about "
-            "credentials (see detail). A 5xx is PhonePe's side or a proxy in front of it: "
-            "retry later; the client fails over and retries safe calls meanwhile."
-        )
-    where = _where(origin, s)
+def _protocol(f: _Facts) -> tuple[str, bool]:
     return (
-        f"{where} answered with a server error: PhonePe or a proxy in front of it is "
-        "failing. Retry later; if an HTML error page comes from your own proxy, fix the "
-        "proxy. The client fails over and retries safe calls meanwhile."
+        "The answer was not PhonePe's API (often a page from a proxy or load balancer in "
+        "between, or a wrong path): check the URLs in PHONEPE_BASE_URLS and any proxy in "
+        "between.",
+        False,
     )
 
 
-def _auth(kind: str, s: Situation, origin: Origin | None) -> str:
-    if _local(s):
-        return (
-            "The local sandbox accepts only its built-in credentials (client id "
-            "PGSANDBOXCLIENT, client version 1; merchant id PGSANDBOXMERCHANT, salt index "
-            "1): unset PHONEPE_CLIENT_ID / PHONEPE_CLIENT_SECRET / PHONEPE_MERCHANT_ID / "
-            "PHONEPE_SALT_KEY, or start `phonepe sandbox` with --client-id/--client-secret "
-            "matching yours."
-        )
-    other = "sandbox" if s.env == "production" else "production"
-    if s.api_version == "v1":
-        names = "PHONEPE_MERCHANT_ID, PHONEPE_SALT_KEY and PHONEPE_SALT_INDEX"
-    else:
-        names = "PHONEPE_CLIENT_ID, PHONEPE_CLIENT_SECRET and PHONEPE_CLIENT_VERSION"
-    return (
-        f"PhonePe rejected the credentials. Compare {names} with the PhonePe business "
-        f"dashboard (Developer settings) for the {s.env.upper()} environment, without "
-        f"stray spaces or quotes. Credentials of one environment do not work in the other: "
-        f"if these are {other} credentials, set PHONEPE_ENV={other}. Check that "
-        f"PHONEPE_API_VERSION={s.api_version} is the API generation your account uses."
-    )
-
-
-def _clock(kind: str, s: Situation, origin: Origin | None) -> str:
-    return (
-        "Synchronise this machine's clock: enable NTP (`timedatectl set-ntp true`, chrony "
-        "or ntpd; in a container, fix the host's clock). Token lifetimes and certificate "
-        "validity are judged by this clock."
-    )
-
-
-_HANDLERS = {
+_TEXTS: dict[Category, Callable[[_Facts], tuple[str, bool]]] = {
     Category.DNS_FAILURE: _dns,
     Category.CONNECTION_REFUSED: _refused,
-    Category.CONNECT_TIMEOUT: _timeout,
+    Category.CONNECT_TIMEOUT: _connect_timeout,
     Category.TLS_ERROR: _tls,
     Category.PROXY_ERROR: _proxy,
-    Category.CONNECTION_RESET: _broken_conversation,
-    Category.READ_TIMEOUT: _broken_conversation,
-    Category.PROTOCOL_ERROR: _broken_conversation,
-    Category.HTTP_ERROR: _http,
-    Category.AUTH_FAILED: _auth,
-    Category.CLOCK_SKEW: _clock,
+    Category.READ_TIMEOUT: _read_timeout,
+    Category.CONNECTION_RESET: _reset,
+    Category.PROTOCOL_ERROR: _protocol,
 }

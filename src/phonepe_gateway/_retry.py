@@ -1,4 +1,4 @@
-"""The retry decision: one pure function over (error, attempt, call kind, time left).
+"""The retry decision: one pure function over (error, attempt, endpoints left, time left).
 
 "Certainly not sent" versus "maybe sent" is the first question:
 
@@ -13,7 +13,9 @@
 * 429: wait ``Retry-After`` (or the backoff) if that fits in the time left.
 * any other gateway answer (4xx, 401, duplicate): stop; the client handles 401.
 
-Nothing here sleeps or does I/O; randomness comes from the ``rng`` passed in.
+Reads and writes follow the same rules (that is why the decision does not ask which
+one a call is). Nothing here sleeps or does I/O; randomness comes from the ``rng``
+passed in.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ __all__ = ["BACKOFF_BASE", "BACKOFF_CAP", "Decision", "backoff", "decide"]
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 4.0
 
-Kind = Literal["read", "write"]
 Action = Literal["next_endpoint", "retry", "stop"]
 
 
@@ -55,13 +56,11 @@ def decide(
     *,
     retries_used: int,
     max_retries: int,
-    kind: Kind,
     more_endpoints: bool,
     remaining: float,
     rng: random.Random,
 ) -> Decision:
     """What to do after ``error``: try the next endpoint, retry after a delay, or stop."""
-    del kind  # reads and writes follow the same rules; see the module docstring for why
     if isinstance(error, TransportError):
         if not error.request_sent and more_endpoints:
             return Decision("next_endpoint")

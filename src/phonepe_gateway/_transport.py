@@ -1,11 +1,12 @@
-"""The only module that knows sockets: failover, retries, circuit breaking, per-attempt events.
+"""How one call reaches PhonePe: failover, retries, circuit breaking, per-attempt events; no I/O.
 
 A call is a :class:`CallSpec`; :meth:`TransportCore.run` is a generator holding
 *all* the logic (endpoint order, breakers, deadline, retry decisions,
 classification, events): it yields :class:`Send` / :class:`Sleep` steps and
-receives the answer or exception. ``_drivers.SyncTransport`` and
-``_drivers.AsyncTransport`` only perform those steps, so the sync and async twins
-share everything that is not I/O.
+receives the answer or exception. It opens no socket and never sleeps:
+``_drivers.SyncTransport`` and ``_drivers.AsyncTransport`` perform those steps
+(the only code that does network I/O), so the sync and async twins share everything
+that is not I/O. ``_calls.CallCore`` runs it for each attempt of a call.
 
 It never logs or reprs request headers or bodies (they carry tokens and checksums).
 """
@@ -17,13 +18,13 @@ import math
 import random
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from ._breaker import CircuitBreaker
-from ._classify import classify_exception, read_response, remedy
+from ._classify import classify_exception, read_response
 from ._clock import Clock
 from ._config import Settings
 from ._errors import (
@@ -35,6 +36,7 @@ from ._errors import (
     TransportError,
 )
 from ._events import CallEvent, EventHook, emit
+from ._remedies import remedy
 from ._retry import decide
 
 logger = logging.getLogger("phonepe_gateway")
@@ -50,15 +52,12 @@ class CallSpec:
     method: str
     path: str
     urls: tuple[str, ...]
-    kind: Literal["read", "write"]
     headers: tuple[tuple[str, str], ...] = ()
     content: bytes | None = None
 
     def with_header(self, name: str, value: str) -> CallSpec:
-        return CallSpec(
-            self.call, self.method, self.path, self.urls, self.kind,
-            (*self.headers, (name, value)), self.content,
-        )  # fmt: skip
+        headers = (*self.headers, (name, value))
+        return CallSpec(self.call, self.method, self.path, self.urls, headers, self.content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +131,7 @@ class TransportCore:
                     raise self._circuit_open(spec, attempt)
                 decision = decide(
                     errors[-1], retries_used=retries, max_retries=settings.max_retries,
-                    kind=spec.kind, more_endpoints=False,
+                    more_endpoints=False,
                     remaining=deadline - clock.monotonic(), rng=self.rng,
                 )  # fmt: skip
                 if decision.action == "stop":
@@ -158,7 +157,7 @@ class TransportCore:
             self._record(breaker, error)
             errors.append(error)
             decision = decide(
-                error, retries_used=retries, max_retries=settings.max_retries, kind=spec.kind,
+                error, retries_used=retries, max_retries=settings.max_retries,
                 more_endpoints=self._has_untried(spec, tried),
                 remaining=deadline - clock.monotonic(), rng=self.rng,
             )  # fmt: skip
@@ -321,26 +320,30 @@ class TransportCore:
         )
         head = f"{spec.call} failed: {last.category.value} ({where}; {attempts} attempt{'s' * (attempts != 1)}"
         head += f", stopped at PHONEPE_TIMEOUT={self.settings.timeout:g}s)" if late else ")"
-        every = set(spec.urls) <= set(endpoints)
-        if categories == {Category.CONNECTION_REFUSED} and every and self.settings.env != "local":
-            port = _ports(spec.urls)
-            todo = (
-                f"Every PhonePe endpoint refused the connection, so outbound connections to port "
-                f"{port} are blocked on this host: ask the hosting provider to allow the PhonePe "
-                f"hosts on port {port}, or set PHONEPE_PROXY to an egress proxy."
-            )
-        elif categories == {Category.CONNECTION_REFUSED} and self.settings.env == "local":
-            todo = "Is the local sandbox running? Start it with `phonepe sandbox`."
-        else:
-            todo = remedy(last.category)
-            todo = todo[0].upper() + todo[1:] + "."
+        todo = remedy(
+            last.category, env=self.settings.env, hosts=_hosts(spec.urls),
+            ports=_ports(spec.urls), proxy=self._proxy,
+            every_endpoint=categories == {last.category} and set(spec.urls) <= set(endpoints),
+        )  # fmt: skip
         state = (
-            "The request may have reached the gateway: the outcome is UNKNOWN; reconcile it "
-            "with the status API."
+            "The request may have reached the gateway: the outcome is UNKNOWN, never mark it "
+            "failed; reconcile it with the status API."
             if sent
             else "Nothing reached the gateway; it is safe to retry."
         )
         return f"{head}: {last.message.partition(': ')[2] or last.message}. {todo} {state}"
+
+
+def _hosts(urls: tuple[str, ...]) -> str:
+    """The destinations of ``urls`` as ``host:port``, each once, in order."""
+    netlocs = []
+    for url in urls:
+        parts = urlsplit(url)
+        host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+        netloc = f"{host}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        if netloc not in netlocs:
+            netlocs.append(netloc)
+    return ", ".join(netlocs)
 
 
 def _ports(urls: tuple[str, ...]) -> str:

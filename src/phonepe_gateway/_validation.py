@@ -5,11 +5,17 @@ lenient one), with one documented exception: the refund minimum is 1 paisa, not
 100, because PhonePe's refund API documents 1 and partial refunds of small
 amounts are legitimate. Every failure is a :class:`ValidationError` naming the
 argument. This module never touches the network.
+
+The amount and id checks and :func:`new_merchant_id` are public (``phonepe_gateway``
+re-exports them) so that a host, such as the Django app, checks its input and makes
+its ids exactly as the client does, before it stores anything.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,9 +28,10 @@ __all__ = [
     "MIN_REFUND_AMOUNT",
     "check_amount",
     "check_expire_after",
-    "check_id",
+    "check_merchant_id",
     "check_meta_info",
     "check_url",
+    "new_merchant_id",
 ]
 
 MAX_ID_LENGTH = 63
@@ -40,8 +47,22 @@ _UDF_STRICT_RE = re.compile(r"[a-zA-Z0-9_\- @.+]*")
 _UDF_KEYS = tuple(f"udf{i}" for i in range(1, 16))
 
 
-def check_id(value: object, *, field: str, max_length: int = MAX_ID_LENGTH) -> str:
-    """A merchant order/refund id: 1..max_length of letters, digits, ``_`` and ``-``."""
+def new_merchant_id(prefix: str = "PP") -> str:
+    """A fresh merchant order/refund id: ``prefix`` + 12 hex digits of epoch ms (sortable)
+    + 16 random hex digits, upper-cased: 30 characters with the default prefix.
+
+    Short enough for generation 1 (35) and made only of ``[A-Z0-9]``.
+    """
+    return f"{prefix}{time.time_ns() // 1_000_000:012x}{secrets.token_hex(8)}".upper()
+
+
+def check_merchant_id(
+    value: object, *, field: str = "merchant_order_id", max_length: int = MAX_ID_LENGTH
+) -> str:
+    """A merchant order/refund id: 1..max_length of letters, digits, ``_`` and ``-``.
+
+    ``max_length`` is 63, or :data:`MAX_V1_ID_LENGTH` on the generation 1 API.
+    """
     if not isinstance(value, str):
         raise ValidationError(f"{field} must be a string, not {type(value).__name__}.", field=field)
     if not value:

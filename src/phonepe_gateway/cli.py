@@ -15,7 +15,7 @@ from ._version import __version__
 #: subcommand -> "module:attribute" of a click command
 _COMMANDS = {
     "sandbox": "phonepe_gateway.sandbox.cli:sandbox",
-    "doctor": "phonepe_gateway._cli_doctor:doctor",
+    "doctor": "phonepe_gateway.doctor.cli:doctor",
     "pay": "phonepe_gateway._cli_payments:pay",
     "status": "phonepe_gateway._cli_payments:status",
     "refund": "phonepe_gateway._cli_payments:refund",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from phonepe_gateway import ConfigurationError, Secret, Settings
@@ -20,6 +22,20 @@ def test_settings_when_environment_is_empty_then_local_sandbox_defaults() -> Non
     assert s.oauth_urls == s.base_urls
     assert (s.connect_timeout, s.read_timeout, s.timeout, s.max_retries) == (3.5, 10.0, 30.0, 2)
     assert s.webhook_pairs == (("sandboxhook", "sandboxpass1"),)
+
+
+@pytest.mark.parametrize("env", ["local", "production"])
+def test_settings_when_option_unset_then_the_field_default_is_the_value(env) -> None:
+    # The defaults are stated once, on the dataclass; reading the environment must not
+    # carry a second copy that could drift (the README table is checked against these).
+    environ = {"PHONEPE_ENV": env, "PHONEPE_CLIENT_ID": "id", "PHONEPE_CLIENT_SECRET": "secret"}
+    s = Settings.from_env(environ)
+    defaults = {f.name: f.default for f in dataclasses.fields(Settings)}
+    for name in (
+        "client_version", "salt_index", "local_url", "connect_timeout", "read_timeout",
+        "timeout", "max_retries", "connection_pool_size", "user_agent", "proxy",
+    ):  # fmt: skip
+        assert getattr(s, name) == defaults[name], name
 
 
 def test_settings_when_simulation_mode_true_then_local() -> None:

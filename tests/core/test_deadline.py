@@ -1,4 +1,4 @@
-"""Reviewer's regression test: PHONEPE_TIMEOUT bounds a call even when the answer trickles.
+"""PHONEPE_TIMEOUT bounds a call even when the answer trickles in.
 
 httpx timeouts are per socket read, so a server (or a broken middlebox) that sends the
 body one byte at a time, each within the read timeout, kept a call going far past

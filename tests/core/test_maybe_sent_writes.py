@@ -1,5 +1,5 @@
-"""Reviewer's regression tests: a write that may have reached PhonePe is never reported
-as certainly not acted on, whatever the later attempts of the same call say.
+"""A write that may have reached PhonePe is never reported as certainly not acted on,
+whatever the later attempts of the same call say (401 refresh, duplicate, status call).
 
 Real path: PhonePeClient -> loopback socket -> the local sandbox with fault rules.
 """

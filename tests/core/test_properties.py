@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from phonepe_gateway import GatewayError, Settings, ValidationError, WebhookVerificationError
 from phonepe_gateway._protocol import parse_order_status
 from phonepe_gateway._protocol_v1 import V1Protocol
-from phonepe_gateway._validation import check_amount, check_id
+from phonepe_gateway._validation import check_amount, check_merchant_id
 from phonepe_gateway._webhooks import authorization_for, verify_webhook
 
 json_values = st.recursive(
@@ -95,7 +95,7 @@ def test_verify_webhook_when_any_body_then_event_or_verification_error(body: byt
 def test_check_id_when_any_text_then_accepts_exactly_phonepe_ids(value: str) -> None:
     ok = bool(re.fullmatch(r"[A-Za-z0-9_-]{1,63}", value, flags=re.ASCII))
     try:
-        check_id(value, field="merchant_order_id")
+        check_merchant_id(value, field="merchant_order_id")
     except ValidationError:
         assert not ok
     else:

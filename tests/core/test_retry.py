@@ -26,21 +26,19 @@ def gateway(kind: type[GatewayError], status: int, **kw: object) -> GatewayError
     return kind("x", http_status=status, **kw)  # type: ignore[arg-type]
 
 
-def run(error, *, retries=0, max_retries=2, kind="read", more=False, remaining=30.0):
+def run(error, *, retries=0, max_retries=2, more=False, remaining=30.0):
     return decide(
         error,
         retries_used=retries,
         max_retries=max_retries,
-        kind=kind,
         more_endpoints=more,
         remaining=remaining,
         rng=random.Random(7),
     )
 
 
-@pytest.mark.parametrize("kind", ["read", "write"])
-def test_decide_when_not_sent_and_more_endpoints_then_next_endpoint_without_delay(kind) -> None:
-    decision = run(transport(Category.CONNECTION_REFUSED, False), kind=kind, more=True)
+def test_decide_when_not_sent_and_more_endpoints_then_next_endpoint_without_delay() -> None:
+    decision = run(transport(Category.CONNECTION_REFUSED, False), more=True)
     assert decision.action == "next_endpoint"
     assert decision.delay == 0
 
@@ -52,9 +50,8 @@ def test_decide_when_not_sent_and_round_exhausted_then_retry_with_backoff() -> N
     assert not decision.rotate
 
 
-@pytest.mark.parametrize("kind", ["read", "write"])
-def test_decide_when_maybe_sent_then_retry_on_another_endpoint(kind) -> None:
-    decision = run(transport(Category.READ_TIMEOUT, True), kind=kind, more=True)
+def test_decide_when_maybe_sent_then_retry_on_another_endpoint() -> None:
+    decision = run(transport(Category.READ_TIMEOUT, True), more=True)
     assert decision.action == "retry"
     assert decision.rotate
 

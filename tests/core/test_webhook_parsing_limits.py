@@ -1,5 +1,5 @@
-"""Reviewer's regression test: a hostile callback body is rejected as malformed (400),
-never an unhandled error (500 + traceback), even before its signature is checked."""
+"""A hostile callback body is rejected as malformed (400), never an unhandled error
+(500 + traceback), even before its signature is checked."""
 
 from __future__ import annotations
 

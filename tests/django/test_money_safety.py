@@ -1,7 +1,9 @@
-"""Reviewer's regression tests: the places where money is lost or double-counted.
+"""Money is never lost or double-counted where an answer goes missing: a write that may
+have reached PhonePe stays UNKNOWN (its refund amount reserved), never FAILED; a refund id
+used elsewhere is never adopted; a FAILED order that turns up at the gateway is flagged.
 
-Each test reproduces a finding of the adversarial review through the real path
-(services -> PhonePeClient -> loopback -> the local sandbox) and fails without its fix.
+Each test goes through the real path (services -> PhonePeClient -> loopback -> the
+local sandbox with fault rules).
 """
 
 from __future__ import annotations

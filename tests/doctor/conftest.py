@@ -2,7 +2,9 @@
 
 Every one listens on 127.0.0.1 and is torn down by its fixture: a refused port, a
 black-holed port (accept queue full), a tiny HTTP(S) server with a configurable
-``Date`` header and certificate, and a tiny CONNECT proxy that records its tunnels.
+``Date`` header and certificate, a tiny CONNECT proxy that records its tunnels, and a
+tiny PhonePe that answers the OAuth token and the order-status call the way a real
+PhonePe host is seen to (for answers the sandbox does not give).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import email.utils
+import json
 import select
 import socket
 import ssl
@@ -130,6 +133,60 @@ class HttpServer(_Server):
         )
 
 
+class PhonePeAnswers(_Server):
+    """Gives any OAuth token; answers the order-status call with ``status`` and ``body``.
+
+    ``seen`` lists the request lines; every other request gets ``404 {}``.
+    """
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        self.status = status
+        self.body = body
+        self.seen: list[str] = []
+        super().__init__()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/apis/pg"
+
+    def handle(self, conn: socket.socket) -> None:
+        conn.settimeout(5)
+        reader = conn.makefile("rb")
+        while True:  # the client keeps connections alive
+            request_line = reader.readline().decode("latin-1").strip()
+            if not request_line:
+                return
+            length = 0
+            while (line := reader.readline().decode("latin-1").strip()) != "":
+                name, _, value = line.partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            reader.read(length)
+            self.seen.append(request_line)
+            conn.sendall(self._reply(request_line.split(" ")[1].partition("?")[0]))
+
+    def _reply(self, path: str) -> bytes:
+        if path.endswith("/v1/oauth/token"):
+            status, body = (
+                200,
+                {
+                    "access_token": "doctor-test-token",
+                    "token_type": "O-Bearer",
+                    "expires_at": int(time.time()) + 3600,
+                },
+            )
+        elif "/checkout/v2/order/" in path and path.endswith("/status"):
+            status, body = self.status, self.body
+        else:
+            status, body = 404, {}
+        payload = json.dumps(body).encode()
+        head = (
+            f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n"
+        )
+        return head.encode() + payload
+
+
 class ConnectProxy(_Server):
     """A CONNECT-only forward proxy; ``tunnels`` lists the targets it opened."""
 
@@ -186,6 +243,21 @@ def http_server() -> Iterator[Callable[..., HttpServer]]:
 
     def start(**kwargs: Any) -> HttpServer:
         server = HttpServer(**kwargs)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()
+
+
+@pytest.fixture
+def phonepe_answers() -> Iterator[Callable[[int, dict[str, Any]], PhonePeAnswers]]:
+    """``phonepe_answers(status, body)`` starts one; all are stopped after the test."""
+    started: list[_Server] = []
+
+    def start(status: int, body: dict[str, Any]) -> PhonePeAnswers:
+        server = PhonePeAnswers(status, body)
         started.append(server)
         return server
 

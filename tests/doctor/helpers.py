@@ -8,7 +8,7 @@ from typing import Any
 import trustme
 
 from phonepe_gateway import Settings
-from phonepe_gateway._diagnostics import Check, Report
+from phonepe_gateway.doctor import Check, Report
 
 #: A secret that must never appear in any output.
 CANARY = "canary-Zq8W-secret-7731"

@@ -6,7 +6,7 @@ import ssl
 
 import pytest
 
-from phonepe_gateway._certs import describe_der
+from phonepe_gateway.doctor.certificates import describe_der
 
 
 def der_of(pem: bytes) -> bytes:

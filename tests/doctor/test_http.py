@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from phonepe_gateway import Category
-from phonepe_gateway._diagnostics import run_diagnostics
+from phonepe_gateway.doctor import Verdict, run_diagnostics
 
 from .helpers import check, local_settings
 
@@ -16,7 +15,7 @@ def test_http_when_server_answers_503_then_http_error(http_server):
     report = run_diagnostics(local_settings(server.url))
 
     http = check(report, "http http://127.0.0.1")
-    assert (http.status, http.category) == ("fail", Category.HTTP_ERROR)
+    assert (http.status, http.category) == ("fail", Verdict.HTTP_ERROR)
     assert "503 Service Unavailable" in http.detail
     assert "server error" in http.remedy
 
@@ -35,7 +34,7 @@ def test_http_when_server_never_answers_then_read_timeout(http_server):
     report = run_diagnostics(local_settings(server.url, read_timeout=0.5))
 
     http = check(report, "http http://127.0.0.1")
-    assert (http.status, http.category) == ("fail", Category.READ_TIMEOUT)
+    assert (http.status, http.category) == ("fail", Verdict.READ_TIMEOUT)
     assert "no answer within 0.5 s" in http.detail
 
 
@@ -44,7 +43,7 @@ def test_http_when_server_resets_then_connection_reset(http_server):
     report = run_diagnostics(local_settings(server.url))
 
     http = check(report, "http http://127.0.0.1")
-    assert (http.status, http.category) == ("fail", Category.CONNECTION_RESET)
+    assert (http.status, http.category) == ("fail", Verdict.CONNECTION_RESET)
     assert "something in between" in http.remedy
 
 
@@ -53,7 +52,7 @@ def test_http_when_server_speaks_another_protocol_then_protocol_error(http_serve
     report = run_diagnostics(local_settings(server.url))
 
     http = check(report, "http http://127.0.0.1")
-    assert (http.status, http.category) == ("fail", Category.PROTOCOL_ERROR)
+    assert (http.status, http.category) == ("fail", Verdict.PROTOCOL_ERROR)
     assert "not an HTTP response" in http.detail
 
 
@@ -62,7 +61,7 @@ def test_tls_when_port_speaks_plain_http_then_tls_error(http_server):
     report = run_diagnostics(local_settings(server.url.replace("http://", "https://")))
 
     tls = check(report, "tls 127.0.0.1")
-    assert (tls.status, tls.category) == ("fail", Category.TLS_ERROR)
+    assert (tls.status, tls.category) == ("fail", Verdict.TLS_ERROR)
 
 
 def test_proxy_when_credentials_missing_then_407_proxy_error(auth_proxy, http_server):
@@ -72,7 +71,7 @@ def test_proxy_when_credentials_missing_then_407_proxy_error(auth_proxy, http_se
     )
 
     tunnel = check(report, "proxy 127.0.0.1")
-    assert (tunnel.status, tunnel.category) == ("fail", Category.PROXY_ERROR)
+    assert (tunnel.status, tunnel.category) == ("fail", Verdict.PROXY_ERROR)
     assert "407" in tunnel.detail
     assert auth_proxy.tunnels == []
 
@@ -103,7 +102,7 @@ def test_tcp_when_one_of_two_addresses_refuses_then_warns_about_address_order(ht
     )
 
     tcp = check(report, "tcp pay.phonepe.invalid")
-    assert (tcp.status, tcp.category) == ("warn", Category.CONNECTION_REFUSED)
+    assert (tcp.status, tcp.category) == ("warn", Verdict.CONNECTION_REFUSED)
     assert f"[::1]:{server.port} " in tcp.detail
     assert f"127.0.0.1:{server.port} connected" in tcp.detail
     assert "/etc/gai.conf" in tcp.remedy

@@ -6,8 +6,8 @@ import json
 import socket
 import threading
 
-from phonepe_gateway import Category, Settings
-from phonepe_gateway._diagnostics import run_diagnostics
+from phonepe_gateway import Settings
+from phonepe_gateway.doctor import Verdict, run_diagnostics
 
 from .helpers import CANARY, check, local_settings, server_context
 
@@ -20,7 +20,7 @@ def test_tcp_when_port_refused_then_connection_refused(refused_port):
     report = run_diagnostics(local_settings(f"http://127.0.0.1:{refused_port}/apis/pg-sandbox"))
 
     tcp = check(report, "tcp 127.0.0.1")
-    assert (tcp.status, tcp.category) == ("fail", Category.CONNECTION_REFUSED)
+    assert (tcp.status, tcp.category) == ("fail", Verdict.CONNECTION_REFUSED)
     assert f"127.0.0.1:{refused_port} refused" in tcp.detail
     assert "phonepe sandbox" in tcp.remedy  # local env: the sandbox is not running
     assert not report.ok
@@ -30,7 +30,7 @@ def test_tcp_when_port_blackholed_then_connect_timeout(blackhole_port):
     report = run_diagnostics(local_settings(f"http://127.0.0.1:{blackhole_port}"))
 
     tcp = check(report, "tcp 127.0.0.1")
-    assert (tcp.status, tcp.category) == ("fail", Category.CONNECT_TIMEOUT)
+    assert (tcp.status, tcp.category) == ("fail", Verdict.CONNECT_TIMEOUT)
     assert "timed out" in tcp.detail
 
 
@@ -39,7 +39,7 @@ def test_run_when_every_endpoint_blackholed_then_each_times_out_and_nothing_else
     report = run_diagnostics(local_settings("http://127.0.0.1:8300"), base_urls=urls)
 
     timed_out = [c for c in report.checks if c.name.startswith("tcp ")]
-    assert [c.category for c in timed_out] == [Category.CONNECT_TIMEOUT] * 2
+    assert [c.category for c in timed_out] == [Verdict.CONNECT_TIMEOUT] * 2
     assert "every PhonePe host" not in timed_out[0].remedy  # local env: the sandbox advice
     assert check(report, "credentials").detail.startswith("not checked")
     assert check(report, "clock skew").detail.startswith("not measured")
@@ -55,7 +55,7 @@ def test_dns_when_name_does_not_resolve_then_dns_failure():
     report = run_diagnostics(settings, resolver=no_dns)
 
     dns = check(report, "dns pay.phonepe.invalid")
-    assert (dns.status, dns.category) == ("fail", Category.DNS_FAILURE)
+    assert (dns.status, dns.category) == ("fail", Verdict.DNS_FAILURE)
     assert "Name or service not known" in dns.detail
     assert "getent hosts pay.phonepe.invalid" in dns.remedy
     assert check(report, "credentials").status == "warn"  # nothing to check against
@@ -77,7 +77,7 @@ def test_dns_when_resolver_hangs_then_dns_failure_after_connect_timeout():
     finally:
         release.set()
     dns = check(report, "dns slow.phonepe.invalid")
-    assert (dns.status, dns.category) == ("fail", Category.DNS_FAILURE)
+    assert (dns.status, dns.category) == ("fail", Verdict.DNS_FAILURE)
     assert "did not answer" in dns.detail
 
 
@@ -95,7 +95,7 @@ def test_tcp_when_every_remote_host_refuses_then_remedy_names_hosts_port_and_pro
     assert check(report, "dns api.phonepe.invalid").status == "ok"
     for host in ("api", "auth"):
         tcp = check(report, f"tcp {host}.phonepe.invalid")
-        assert tcp.category is Category.CONNECTION_REFUSED
+        assert tcp.category is Verdict.CONNECTION_REFUSED
         assert "hosting provider" in tcp.remedy
         assert f"api.phonepe.invalid:{refused_port}" in tcp.remedy
         assert f"auth.phonepe.invalid:{refused_port}" in tcp.remedy
@@ -109,11 +109,28 @@ def test_tls_when_certificate_untrusted_then_tls_error(http_server, ca):
     report = run_diagnostics(local_settings(server.url))
 
     tls = check(report, "tls 127.0.0.1")
-    assert (tls.status, tls.category) == ("fail", Category.TLS_ERROR)
+    assert (tls.status, tls.category) == ("fail", Verdict.TLS_ERROR)
     assert "not trusted" in tls.detail
     # The rejected certificate's issuer is named: this is how interception shows itself.
     assert "issued by 'trustme" in tls.detail
     assert "interception" in tls.remedy
+
+
+def test_tls_when_ssl_cert_file_names_the_ca_then_trusted_as_the_client_trusts_it(
+    http_server, ca, tmp_path, monkeypatch
+):
+    # The client's transport honours SSL_CERT_FILE (httpx's default context); so must the probe.
+    bundle = tmp_path / "company-ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    server = http_server(tls=server_context(ca, "127.0.0.1"))
+    report = run_diagnostics(local_settings(server.url))
+
+    tls = check(report, "tls 127.0.0.1")
+    assert tls.status == "ok", tls.detail
+    # The client got through TLS too: the server's "{}" is not a token, not a TLS failure.
+    creds = check(report, "credentials")
+    assert (creds.status, creds.category) == ("fail", Verdict.PROTOCOL_ERROR), creds
 
 
 def test_tls_when_hostname_does_not_match_then_tls_error(http_server, ca, trusting):
@@ -121,7 +138,7 @@ def test_tls_when_hostname_does_not_match_then_tls_error(http_server, ca, trusti
     report = run_diagnostics(local_settings(server.url), ssl_context=trusting)
 
     tls = check(report, "tls 127.0.0.1")
-    assert (tls.status, tls.category) == ("fail", Category.TLS_ERROR)
+    assert (tls.status, tls.category) == ("fail", Verdict.TLS_ERROR)
     assert "not valid for 127.0.0.1" in tls.detail
     assert "it presented a certificate" in tls.detail
 
@@ -143,7 +160,7 @@ def test_proxy_when_proxy_refuses_then_proxy_error(refused_port, http_server):
     report = run_diagnostics(local_settings(server.url, proxy=proxy))
 
     hop = check(report, f"tcp 127.0.0.1:{refused_port}")
-    assert (hop.status, hop.category) == ("fail", Category.PROXY_ERROR)
+    assert (hop.status, hop.category) == ("fail", Verdict.PROXY_ERROR)
     assert "PHONEPE_PROXY" in hop.remedy
     assert server.requests == []  # nothing went around the proxy
     assert CANARY not in json.dumps(report.to_dict())
@@ -172,7 +189,7 @@ def test_proxy_when_proxy_refuses_tunnel_then_proxy_error(connect_proxy, refused
     )
 
     tunnel = check(report, "proxy 127.0.0.1")
-    assert (tunnel.status, tunnel.category) == ("fail", Category.PROXY_ERROR)
+    assert (tunnel.status, tunnel.category) == ("fail", Verdict.PROXY_ERROR)
     assert "502" in tunnel.detail
 
 
@@ -181,7 +198,7 @@ def test_clock_when_server_date_ten_minutes_ahead_then_fails(http_server):
     report = run_diagnostics(local_settings(server.url))
 
     clock = check(report, "clock skew")
-    assert (clock.status, clock.category) == ("fail", Category.CLOCK_SKEW)
+    assert (clock.status, clock.category) == ("fail", Verdict.CLOCK_SKEW)
     assert "behind" in clock.detail
     assert "NTP" in clock.remedy
 
@@ -191,7 +208,7 @@ def test_clock_when_server_date_a_minute_behind_then_warns(http_server):
     report = run_diagnostics(local_settings(server.url))
 
     clock = check(report, "clock skew")
-    assert (clock.status, clock.category) == ("warn", Category.CLOCK_SKEW)
+    assert (clock.status, clock.category) == ("warn", Verdict.CLOCK_SKEW)
     assert "ahead of" in clock.detail
 
 
@@ -215,7 +232,7 @@ def test_tcp_when_every_remote_host_drops_packets_then_remedy_says_filtered(blac
     report = run_diagnostics(settings, resolver=lambda host, port: ["127.0.0.1"])
 
     tcp = check(report, "tcp api.phonepe.invalid")
-    assert (tcp.status, tcp.category) == ("fail", Category.CONNECT_TIMEOUT)
-    assert "every PhonePe host are dropped" in tcp.remedy
+    assert (tcp.status, tcp.category) == ("fail", Verdict.CONNECT_TIMEOUT)
+    assert "Packets to every PhonePe endpoint are dropped" in tcp.remedy
     assert f"nc -vz api.phonepe.invalid {port}" in tcp.remedy
     assert "PHONEPE_PROXY" in tcp.remedy

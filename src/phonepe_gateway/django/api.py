@@ -364,7 +364,8 @@ ops = Router(tags=["operations"])
     "/diagnostics", response={200: dict[str, Any], _ERRORS: ErrorOut}, summary="The doctor's report"
 )
 def diagnostics(request: HttpRequest) -> HttpResponse:
-    from .._diagnostics import configuration_failure, run_diagnostics
+    from phonepe_gateway.doctor import configuration_failure, run_diagnostics
+
     from .._errors import ConfigurationError
     from .conf import get_settings
 

@@ -19,12 +19,8 @@ class PaymentState(models.TextChoices):
     FAILED = "FAILED", "Failed"
 
 
-class RefundState(models.TextChoices):
-    CREATED = "CREATED", "Created (stored, not yet acknowledged by the gateway)"
-    PENDING = "PENDING", "Pending"
-    UNKNOWN = "UNKNOWN", "Unknown (sent, outcome not known)"
-    COMPLETED = "COMPLETED", "Completed"
-    FAILED = "FAILED", "Failed"
+#: A refund moves through the same five states as a payment (states.py has the moves).
+RefundState = PaymentState
 
 
 #: States the reconciler keeps asking the gateway about.

@@ -12,19 +12,23 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import DatabaseError, IntegrityError
 from django.db.models import F
 from django.utils import timezone
 
-from phonepe_gateway._errors import (
+from phonepe_gateway import (
+    MIN_REFUND_AMOUNT,
     DuplicateRequestError,
     NotFoundError,
     PhonePeError,
     ValidationError,
+    check_amount,
+    check_merchant_id,
+    new_merchant_id,
 )
 
 from . import states
@@ -59,7 +63,7 @@ __all__ = [
 
 logger = logging.getLogger("phonepe_gateway.django")
 
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
+_T = TypeVar("_T")
 _HEALED = re.compile(r"^(.*)-L(\d+)$")
 #: successive lost links healed in one request before the caller is asked to retry
 _MAX_HEALS = 3
@@ -77,29 +81,12 @@ _REFUND_STATES = {
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _new_id(prefix: str) -> str:
-    # 26 characters: fits generation 1's 35-character limit too.
-    return prefix + uuid.uuid4().hex[:24]
-
-
-def _check_amount(amount: Any, minimum: int) -> int:
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        raise InvalidRequest(
-            "amount must be an integer number of paise.", details={"field": "amount"}
-        )
-    if amount < minimum:
-        raise InvalidRequest(
-            f"amount must be at least {minimum} paise, not {amount}.", details={"field": "amount"}
-        )
-    return amount
-
-
-def _check_id(value: str, field: str) -> str:
-    if not _ID.match(value):
-        raise InvalidRequest(
-            f"{field} must be 1-63 letters, digits, '_' or '-'.", details={"field": field}
-        )
-    return value
+def _checked(check: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    """The core's own input check, its ValidationError as :class:`InvalidRequest`."""
+    try:
+        return check(*args, **kwargs)
+    except ValidationError as exc:
+        raise InvalidRequest(str(exc), details={"field": exc.field}) from exc
 
 
 def _payment(payment: Payment | str) -> Payment:
@@ -149,8 +136,8 @@ def create_payment(
     taken), :class:`StorageUnavailable`, or :class:`GatewayUnavailable` with the stored
     payment attached: ``UNKNOWN`` (will be reconciled) or ``FAILED`` (gateway did not act).
     """
-    _check_amount(amount, 100)
-    order_id = _check_id(merchant_order_id or _new_id("MO"), "merchant_order_id")
+    _checked(check_amount, amount)
+    order_id = _checked(check_merchant_id, merchant_order_id or new_merchant_id("MO"))
     if not isinstance(reference, str) or len(reference) > 255:
         raise InvalidRequest(
             "reference must be text of at most 255 characters.", details={"field": "reference"}
@@ -517,8 +504,10 @@ def refund_payment(
     reservation, ``FAILED`` released it).
     """
     payment = _payment(payment)
-    _check_amount(amount, 1)
-    refund_id = _check_id(merchant_refund_id or _new_id("MR"), "merchant_refund_id")
+    _checked(check_amount, amount, minimum=MIN_REFUND_AMOUNT)
+    refund_id = _checked(
+        check_merchant_id, merchant_refund_id or new_merchant_id("MR"), field="merchant_refund_id"
+    )
     get_client()
     if resume:
         existing = Refund.objects.filter(merchant_refund_id=refund_id).first()

@@ -1,6 +1,6 @@
 """``phonepe sandbox``: run the local PhonePe sandbox with uvicorn and print how to use it.
 
-The built-in test credentials are public (documented in SPEC) and printed in full;
+The built-in test credentials are public (docs/SANDBOX.md lists them) and printed in full;
 credentials given on the command line are the user's own and are printed masked.
 Only this module parses command-line options; it never imports Django or the client.
 """

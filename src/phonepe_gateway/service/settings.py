@@ -16,7 +16,7 @@
 | ``PHONEPE_SERVICE_CALL_LOG`` | gateway call log: ``batched`` (off the request path), ``immediate``, ``off`` | ``batched`` |
 | ``PHONEPE_SERVICE_EXTRA_APPS`` | comma-separated extra ``INSTALLED_APPS`` (e.g. signal receivers) | none |
 
-The PhonePe options themselves are the usual ``PHONEPE_*`` variables (see the SPEC).
+The PhonePe options themselves are the usual ``PHONEPE_*`` variables (README.md, "Configuration").
 This module never prints or logs a secret.
 """
 

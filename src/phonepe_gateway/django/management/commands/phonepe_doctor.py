@@ -13,8 +13,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from phonepe_gateway._cli_doctor import diagnose, print_report
 from phonepe_gateway.django.conf import get_settings
+from phonepe_gateway.doctor import diagnose
+from phonepe_gateway.doctor.cli import print_report
 
 
 class Command(BaseCommand):

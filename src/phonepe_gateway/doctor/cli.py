@@ -1,14 +1,14 @@
 """``phonepe doctor``: run the diagnostics and print a verdict table with remedies.
 
 Exit status 0 when no check failed (warnings are advisory and pass), 1 otherwise, so
-``phonepe doctor || page-someone`` works in deploy scripts. ``--json`` prints exactly
-SPEC's shape. The output never contains a secret (the report is already scrubbed).
+``phonepe doctor || page-someone`` works in deploy scripts. ``--json`` prints
+:meth:`Report.to_dict` (the shape docs/OPERATIONS.md documents). The output never
+contains a secret (the report is already scrubbed).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
 from typing import IO
 
 import click
@@ -16,23 +16,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ._config import Settings
-from ._diagnostics import Report, configuration_failure, run_diagnostics
-from ._errors import ConfigurationError
+from .report import Report, diagnose
 
-__all__ = ["diagnose", "doctor", "print_report"]
+__all__ = ["doctor", "print_report"]
 
 _STYLE = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[bold red]FAIL[/]"}
-
-
-def diagnose(
-    settings_factory: Callable[[], Settings] = Settings.from_env, base_urls: Sequence[str] = ()
-) -> Report:
-    """Build settings (``Settings.from_env`` unless a factory is given) and run the checks."""
-    try:
-        return run_diagnostics(settings_factory(), base_urls=list(base_urls) or None)
-    except ConfigurationError as exc:
-        return configuration_failure(exc)
 
 
 def print_report(report: Report, file: IO[str] | None = None) -> None:

@@ -1,10 +1,10 @@
 """The doctor's checks that need no socket: configuration, proxy routing, clock skew.
 
-They read settings, the environment and the HTTP probes' ``Date`` headers, and mirror
-what the client really does (``_transport`` builds httpx with ``proxy=settings.proxy``
-and ``trust_env=False``: ``PHONEPE_PROXY`` -- or ``HTTPS_PROXY`` folded in by
-``Settings.from_env`` -- applies to every endpoint; ``NO_PROXY``, ``HTTP_PROXY`` and
-``SSL_CERT_FILE`` are not read). Secrets appear only masked.
+They read settings, the environment and the HTTP probes' ``Date`` headers, and judge
+them by what the client really does: its transport (``_drivers``) is an
+``httpx.HTTPTransport(proxy=settings.proxy)``, so ``PHONEPE_PROXY`` -- or
+``HTTPS_PROXY``, folded in by ``Settings.from_env`` -- carries every endpoint, while
+``NO_PROXY``, ``HTTP_PROXY`` and ``ALL_PROXY`` are never read. Secrets appear only masked.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ._config import Settings, _strip_userinfo, mask
-from ._errors import Category
-from ._probes import Origin, Probe
+from .._config import Settings, _strip_userinfo, mask
+from .probes import Origin
+from .verdict import Probe, Verdict
 
 __all__ = ["BLOCKED", "SKEW_FAIL", "SKEW_WARN", "Step", "clock", "configuration", "proxy_summary"]
 
@@ -69,7 +69,7 @@ def configuration(settings: Settings) -> Step:
         f"{', '.join(s.base_urls)}; oauth {', '.join(s.oauth_urls)}; timeouts connect "
         f"{s.connect_timeout:g} s, read {s.read_timeout:g} s"
     )
-    return Step("config", "configuration", Probe("ok", Category.OK, detail, _since(started)))
+    return Step("config", "configuration", Probe("ok", Verdict.OK, detail, _since(started)))
 
 
 def _env(environ: Mapping[str, str], name: str) -> str | None:
@@ -92,8 +92,8 @@ def proxy_summary(
     ignored = _ignored(settings, environ)
     detail = "; ".join(parts)
     if not ignored:
-        return Step("proxy", "proxy settings", Probe("ok", Category.OK, detail, _since(started)))
-    probe = Probe("warn", Category.PROXY_ERROR, detail, _since(started))
+        return Step("proxy", "proxy settings", Probe("ok", Verdict.OK, detail, _since(started)))
+    probe = Probe("warn", Verdict.PROXY_ERROR, detail, _since(started))
     return Step("proxy", "proxy settings", probe, remedy=" ".join(ignored))
 
 
@@ -113,7 +113,7 @@ def _ignored(settings: Settings, environ: Mapping[str, str]) -> list[str]:
     return notes
 
 
-def clock(http_steps: Sequence[Step], blocker: Category) -> Step:
+def clock(http_steps: Sequence[Step], blocker: Verdict) -> Step:
     """Skew between this machine and the servers' ``Date`` headers (largest one wins)."""
     started = time.monotonic()
     skews = [
@@ -122,12 +122,10 @@ def clock(http_steps: Sequence[Step], blocker: Category) -> Step:
         if "date" in s.probe.data
     ]
     if not skews:
-        if blocker is not Category.OK:
+        if blocker is not Verdict.OK:
             probe = Probe("warn", blocker, "not measured: no endpoint answered", 0.0)
             return Step("clock", "clock skew", probe, remedy=BLOCKED)
-        probe = Probe(
-            "warn", Category.CLOCK_SKEW, "not measured: no Date header in any answer", 0.0
-        )
+        probe = Probe("warn", Verdict.CLOCK_SKEW, "not measured: no Date header in any answer", 0.0)
         return Step("clock", "clock skew", probe, remedy="Compare with an NTP server by hand.")
     skew, origin = max(skews, key=lambda item: abs(item[0]))
     # Date carries whole seconds; allow one second of truncation before judging.
@@ -138,9 +136,9 @@ def clock(http_steps: Sequence[Step], blocker: Category) -> Step:
     if not judged:
         detail = f"this machine's clock agrees with {where} (Date headers have 1 s resolution)"
     if judged > SKEW_FAIL:
-        probe = Probe("fail", Category.CLOCK_SKEW, detail, _since(started))
+        probe = Probe("fail", Verdict.CLOCK_SKEW, detail, _since(started))
     elif judged > SKEW_WARN:
-        probe = Probe("warn", Category.CLOCK_SKEW, detail, _since(started))
+        probe = Probe("warn", Verdict.CLOCK_SKEW, detail, _since(started))
     else:
-        probe = Probe("ok", Category.OK, detail, _since(started))
+        probe = Probe("ok", Verdict.OK, detail, _since(started))
     return Step("clock", "clock skew", probe, origin)

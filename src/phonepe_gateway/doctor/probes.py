@@ -1,12 +1,14 @@
 """The doctor's socket-level probes: DNS, TCP, proxy CONNECT, TLS and one HTTP request.
 
-Each probe does one step on the wire, times it, and returns a :class:`Probe` (a verdict
-with a :class:`~phonepe_gateway._errors.Category`) plus what the next step needs (the
+Each probe does one step on the wire, times it, and returns a :class:`~.verdict.Probe`
+(a status and a :class:`~.verdict.Verdict`) plus what the next step needs (the
 addresses, the connected socket). They are written on plain ``socket``/``ssl`` rather
 than httpx because the doctor must tell apart what httpx folds together (refused vs.
 unreachable, which address, which handshake step) and bound every step by its own
-deadline. TLS uses ``httpx.create_ssl_context()`` so it trusts exactly what the client
-trusts. Probes never raise, never retry, and never put a secret into a detail.
+deadline. The TLS probe gets the context the report builds,
+``httpx.create_ssl_context()``: exactly what the client's transport trusts (certifi,
+or SSL_CERT_FILE / SSL_CERT_DIR when set). Probes never raise, never retry, and never
+put a secret into a detail.
 """
 
 from __future__ import annotations
@@ -18,18 +20,16 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ._errors import Category
+from .verdict import Probe, Verdict
 
 __all__ = [
     "Origin",
-    "Probe",
     "Resolver",
-    "Status",
     "connect_tcp",
     "http_get",
     "is_ip_address",
@@ -38,8 +38,6 @@ __all__ = [
     "system_resolver",
     "tls_handshake",
 ]
-
-Status = Literal["ok", "warn", "fail"]
 
 #: ``resolver(host, port) -> addresses``; raises ``OSError`` (``socket.gaierror``) on failure.
 Resolver = Callable[[str, int], Sequence[str]]
@@ -75,30 +73,15 @@ class Origin:
         return self.netloc if self.port != default else self.netloc.rsplit(":", 1)[0]
 
 
-@dataclass
-class Probe:
-    """The verdict of one probe (the diagnostics layer turns it into a ``Check``)."""
-
-    status: Status
-    category: Category
-    detail: str
-    elapsed_ms: float
-    data: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.status != "fail"
-
-
 def _ms(started: float) -> float:
     return round((time.monotonic() - started) * 1000, 1)
 
 
 def _ok(detail: str, started: float, **data: Any) -> Probe:
-    return Probe("ok", Category.OK, detail, _ms(started), data)
+    return Probe("ok", Verdict.OK, detail, _ms(started), data)
 
 
-def _fail(category: Category, detail: str, started: float, **data: Any) -> Probe:
+def _fail(category: Verdict, detail: str, started: float, **data: Any) -> Probe:
     return Probe("fail", category, detail, _ms(started), data)
 
 
@@ -140,17 +123,17 @@ def resolve(host: str, port: int, resolver: Resolver | None, timeout: float) -> 
     threading.Thread(target=work, name=f"phonepe-doctor-dns-{host}", daemon=True).start()
     if not done.wait(timeout):
         return _fail(
-            Category.DNS_FAILURE,
+            Verdict.DNS_FAILURE,
             f"the resolver did not answer for {host} within {timeout:g} s",
             started,
         )
     error = result.get("error")
     if error is not None:
         reason = getattr(error, "strerror", None) or str(error)
-        return _fail(Category.DNS_FAILURE, f"{host} does not resolve: {reason}", started)
+        return _fail(Verdict.DNS_FAILURE, f"{host} does not resolve: {reason}", started)
     addresses: list[str] = result["addresses"]
     if not addresses:
-        return _fail(Category.DNS_FAILURE, f"{host} resolved to no addresses", started)
+        return _fail(Verdict.DNS_FAILURE, f"{host} resolved to no addresses", started)
     return _ok(f"{host} -> {', '.join(addresses)}", started, addresses=addresses)
 
 
@@ -159,7 +142,7 @@ def resolve(host: str, port: int, resolver: Resolver | None, timeout: float) -> 
 
 def _connect_one(
     address: str, port: int, timeout: float
-) -> tuple[socket.socket | None, str, Category]:
+) -> tuple[socket.socket | None, str, Verdict]:
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.settimeout(timeout)
@@ -170,7 +153,7 @@ def _connect_one(
         return (
             None,
             f"timed out after {timeout:g} s (no answer: packets dropped)",
-            Category.CONNECT_TIMEOUT,
+            Verdict.CONNECT_TIMEOUT,
         )
     except OSError as exc:
         sock.close()
@@ -178,16 +161,16 @@ def _connect_one(
             return (
                 None,
                 "refused (something answered with a TCP reset)",
-                Category.CONNECTION_REFUSED,
+                Verdict.CONNECTION_REFUSED,
             )
         if exc.errno in _UNREACHABLE:
             return (
                 None,
                 f"unreachable ({exc.strerror}: no route, or a firewall's ICMP reject)",
-                Category.CONNECTION_REFUSED,
+                Verdict.CONNECTION_REFUSED,
             )
-        return None, f"failed ({exc.strerror or exc})", Category.CONNECTION_REFUSED
-    return sock, "connected", Category.OK
+        return None, f"failed ({exc.strerror or exc})", Verdict.CONNECTION_REFUSED
+    return sock, "connected", Verdict.OK
 
 
 def connect_tcp(
@@ -199,13 +182,13 @@ def connect_tcp(
     connect timeout. ``via`` names what is being reached (e.g. ``"proxy "``) in details.
     """
     started = time.monotonic()
-    results: list[tuple[socket.socket | None, str, Category] | None] = [None] * len(addresses)
+    results: list[tuple[socket.socket | None, str, Verdict] | None] = [None] * len(addresses)
 
     def attempt(index: int, address: str) -> None:
         try:
             results[index] = _connect_one(address, port, timeout)
         except Exception as exc:  # a probe reports; it never kills its thread
-            results[index] = (None, f"failed ({exc})", Category.CONNECTION_REFUSED)
+            results[index] = (None, f"failed ({exc})", Verdict.CONNECTION_REFUSED)
 
     threads = [
         threading.Thread(target=attempt, args=(i, a), name=f"phonepe-doctor-tcp-{a}", daemon=True)
@@ -218,9 +201,9 @@ def connect_tcp(
     chosen: socket.socket | None = None
     chosen_address = ""
     lines: list[str] = []
-    categories: list[Category] = []
+    categories: list[Verdict] = []
     for address, outcome in zip(addresses, results, strict=True):
-        sock, text, category = outcome or (None, "did not finish", Category.CONNECT_TIMEOUT)
+        sock, text, category = outcome or (None, "did not finish", Verdict.CONNECT_TIMEOUT)
         netloc = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
         lines.append(f"{via}{netloc} {text}")
         if sock is not None and chosen is None:
@@ -270,16 +253,16 @@ def _read_head(sock: socket.socket) -> tuple[int, str, dict[str, str]]:
     return int(parts[1]), parts[2] if len(parts) > 2 else "", headers
 
 
-def _io_failure(exc: BaseException, what: str, timeout: float) -> tuple[Category, str]:
+def _io_failure(exc: BaseException, what: str, timeout: float) -> tuple[Verdict, str]:
     if isinstance(exc, TimeoutError):
-        return Category.READ_TIMEOUT, f"{what}: no answer within {timeout:g} s"
+        return Verdict.READ_TIMEOUT, f"{what}: no answer within {timeout:g} s"
     if isinstance(exc, _BadResponse):
-        return Category.PROTOCOL_ERROR, f"{what}: {exc}"
+        return Verdict.PROTOCOL_ERROR, f"{what}: {exc}"
     if isinstance(exc, ssl.SSLError):
-        return Category.TLS_ERROR, f"{what}: {exc.reason or exc}"
+        return Verdict.TLS_ERROR, f"{what}: {exc.reason or exc}"
     if isinstance(exc, OSError) and (exc.errno in _RESET or isinstance(exc, ConnectionError)):
-        return Category.CONNECTION_RESET, f"{what}: connection reset ({exc.strerror or exc})"
-    return Category.PROTOCOL_ERROR, f"{what}: {exc}"
+        return Verdict.CONNECTION_RESET, f"{what}: connection reset ({exc.strerror or exc})"
+    return Verdict.PROTOCOL_ERROR, f"{what}: {exc}"
 
 
 def proxy_connect(sock: socket.socket, proxy_url: str, target: Origin, timeout: float) -> Probe:
@@ -296,17 +279,17 @@ def proxy_connect(sock: socket.socket, proxy_url: str, target: Origin, timeout: 
         status, reason, _ = _read_head(sock)
     except (OSError, _BadResponse) as exc:
         _, text = _io_failure(exc, "the proxy's answer to CONNECT", timeout)
-        return _fail(Category.PROXY_ERROR, text, started)
+        return _fail(Verdict.PROXY_ERROR, text, started)
     if status == 407:
         return _fail(
-            Category.PROXY_ERROR,
+            Verdict.PROXY_ERROR,
             f"the proxy wants credentials (407 {reason}); put them in the proxy URL",
             started,
             http_status=status,
         )
     if not 200 <= status < 300:
         return _fail(
-            Category.PROXY_ERROR,
+            Verdict.PROXY_ERROR,
             f"the proxy refused a tunnel to {target.netloc}: {status} {reason}",
             started,
             http_status=status,
@@ -337,12 +320,12 @@ def tls_handshake(
             text = f"the certificate is not valid for {hostname}: {reason}"
         else:
             text = f"the certificate is not trusted: {reason}"
-        return _fail(Category.TLS_ERROR, text, started, verify_code=exc.verify_code), None
+        return _fail(Verdict.TLS_ERROR, text, started, verify_code=exc.verify_code), None
     except (OSError, ssl.SSLError) as exc:
         sock.close()
         category, text = _io_failure(exc, "TLS handshake", timeout)
-        if category is Category.READ_TIMEOUT:
-            category = Category.TLS_ERROR
+        if category is Verdict.READ_TIMEOUT:
+            category = Verdict.TLS_ERROR
         return _fail(category, text, started), None
     cert = tls.getpeercert() or {}
     expires = ssl.cert_time_to_seconds(str(cert["notAfter"])) if "notAfter" in cert else None
@@ -354,7 +337,7 @@ def tls_handshake(
     if days is not None:
         detail += f", expires in {days:.0f} days"
     if days is not None and days < 14:
-        return Probe("warn", Category.TLS_ERROR, detail, _ms(started)), tls
+        return Probe("warn", Verdict.TLS_ERROR, detail, _ms(started)), tls
     return _ok(detail, started), tls
 
 
@@ -404,7 +387,7 @@ def http_get(
     if server:
         detail += f" (server: {server[:40]})"
     if status == 407:
-        return _fail(Category.PROXY_ERROR, detail + ": a proxy wants credentials", started, **data)
+        return _fail(Verdict.PROXY_ERROR, detail + ": a proxy wants credentials", started, **data)
     if status >= 500:
-        return _fail(Category.HTTP_ERROR, detail, started, **data)
+        return _fail(Verdict.HTTP_ERROR, detail, started, **data)
     return _ok(detail, started, **data)
