@@ -56,6 +56,7 @@ OPEN = ("CREATED", "PENDING", "UNKNOWN")
 #: answers after which a merchant does not retry the same key
 _IN_PROGRESS = "idempotency_in_progress"
 _HEALED = re.compile(r"^(.*)-L\d+$")
+_RULE_TIMES = 100_000
 
 
 def log(message: str) -> None:
@@ -405,6 +406,21 @@ def install_faults(sandbox: str, rate: float, stats: Stats) -> None:
         stats.faults[f"rule:{rule['action']}"] += 1
 
 
+def count_fired(sandbox: str, stats: Stats) -> None:
+    """How often each rule fired: what it had left, from what it started with."""
+    data = httpx.get(sandbox + "/_sandbox/faults", timeout=10).json()
+    rules = data.get("faults", data) if isinstance(data, dict) else data
+    for rule in rules:
+        fired = _RULE_TIMES - int(rule.get("times") or 0)
+        stats.faults[f"fired:{rule['action']}:{rule['method']} {rule['path']}"] += fired
+        stats.faults["fired_total"] += fired
+    deliveries = httpx.get(sandbox + "/_sandbox/webhooks", timeout=30).json()["deliveries"]
+    stats.faults["webhook_deliveries"] = len(deliveries)
+    stats.faults["webhook_duplicates"] = sum(1 for d in deliveries if d.get("duplicate_of"))
+    for state, n in Counter(str(d.get("state")) for d in deliveries).items():
+        stats.faults[f"webhook_{state}"] = n
+
+
 def webhook_weather(sandbox: str, hook_url: str, rng: random.Random, stats: Stats) -> None:
     """One spell of webhook weather: delayed, duplicated, shuffled, sometimes dropped."""
     config = {
@@ -715,6 +731,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             time.sleep(min(5.0, max(0.1, args.duration - (time.monotonic() - started))))
         stop.set()
         log("quiescing: faults off, clock past every expiry and settlement")
+        count_fired(sandbox, stats)
         httpx.delete(sandbox + "/_sandbox/faults", timeout=10)
         httpx.put(
             sandbox + "/_sandbox/webhooks/config",

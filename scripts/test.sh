@@ -3,7 +3,8 @@
 #   0. ruff and mypy (strict for src/);
 #   1. core, sandbox and doctor tests (no Django);
 #   2. the Django app on SQLite, then on a throwaway PostgreSQL cluster;
-#   3. the Smart Parking example and the browser end-to-end tests.
+#   3. the Smart Parking example and the browser end-to-end tests;
+#   4. a 60 s run of the fault campaign (benchmarks/chaos.py), failing on any violation.
 # Exits non-zero if any stage fails; prints one closing tally.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,13 @@ PHONEPE_TEST_DB=postgres stage django-postgres tests/django --ds=tests.django.se
 if [ -d examples/parking/tests ]; then
   stage parking examples/parking/tests tests/e2e --ds=parking.settings --rootdir=. -p no:randomly
 fi
+
+# The fault campaign, short: two services on a crashing PostgreSQL, killed workers, a
+# faulty sandbox; any broken invariant fails the run (docs/RELIABILITY.md).
+echo
+echo "=== chaos"
+"$PY" benchmarks/chaos.py --duration 60 --json "$out/chaos.json" \
+  || { status=1; echo "=== chaos FAILED (see the VIOLATION lines above)"; }
 
 "$PY" scripts/tally.py "$out"/junit-*.xml
 exit $status
