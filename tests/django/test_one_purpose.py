@@ -151,3 +151,16 @@ def test_receiver_database_write_rolls_back_with_the_claim_when_it_fails(
     finally:
         signals.payment_completed.disconnect(receiver)
     assert Payment.objects.get(pk=payment.pk).completion_signalled_at is None
+
+
+def test_purpose_paid_again_after_a_full_refund_then_not_a_duplicate(gateway) -> None:
+    first = services.create_payment(amount=12_000, reference="ticket:9")
+    gateway.settle(first.merchant_order_id, "COMPLETED")
+    services.sync_payment(first)
+    services.refund_payment(first.merchant_order_id, amount=12_000)
+    again = services.create_payment(amount=12_000, reference="ticket:9")
+    gateway.settle(again.merchant_order_id, "COMPLETED")
+    again = services.sync_payment(again)
+    assert again.state == "COMPLETED"
+    assert not again.duplicate_of
+    assert not again.needs_review

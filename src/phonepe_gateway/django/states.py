@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from django.db import transaction
+from django.db.models import F as Field
 from django.utils import timezone
 
 from . import signals
@@ -224,11 +225,13 @@ def _lock_payment(payment_id: int, *, completing: bool) -> Payment:
 
 def _check_purpose(payment: Payment) -> None:
     """One purpose, one payment: a completion for a reference another payment already
-    paid (and did not fully refund) is recorded, flagged and marked ``duplicate_of``."""
+    paid (and did not refund in full) is recorded, flagged and marked ``duplicate_of``."""
     if not payment.reference:
         return
     first = (
-        Payment.objects.filter(reference=payment.reference, state=D)
+        Payment.objects.filter(
+            reference=payment.reference, state=D, refunded_amount__lt=Field("amount")
+        )
         .exclude(pk=payment.pk)
         .exclude(duplicate_of__gt="")
         .order_by("completed_at", "pk")
