@@ -164,3 +164,36 @@ def test_purpose_paid_again_after_a_full_refund_then_not_a_duplicate(gateway) ->
     assert again.state == "COMPLETED"
     assert not again.duplicate_of
     assert not again.needs_review
+
+
+def test_duplicate_partly_refunded_by_the_merchant_then_the_remainder_is_refunded(
+    gateway, settings
+) -> None:
+    # Found by the chaos campaign: the automatic refund asked for the full amount and
+    # was refused, so the remainder was never refunded.
+    first, second = _two_paid(gateway)
+    services.refund_payment(second.merchant_order_id, amount=2_000)
+    settings.PHONEPE = {"refund_duplicates": True}
+    assert services.refund_duplicates() == 1
+    second = Payment.objects.get(pk=second.pk)
+    assert second.refunded_amount == second.amount
+    automatic = Refund.objects.get(merchant_refund_id=services.duplicate_refund_id(second))
+    assert automatic.amount == 10_000
+
+
+def test_duplicate_whose_automatic_refund_failed_then_tried_again_under_a_new_id(
+    gateway, settings
+) -> None:
+    from phonepe_gateway._errors import GatewayError
+
+    settings.PHONEPE = {"refund_duplicates": True}
+    gateway.fail_next("refund", GatewayError("refused", http_status=400, code="BAD_REQUEST"))
+    first, second = _two_paid(gateway)
+    failed = Refund.objects.get()
+    assert failed.state == "FAILED"
+    assert services.refund_duplicates() == 1
+    assert services.refund_duplicates() == 0
+    retried = Refund.objects.exclude(pk=failed.pk).get()
+    assert retried.merchant_refund_id == services.duplicate_refund_id(second) + "-2"
+    assert retried.amount == 12_000
+    assert len(gateway.refunds) == 1

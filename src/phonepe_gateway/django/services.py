@@ -69,6 +69,8 @@ _HEALED = re.compile(r"^(.*)-L(\d+)$")
 _MAX_HEALS = 3
 #: open payments of a reference synced before a new link is issued for it
 _MAX_OPEN_SYNCS = 5
+#: automatic refunds of one duplicate payment tried before it is left to humans
+_MAX_AUTO_REFUNDS = 3
 _ORDER_STATES = {"PENDING": "PENDING", "COMPLETED": "COMPLETED", "FAILED": "FAILED"}
 _REFUND_STATES = {
     "PENDING": "PENDING",
@@ -398,27 +400,45 @@ def observe_order_status(payment: Payment, status: Any) -> Payment:
 
 
 def duplicate_refund_id(payment: Payment) -> str:
-    """The one refund id of a duplicate payment's automatic refund (so it happens once)."""
+    """The id of a duplicate payment's automatic refund (so it happens once); a later
+    attempt after a FAILED one is ``<id>-2``, ``<id>-3``."""
     return "DR" + hashlib.sha256(payment.merchant_order_id.encode()).hexdigest()[:24]
 
 
 def refund_duplicate(payment: Payment) -> Refund | None:
-    """Refund a payment that paid an already-paid reference, if the host enables it
-    (``refund_duplicates``). Safe to call any number of times from any process: the refund
-    id is fixed, so the gateway refunds it at most once. Never raises."""
+    """Refund what is left of a payment that paid an already-paid reference, if the host
+    enables it (``refund_duplicates``). Safe to call any number of times from any process:
+    each attempt's refund id is fixed, so the gateway refunds it at most once; a FAILED
+    attempt is followed by the next id (at most :data:`_MAX_AUTO_REFUNDS`). Never raises."""
     from .conf import app_setting
 
     if not app_setting("refund_duplicates") or not payment.duplicate_of:
         return None
-    reason = (
-        f"automatic refund: reference {payment.reference!r} was already paid by "
-        f"{payment.duplicate_of}"
-    )
+    base = duplicate_refund_id(payment)
     try:
+        payment = Payment.objects.get(pk=payment.pk)
+        attempts = list(
+            Refund.objects.filter(payment_id=payment.pk, merchant_refund_id__startswith=base)
+        )
+        live = [r for r in attempts if r.state != RefundState.FAILED]
+        if live:  # resume one a crash or an outage interrupted; a settled one is done
+            refund = live[0]
+            if refund.state not in (RefundState.CREATED, RefundState.UNKNOWN):
+                return refund
+            amount, refund_id = int(refund.amount), refund.merchant_refund_id
+        elif len(attempts) >= _MAX_AUTO_REFUNDS or payment.refundable_amount <= 0:
+            return None
+        else:
+            amount = payment.refundable_amount  # the merchant may have refunded part already
+            refund_id = base if not attempts else f"{base}-{len(attempts) + 1}"
+        reason = (
+            f"automatic refund: reference {payment.reference!r} was already paid by "
+            f"{payment.duplicate_of}"
+        )
         return refund_payment(
             payment.merchant_order_id,
-            amount=int(payment.amount),
-            merchant_refund_id=duplicate_refund_id(payment),
+            amount=amount,
+            merchant_refund_id=refund_id,
             reason=reason[:255],
             resume=True,
         )
@@ -428,19 +448,16 @@ def refund_duplicate(payment: Payment) -> Refund | None:
 
 
 def refund_duplicates(limit: int = 100) -> int:
-    """The reconciler's sweep: automatic refunds a crash or an outage left undone."""
+    """The reconciler's sweep: automatic refunds a crash, an outage or a merchant's own
+    partial refund left undone. Returns how many refunds it started or resumed."""
     from .conf import app_setting
 
     if not app_setting("refund_duplicates"):
         return 0
     due = Payment.objects.filter(
-        state=PaymentState.COMPLETED, duplicate_of__gt="", refunded_amount=0
+        state=PaymentState.COMPLETED, duplicate_of__gt="", refunded_amount__lt=F("amount")
     ).order_by("pk")[:limit]
-    done = 0
-    for payment in due:
-        if not Refund.objects.filter(merchant_refund_id=duplicate_refund_id(payment)).exists():
-            done += refund_duplicate(payment) is not None
-    return done
+    return sum(refund_duplicate(payment) is not None for payment in due)
 
 
 def _completion_problem(payment: Payment, status: Any) -> str:
