@@ -35,4 +35,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) test-output .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-sdk .nox test-output .mypy_cache .ruff_cache

@@ -19,8 +19,8 @@ import socket
 import statistics
 import time
 
-from phonepe_gateway import Category, Settings
-from phonepe_gateway.doctor import run_diagnostics
+from phonepe_gateway import Settings
+from phonepe_gateway.doctor import Verdict, run_diagnostics
 
 
 def blackhole(stack: contextlib.ExitStack) -> int:
@@ -54,7 +54,7 @@ def main() -> None:
             took = time.perf_counter() - started
             timings.append(took)
             tcp = [c for c in report.checks if c.name.startswith("tcp ")]
-            assert [c.category for c in tcp] == [Category.CONNECT_TIMEOUT] * args.endpoints
+            assert [c.category for c in tcp] == [Verdict.CONNECT_TIMEOUT] * args.endpoints
             print(f"run {run}: {took:.3f} s ({len(tcp)} endpoints timed out)")
     budget = args.connect_timeout + 1.0
     print(

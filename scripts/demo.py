@@ -172,6 +172,7 @@ def main() -> int:
   Smart Parking is running.
 
     Drivers        {site_url}/
+    Pay at once    {site_url}/lots/demo-pay-at-once/   (demo only: no free minutes; try MH 12 AB 1234)
     Staff          {site_url}/staff/   (username {STAFF_USER}, password {STAFF_PASSWORD})
     Dashboard      {site_url}/staff/dashboard/
     Payments API   {site_url}/api/docs

@@ -7,7 +7,7 @@ It never imports Django (see ``phonepe_gateway.django``).
 from __future__ import annotations
 
 from ._client import AsyncPhonePeClient, PhonePeClient
-from ._config import Secret, Settings
+from ._config import Secret, Settings, mask
 from ._errors import (
     AuthenticationError,
     Category,
@@ -75,5 +75,6 @@ __all__ = [
     "__version__",
     "check_amount",
     "check_merchant_id",
+    "mask",
     "new_merchant_id",
 ]

@@ -30,13 +30,17 @@ from ._errors import (
     RateLimitedError,
     TransportError,
 )
-from ._remedies import remedy
+from ._remedies import WRONG_PATH, remedy
 
 __all__ = ["Failure", "classify_exception", "gateway_error", "read_response"]
 
 _NOT_FOUND_CODES = frozenset(
     {"TRANSACTION_NOT_FOUND", "ORDER_NOT_FOUND", "REFUND_NOT_FOUND", "NOT_FOUND"}
 )
+#: Codes that mean "no such order/refund" on a status read only. PhonePe's order-status
+#: page answers an unknown id with ``INVALID_MERCHANT_ORDER_ID`` (HTTP status not published).
+_READ_NOT_FOUND_CODES = frozenset({"INVALID_MERCHANT_ORDER_ID", "INVALID_MERCHANT_REFUND_ID"})
+_READ_CALLS = frozenset({"order_status", "refund_status"})
 _AUTH_CODES = frozenset(
     {
         "AUTHORIZATION_FAILED",
@@ -195,8 +199,12 @@ def read_response(
     except ValueError:
         data = None
     if 200 <= status < 300:
-        if isinstance(data, dict):
+        if isinstance(data, dict) and not (call in _READ_CALLS and _is_error_body(data)):
             return data
+        if isinstance(data, dict):
+            # A status read answered 2xx with an error body ({code, message}, nothing about
+            # an order): the same error as with a 4xx, never an order in a default state.
+            raise gateway_error(status, data, call=call, endpoint=endpoint, attempts=attempts)
         what = _describe_body(content, headers.get("content-type", ""))
         raise TransportError(
             f"{call}: {endpoint} answered HTTP {status} with {what} instead of PhonePe's JSON "
@@ -228,6 +236,18 @@ def read_response(
     raise error
 
 
+def _is_error_body(data: Mapping[str, Any]) -> bool:
+    """A generation 2 error object: a ``code`` and nothing describing an order or refund."""
+    if "success" in data or not _text(data.get("code")):
+        return False
+    return not any(k in data for k in ("state", "orderId", "refundId", "merchantRefundId"))
+
+
+def _unmapped_path(message: str | None) -> bool:
+    """PhonePe's edge answers a path its host prefix does not serve with this message."""
+    return "api mapping not found" in (message or "").lower()
+
+
 def gateway_error(
     status: int,
     body: Mapping[str, Any] | None,
@@ -254,7 +274,15 @@ def gateway_error(
             "check the credentials and that PHONEPE_ENV matches them (sandbox credentials do "
             "not work in production and vice versa)"
         )
-    elif status == 404 or upper in _NOT_FOUND_CODES:
+    elif _unmapped_path(gateway_message):
+        # Never "not found": that would read as "no such order" when the base URL is wrong.
+        kind = GatewayError
+        todo = WRONG_PATH.rstrip(".")
+    elif (
+        status == 404
+        or upper in _NOT_FOUND_CODES
+        or (call in _READ_CALLS and upper in _READ_NOT_FOUND_CODES)
+    ):
         kind = NotFoundError
         todo = "the order or refund id is unknown to the gateway"
     elif status == 409 or "DUPLICATE" in upper or "ALREADY_EXISTS" in upper:

@@ -22,9 +22,10 @@ from ._calls import CallCore
 from ._clock import SYSTEM_CLOCK, Clock
 from ._config import Settings
 from ._drivers import AsyncTransport, SyncTransport
+from ._errors import ConfigurationError
 from ._events import EventHook
 from ._models import CreatePaymentResult, OrderStatus, RefundResult, RefundStatus, WebhookEvent
-from ._protocol import Prepared, Protocol
+from ._protocol import Prepared, Protocol, V2Protocol
 from ._protocol_v1 import protocol_for
 from ._transport import TransportCore
 from ._validation import (
@@ -70,6 +71,17 @@ class _Base:
     @property
     def _max_id(self) -> int:
         return MAX_V1_ID_LENGTH if self._protocol.generation == 1 else MAX_ID_LENGTH
+
+    def _v2_only(self, call: str) -> V2Protocol:
+        """The protocol of a call only generation 2 offers (custom checkout, subscriptions):
+        such a call is declared on :class:`V2Protocol` alone and reached through here."""
+        if isinstance(self._protocol, V2Protocol):
+            return self._protocol
+        raise ConfigurationError(
+            f"{call} is offered only by PhonePe's generation 2 API, and this client is set up "
+            "for generation 1. Set PHONEPE_CLIENT_ID and PHONEPE_CLIENT_SECRET (and "
+            "PHONEPE_API_VERSION=v2) to use it."
+        )
 
     def _id(self, value: str | None, field: str, new_with_prefix: str | None = None) -> str:
         """``value`` checked against this generation's limit; a new id when None is allowed."""

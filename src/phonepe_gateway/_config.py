@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from ._errors import ConfigurationError
 from ._version import __version__
 
-__all__ = ["ENVIRONMENTS", "SANDBOX_CREDENTIALS", "Secret", "Settings", "mask"]
+__all__ = ["ENVIRONMENTS", "SANDBOX_CREDENTIALS", "Secret", "Settings", "mask", "strip_userinfo"]
 
 Environment = Literal["local", "sandbox", "production"]
 ApiVersion = Literal["v1", "v2"]
@@ -235,7 +235,7 @@ class Settings:
             elif f.name == "webhook_credentials":
                 out[f.name] = [(user, mask(pw.reveal())) for user, pw in value]
             elif f.name == "proxy" and value:
-                out[f.name] = _strip_userinfo(value)
+                out[f.name] = strip_userinfo(value)
             elif isinstance(value, tuple):
                 out[f.name] = list(value)
             else:
@@ -335,7 +335,7 @@ def _url(raw: Mapping[str, Any], name: str, value: Any = None) -> str:
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigurationError(
             f"PHONEPE_{name.upper()} must be an http(s) URL like https://host[:port][/path], "
-            f"not {_strip_userinfo(text)!r}."
+            f"not {strip_userinfo(text)!r}."
         )
     return text.rstrip("/")
 
@@ -370,7 +370,8 @@ def _pairs(value: Any) -> tuple[tuple[str, Secret], ...]:
     return tuple(pairs)
 
 
-def _strip_userinfo(url: str) -> str:
+def strip_userinfo(url: str) -> str:
+    """``url`` with any ``user:password@`` replaced by ``****@`` (proxy URLs carry credentials)."""
     parts = urlsplit(url)
     if parts.username or parts.password:
         host = parts.hostname or ""

@@ -307,13 +307,19 @@ class V2Protocol(Protocol):
         return CallSpec(call, method, path, self.settings.base_urls, headers, content)
 
 
+#: Order states PhonePe sends that mean one of ours: ``CREATED`` is an order with no
+#: attempt yet (custom checkout order-status page), i.e. still open.
+_ORDER_STATE_ALIASES = {"CREATED": OrderState.PENDING}
+
+
 def parse_order_status(data: dict[str, Any], merchant_order_id: str) -> OrderStatus:
     details = data.get("paymentDetails")
     items = details if isinstance(details, list) else []
+    state = as_str(data.get("state")) or OrderState.PENDING
     return OrderStatus(
         merchant_order_id=as_str(data.get("merchantOrderId")) or merchant_order_id,
         order_id=as_str(data.get("orderId")),
-        state=as_str(data.get("state")) or OrderState.PENDING,
+        state=_ORDER_STATE_ALIASES.get(state, state),
         amount=as_int(data.get("amount")),
         payment_details=[_detail(i) for i in items if isinstance(i, dict)],
         error_code=as_str(data.get("errorCode")),

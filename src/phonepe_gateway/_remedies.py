@@ -1,7 +1,7 @@
 """What to do about a network failure: the one source of remedy text per :class:`Category`.
 
 The client's errors quote it (``_transport`` for a failed call, ``_classify`` for an
-answer that is not PhonePe's JSON); the doctor (``phonepe_gateway.doctor.remedies``)
+answer that is not PhonePe's JSON or names a path the host does not serve); the doctor (``phonepe_gateway.doctor.remedies``)
 frames the same sentences with what only its probes know (which address, which hop, a
 command that shows it). A remedy is shaped by what the caller knows: the environment,
 the hosts and ports, whether every endpoint failed the same way, the proxy.
@@ -18,7 +18,14 @@ from dataclasses import dataclass
 
 from ._errors import Category
 
-__all__ = ["remedy"]
+__all__ = ["WRONG_PATH", "remedy"]
+
+#: PhonePe's edge answered "Api Mapping Not Found": the host serves no such path.
+WRONG_PATH = (
+    "PhonePe's host does not serve this path: check PHONEPE_BASE_URLS / PHONEPE_OAUTH_URLS "
+    "(production: generation 2 on /apis/pg, generation 1 on /apis/hermes, the token on "
+    "/apis/identity-manager; UAT: /apis/pg-sandbox)."
+)
 
 _DOCTOR = "`phonepe doctor` on this machine shows where the connection breaks."
 _LOCAL_DOWN = (

@@ -1,8 +1,17 @@
-"""An in-memory PhonePe (both generations) for ``httpx.MockTransport`` tests.
+"""An in-process PhonePe for the core client's unit tests (``httpx.MockTransport``).
 
-Deliberately small: it answers the calls the client makes, records every request,
-and lets a test queue faults (``gw.queue(path_fragment, response_or_exception)``).
-The full simulator is ``phonepe_gateway.sandbox``; this is the unit-test double.
+Why it exists next to the sandbox: the sandbox (``phonepe_gateway.sandbox``) is the real
+thing on a socket, and the contract, socket and end-to-end tests use it. These unit
+tests need what a server cannot give: the exact ``httpx.Request`` the client built (to
+assert headers, signatures, bodies), a fault placed at one precise attempt, including
+"act, then lose the answer" as a plain function, a token clock that follows the test's
+``FakeClock``, and generation 1 response codes set by hand. It also keeps the client's
+tests independent of the sandbox's own correctness.
+
+So it is deliberately small: the four calls of each generation and the OAuth token,
+with the checks that make a wrong request fail (bearer token, X-VERIFY, a reused
+generation 2 id), and nothing a test does not use. ``gw.queue(path_fragment, fault)`` answers the next
+matching request with a response, an exception, or a function of the request.
 """
 
 from __future__ import annotations
@@ -22,6 +31,8 @@ CLIENT_ID = "PGSANDBOXCLIENT"
 CLIENT_SECRET = "sandbox-client-secret"
 MERCHANT_ID = "PGSANDBOXMERCHANT"
 SALT_KEY = "sandbox-salt-key"
+TOKEN_TTL = 3600
+EXPIRE_AT_MS = 1_750_001_200_000
 
 Fault = httpx.Response | BaseException | Callable[[httpx.Request], httpx.Response]
 
@@ -30,15 +41,20 @@ def v1_checksum(payload: str, salt: str = SALT_KEY, index: int = 1) -> str:
     return hashlib.sha256((payload + salt).encode()).hexdigest() + f"###{index}"
 
 
+def _error(status: int, code: str) -> httpx.Response:
+    return httpx.Response(status, json={"success": False, "code": code, "message": code})
+
+
 @dataclass
 class FakeGateway:
     now: Callable[[], float] = lambda: 1_750_000_000.0
-    token_ttl: float = 3600.0
+    #: Orders by merchant order id (generation 1: transactions, refunds included).
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[httpx.Request] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
     faults: list[tuple[str, Fault]] = field(default_factory=list)
+    #: When set, token requests wait for it (to hold concurrent callers in one fetch).
     token_barrier: threading.Event | None = None
 
     def __post_init__(self) -> None:
@@ -47,8 +63,7 @@ class FakeGateway:
     # -- test helpers ---------------------------------------------------------------
 
     def queue(self, fragment: str, fault: Fault, times: int = 1) -> None:
-        for _ in range(times):
-            self.faults.append((fragment, fault))
+        self.faults.extend([(fragment, fault)] * times)
 
     def paths(self) -> list[str]:
         return [r.url.path for r in self.requests]
@@ -66,7 +81,7 @@ class FakeGateway:
                 "timestamp": 1_750_000_000_123,
                 "amount": order["amount"],
                 "state": "COMPLETED",
-                "someNewField": {"x": 1},
+                "someNewField": {"x": 1},  # unknown fields must survive in ``raw``
             }
         ]
 
@@ -77,13 +92,11 @@ class FakeGateway:
         with self._lock:
             self.requests.append(request)
             fault = self._take_fault(request.url.path)
-        if fault is not None:
-            if isinstance(fault, BaseException):
-                raise fault
-            if isinstance(fault, httpx.Response):
-                return fault
-            return fault(request)
-        return self._route(request)
+        if fault is None:
+            return self._route(request)
+        if isinstance(fault, BaseException):
+            raise fault
+        return fault if isinstance(fault, httpx.Response) else fault(request)
 
     def _take_fault(self, path: str) -> Fault | None:
         for i, (fragment, fault) in enumerate(self.faults):
@@ -97,22 +110,19 @@ class FakeGateway:
         if path.endswith("/v1/oauth/token"):
             return self._token(request)
         if "/pg/v1/" in path:
-            return self._v1(request, path)
-        if not self._authorized(request):
-            return httpx.Response(401, json={"code": "UNAUTHORIZED", "message": "bad token"})
+            return self._v1(request, path[path.index("/pg/v1/") :])
+        header = request.headers.get("authorization", "")
+        if not (header.startswith("O-Bearer ") and header[9:] in self.tokens):
+            return _error(401, "UNAUTHORIZED")
         if path.endswith("/checkout/v2/pay"):
             return self._pay(json.loads(request.content))
-        if path.endswith("/status") and "/checkout/v2/order/" in path:
-            oid = path.split("/checkout/v2/order/")[1].split("/")[0]
-            return self._order(oid)
         if path.endswith("/payments/v2/refund"):
             return self._refund(json.loads(request.content))
-        if path.endswith("/status") and "/payments/v2/refund/" in path:
-            rid = path.split("/payments/v2/refund/")[1].split("/")[0]
-            if rid not in self.refunds:
-                return httpx.Response(404, json={"code": "NOT_FOUND", "message": "no refund"})
-            return httpx.Response(200, json=self.refunds[rid])
-        return httpx.Response(404, text="no route")
+        if path.endswith("/status"):
+            kind, _, ident = path.removesuffix("/status").rpartition("/")
+            found = (self.orders if kind.endswith("/order") else self.refunds).get(ident)
+            return httpx.Response(200, json=found) if found else _error(404, "NOT_FOUND")
+        return _error(404, "NO_ROUTE")
 
     def _token(self, request: httpx.Request) -> httpx.Response:
         if self.token_barrier is not None:
@@ -125,63 +135,32 @@ class FakeGateway:
         with self._lock:
             token = f"tok-{len(self.tokens) + 1}-abcdefghijkl"
             self.tokens.append(token)
-        now = self.now()
-        return httpx.Response(
-            200,
-            json={
-                "access_token": token,
-                "encrypted_access_token": "x",
-                "expires_in": None,
-                "issued_at": int(now),
-                "expires_at": int(now + self.token_ttl),
-                "session_expires_at": int(now + self.token_ttl),
-                "token_type": "O-Bearer",
-            },
-        )
-
-    def _authorized(self, request: httpx.Request) -> bool:
-        header = request.headers.get("authorization", "")
-        return header.startswith("O-Bearer ") and header[9:] in self.tokens
+        expires_at = int(self.now() + TOKEN_TTL)
+        # PhonePe sends expires_in as null: the lifetime is in expires_at (epoch seconds).
+        body = {"access_token": token, "expires_in": None, "expires_at": expires_at}
+        return httpx.Response(200, json={**body, "token_type": "O-Bearer"})
 
     def _pay(self, body: dict[str, Any]) -> httpx.Response:
         mid = body["merchantOrderId"]
         if mid in self.orders:
-            return httpx.Response(
-                400,
-                json={"success": False, "code": "DUPLICATE_ORDER", "message": "exists", "data": {}},
-            )
+            return _error(400, "DUPLICATE_ORDER")
         self.orders[mid] = {
-            "merchantId": MERCHANT_ID,
             "merchantOrderId": mid,
             "orderId": "OMO" + mid,
             "state": "PENDING",
             "amount": body["amount"],
-            "expireAt": 1_750_001_200_000,
+            "expireAt": EXPIRE_AT_MS,
             "paymentDetails": [],
         }
+        answer = {"orderId": "OMO" + mid, "state": "PENDING", "expireAt": EXPIRE_AT_MS}
         return httpx.Response(
-            200,
-            json={
-                "orderId": "OMO" + mid,
-                "state": "PENDING",
-                "expireAt": 1_750_001_200_000,
-                "redirectUrl": f"http://127.0.0.1/checkout/{mid}",
-            },
+            200, json={**answer, "redirectUrl": f"http://127.0.0.1/checkout/{mid}"}
         )
-
-    def _order(self, mid: str) -> httpx.Response:
-        if mid not in self.orders:
-            return httpx.Response(
-                404, json={"success": False, "code": "NOT_FOUND", "message": "no order"}
-            )
-        return httpx.Response(200, json=self.orders[mid])
 
     def _refund(self, body: dict[str, Any]) -> httpx.Response:
         rid = body["merchantRefundId"]
         if rid in self.refunds:
-            return httpx.Response(
-                400, json={"success": False, "code": "DUPLICATE_REFUND", "message": "exists"}
-            )
+            return _error(400, "DUPLICATE_REFUND")
         self.refunds[rid] = {
             "merchantRefundId": rid,
             "originalMerchantOrderId": body["originalMerchantOrderId"],
@@ -195,75 +174,40 @@ class FakeGateway:
 
     # -- generation 1 -------------------------------------------------------------------
 
-    def _v1(self, request: httpx.Request, path: str) -> httpx.Response:
-        api_path = path[path.index("/pg/v1/") :]
-        if request.method == "POST":
-            encoded = json.loads(request.content)["request"]
-            if request.headers.get("x-verify") != v1_checksum(encoded + api_path):
-                return httpx.Response(
-                    401, json={"success": False, "code": "AUTHORIZATION_FAILED", "message": "x"}
-                )
-            body = json.loads(base64.b64decode(encoded))
-            if api_path == "/pg/v1/pay":
-                tid = body["merchantTransactionId"]
-                if tid in self.orders:
-                    return httpx.Response(
-                        400, json={"success": False, "code": "DUPLICATE_TXN_REQUEST"}
-                    )
-                self.orders[tid] = {"amount": body["amount"], "code": "PAYMENT_PENDING", "tid": tid}
-                return httpx.Response(
-                    200,
-                    json={
-                        "success": True,
-                        "code": "PAYMENT_INITIATED",
-                        "data": {
-                            "merchantId": MERCHANT_ID,
-                            "merchantTransactionId": tid,
-                            "instrumentResponse": {
-                                "type": "PAY_PAGE",
-                                "redirectInfo": {
-                                    "url": f"http://127.0.0.1/pay/{tid}",
-                                    "method": "GET",
-                                },
-                            },
-                        },
-                    },
-                )
-            rid = body["merchantTransactionId"]
-            self.orders[rid] = {"amount": body["amount"], "code": "PAYMENT_PENDING", "tid": rid}
+    def _v1(self, request: httpx.Request, api_path: str) -> httpx.Response:
+        if request.method == "GET":
+            if request.headers.get("x-verify") != v1_checksum(api_path):
+                return _error(401, "AUTHORIZATION_FAILED")
+            return self._v1_status(api_path.rsplit("/", 1)[1])
+        encoded = json.loads(request.content)["request"]
+        if request.headers.get("x-verify") != v1_checksum(encoded + api_path):
+            return _error(401, "AUTHORIZATION_FAILED")
+        body = json.loads(base64.b64decode(encoded))
+        tid = body["merchantTransactionId"]
+        # A refund is a transaction too: its status is asked at the same path as a payment's.
+        self.orders[tid] = {"amount": body["amount"], "code": "PAYMENT_PENDING"}
+        data = {"merchantId": MERCHANT_ID, "merchantTransactionId": tid}
+        if api_path == "/pg/v1/pay":
+            redirect = {"url": f"http://127.0.0.1/pay/{tid}", "method": "GET"}
+            data["instrumentResponse"] = {"type": "PAY_PAGE", "redirectInfo": redirect}
             return httpx.Response(
-                200,
-                json={
-                    "success": True,
-                    "code": "PAYMENT_PENDING",
-                    "data": {
-                        "merchantId": MERCHANT_ID,
-                        "merchantTransactionId": rid,
-                        "transactionId": "RT" + rid,
-                        "amount": body["amount"],
-                        "state": "PENDING",
-                        "responseCode": "PENDING",
-                    },
-                },
+                200, json={"success": True, "code": "PAYMENT_INITIATED", "data": data}
             )
-        if request.headers.get("x-verify") != v1_checksum(api_path):
-            return httpx.Response(401, json={"success": False, "code": "AUTHORIZATION_FAILED"})
-        tid = api_path.rsplit("/", 1)[1]
+        data.update(transactionId="RT" + tid, amount=body["amount"], state="PENDING")
+        return httpx.Response(200, json={"success": True, "code": "PAYMENT_PENDING", "data": data})
+
+    def _v1_status(self, tid: str) -> httpx.Response:
         order = self.orders.get(tid)
         if order is None:
-            return httpx.Response(
-                400, json={"success": False, "code": "TRANSACTION_NOT_FOUND", "message": "none"}
-            )
+            return _error(400, "TRANSACTION_NOT_FOUND")
         code = order["code"]
         data = {
             "merchantId": MERCHANT_ID,
             "merchantTransactionId": tid,
             "transactionId": "T" + tid,
             "amount": order["amount"],
-            "responseCode": "SUCCESS",
             "paymentInstrument": {"type": "UPI", "utr": "123"},
         }
         status = 200 if code in {"PAYMENT_SUCCESS", "PAYMENT_PENDING"} else 400
-        return httpx.Response(
-            status, json={"success": code == "PAYMENT_SUCCESS", "code": code, "data": data}
-        )
+        success = code == "PAYMENT_SUCCESS"
+        return httpx.Response(status, json={"success": success, "code": code, "data": data})

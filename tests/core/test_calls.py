@@ -2,7 +2,10 @@
 
 Both clients run every call through this one generator, so what is pinned here holds
 for the sync and the async client alike (their drivers only perform the steps; the
-client tests and test_maybe_sent_writes prove each driver over a real path).
+client tests and test_maybe_sent_writes prove each driver over a real path). The last
+two tests declare a call the package does not have and run it through both clients:
+the declaration is all a new call needs for its token, retries and lost-answer
+recovery (docs/ARCHITECTURE.md, "Adding a PhonePe call").
 """
 
 from __future__ import annotations
@@ -13,18 +16,23 @@ import httpx
 import pytest
 
 from phonepe_gateway import (
+    AsyncPhonePeClient,
     AuthenticationError,
+    ConfigurationError,
     CreatePaymentResult,
     DuplicateRequestError,
     NotFoundError,
+    PhonePeClient,
     Settings,
     TransportError,
 )
 from phonepe_gateway._auth import Token, TokenProvider
 from phonepe_gateway._calls import Authorize, CallCore
 from phonepe_gateway._clock import FakeClock
-from phonepe_gateway._protocol import V2Protocol
-from phonepe_gateway._transport import Send, Sleep, TransportCore
+from phonepe_gateway._protocol import Confirm, Prepared, V2Protocol
+from phonepe_gateway._transport import CallSpec, Send, Sleep, TransportCore
+
+from .fakes import FakeGateway
 
 BASE = "http://127.0.0.1:9/apis/pg-sandbox"
 
@@ -215,3 +223,60 @@ def test_write_when_duplicate_without_a_lost_answer_then_no_status_call() -> Non
     with pytest.raises(DuplicateRequestError):
         drive(core.run(prepared), answer)
     assert log == ["POST"]
+
+
+# -- a call declared once runs in both clients, recovery included ---------------------
+
+
+def made_up_write(urls: tuple[str, ...]) -> Prepared[str]:
+    """A call this package does not have, declared the way docs/ARCHITECTURE.md says."""
+    status = CallSpec("made_up_status", "GET", "/checkout/v2/made-up/M1/status", urls)
+    confirm: Confirm[str, str] = Confirm(
+        status=lambda: Prepared(status, lambda data: str(data["state"]), needs_token=True),
+        adopt=lambda state: f"confirmed {state}",
+    )
+    spec = CallSpec("made_up", "POST", "/checkout/v2/made-up", urls, (), b"{}")
+    return Prepared(spec, lambda data: str(data["state"]), needs_token=True, confirm=confirm)
+
+
+def queue_lost_answer(gateway: FakeGateway) -> None:
+    gateway.queue("/made-up", httpx.ReadTimeout("answer lost"))
+    gateway.queue("/made-up", respond(409, {"code": "DUPLICATE_ORDER", "message": "exists"}))
+    gateway.queue("/made-up", respond(200, {"state": "PENDING"}))
+
+
+def test_new_call_when_declared_then_sync_client_runs_it_with_token_and_recovery(
+    settings, gateway, clock
+) -> None:
+    queue_lost_answer(gateway)
+    with PhonePeClient(settings, transport=gateway.transport(), clock=clock) as client:
+        assert client._run(made_up_write(settings.base_urls)) == "confirmed PENDING"
+    assert [p.removeprefix("/apis/pg-sandbox") for p in gateway.paths()] == [
+        "/v1/oauth/token",
+        "/checkout/v2/made-up",
+        "/checkout/v2/made-up",
+        "/checkout/v2/made-up/M1/status",
+    ]
+
+
+@pytest.mark.anyio
+async def test_new_call_when_declared_then_async_client_runs_it_the_same_way(
+    settings, gateway, clock
+) -> None:
+    queue_lost_answer(gateway)
+    async with AsyncPhonePeClient(settings, transport=gateway.transport(), clock=clock) as client:
+        assert await client._run(made_up_write(settings.base_urls)) == "confirmed PENDING"
+    assert len(gateway.paths()) == 4
+
+
+def test_generation_2_only_call_when_client_speaks_generation_1_then_configuration_error(
+    v1_settings, settings
+) -> None:
+    # A call only generation 2 offers is declared on V2Protocol alone; a generation 1
+    # client refuses it by name, before anything is sent.
+    with PhonePeClient(v1_settings) as v1_client, pytest.raises(ConfigurationError) as info:
+        v1_client._v2_only("create_subscription")
+    assert "create_subscription" in str(info.value)
+    assert "PHONEPE_CLIENT_ID" in str(info.value)
+    with PhonePeClient(settings) as v2_client:
+        assert isinstance(v2_client._v2_only("create_subscription"), V2Protocol)

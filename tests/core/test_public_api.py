@@ -40,6 +40,7 @@ EXPECTED = [
     "__version__",
     "check_amount",
     "check_merchant_id",
+    "mask",
     "new_merchant_id",
 ]
 

@@ -1,13 +1,17 @@
 """Fixtures for the Django app's tests: a fake gateway, signal recording, a real sandbox.
 
-`FakeGateway` is an in-memory PhonePe with the client's interface, for the state
-machine tests that need thousands of steps; everything about the wire goes through the
-real client and the real sandbox (`phonepe_sandbox`).
+Two doubles of PhonePe serve these tests; pick the one the test is about:
+
+* ``phonepe_sandbox``: the real client talking HTTP to the real local sandbox. Anything
+  about the wire (timeouts, lost answers, retries, webhooks sent over a socket) goes here.
+* ``gateway`` (:class:`FakeGateway`): stands in for the *client*, in memory. It exists
+  for what the sandbox cannot give cheaply: thousands of state-machine steps per second
+  (the hypothesis machine in test_state_machine_stateful.py), and a fault at an exact
+  point of a service, with or without the gateway having acted (``fail_next``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import threading
@@ -19,29 +23,31 @@ from typing import Any
 
 import pytest
 
-from phonepe_gateway._errors import (
+from phonepe_gateway import (
+    CreatePaymentResult,
     DuplicateRequestError,
     GatewayError,
     NotFoundError,
-    PhonePeError,
-    ValidationError,
-    WebhookVerificationError,
-)
-from phonepe_gateway._models import (
-    CreatePaymentResult,
     OrderStatus,
     PaymentDetail,
+    PhonePeError,
     RefundResult,
     RefundStatus,
+    Settings,
+    ValidationError,
     WebhookEvent,
 )
+from phonepe_gateway._config import SANDBOX_CREDENTIALS
+from phonepe_gateway._webhooks import authorization_for, verify_webhook
 from phonepe_gateway.django import conf, signals
 
-WEBHOOK_USER, WEBHOOK_PASSWORD = "sandboxhook", "sandboxpass1"
+WEBHOOK_USER = SANDBOX_CREDENTIALS["webhook_username"]
+WEBHOOK_PASSWORD = SANDBOX_CREDENTIALS["webhook_password"]
+_LOCAL = Settings.build(env="local")  # what the fake's webhooks are verified with
 
 
 def webhook_authorization(user: str = WEBHOOK_USER, password: str = WEBHOOK_PASSWORD) -> str:
-    return hashlib.sha256(f"{user}:{password}".encode()).hexdigest()
+    return authorization_for(user, password)
 
 
 @dataclass
@@ -64,7 +70,8 @@ class FakeRefund:
 
 @dataclass
 class Fault:
-    """Raise ``error`` on the next ``call``; with ``act=True`` the gateway acts first."""
+    """Raise ``error`` on the next ``times`` calls of ``call``; with ``act=True`` the
+    gateway acts first (the answer is lost after PhonePe did the work)."""
 
     call: str
     error: PhonePeError
@@ -74,18 +81,23 @@ class Fault:
 
 @dataclass
 class FakeGateway:
-    """An in-memory PhonePe with the core client's methods (thread-safe)."""
+    """The client's four gateway calls over in-memory orders and refunds (thread-safe).
+
+    Only the network is faked: webhooks are verified by the real verifier, and the
+    gateway's rules are the few the ledger depends on (duplicate ids, refundable
+    remainder, forward-only settlement).
+    """
 
     orders: dict[str, FakeOrder] = field(default_factory=dict)
     refunds: dict[str, FakeRefund] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    #: calls per client method, and status calls per merchant order id
     calls: Counter[str] = field(default_factory=Counter)
     status_calls: Counter[str] = field(default_factory=Counter)
     #: amount the status API reports instead of the real one (tampering), per order
     reported_amount: dict[str, int] = field(default_factory=dict)
     #: every status answer given, so tests can deliver one late (a slow request)
     answers: list[Any] = field(default_factory=list)
-    now: Callable[[], datetime] = lambda: datetime.now(UTC)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -127,7 +139,7 @@ class FakeGateway:
                 order_id=order.order_id,
                 state="PENDING",
                 redirect_url=f"http://127.0.0.1:9/checkout/{order.order_id}",
-                expire_at=self.now() + timedelta(seconds=1200),
+                expire_at=datetime.now(UTC) + timedelta(seconds=1200),
             )
 
     def get_order_status(self, merchant_order_id: str, *, details: bool = False) -> OrderStatus:
@@ -209,26 +221,7 @@ class FakeGateway:
             return answer
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
-        lowered = {k.lower(): v for k, v in headers.items()}
-        if lowered.get("authorization") != webhook_authorization():
-            raise WebhookVerificationError("bad credentials", reason="unauthenticated")
-        try:
-            data = json.loads(body)
-            payload = data["payload"]
-            return WebhookEvent(
-                event=data["event"],
-                state=payload.get("state"),
-                merchant_order_id=payload.get("merchantOrderId")
-                or payload.get("originalMerchantOrderId"),
-                merchant_refund_id=payload.get("merchantRefundId"),
-                amount=payload.get("amount"),
-                payload=payload,
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise WebhookVerificationError("malformed", reason="malformed") from exc
-
-    def close(self) -> None:
-        pass
+        return verify_webhook(_LOCAL, headers, body)  # no I/O: the real one
 
     # -- the gateway's side -------------------------------------------------------------
 
@@ -255,6 +248,7 @@ class FakeGateway:
         amount: int | None = None,
         nonce: int = 0,
     ) -> tuple[dict[str, str], bytes]:
+        """A generation 2 order callback as PhonePe sends it (``state`` may lie)."""
         order = self.orders[merchant_order_id]
         state = state or order.state
         event = {"COMPLETED": "checkout.order.completed", "FAILED": "checkout.order.failed"}.get(
@@ -267,10 +261,10 @@ class FakeGateway:
             "amount": order.amount if amount is None else amount,
             "nonce": nonce,
         }
-        body = json.dumps({"event": event, "payload": payload}).encode()
-        return {"Authorization": webhook_authorization(), "Content-Type": "application/json"}, body
+        return _signed({"event": event, "payload": payload})
 
     def refund_webhook(self, merchant_refund_id: str) -> tuple[dict[str, str], bytes]:
+        """A generation 2 refund callback for the refund's current state."""
         refund = self.refunds[merchant_refund_id]
         event = {"COMPLETED": "pg.refund.completed", "FAILED": "pg.refund.failed"}.get(
             refund.state, "pg.refund.accepted"
@@ -281,8 +275,12 @@ class FakeGateway:
             "state": refund.state,
             "amount": refund.amount,
         }
-        body = json.dumps({"event": event, "payload": payload}).encode()
-        return {"Authorization": webhook_authorization()}, body
+        return _signed({"event": event, "payload": payload})
+
+
+def _signed(callback: dict[str, Any]) -> tuple[dict[str, str], bytes]:
+    headers = {"Authorization": webhook_authorization(), "Content-Type": "application/json"}
+    return headers, json.dumps(callback).encode()
 
 
 @pytest.fixture
@@ -376,8 +374,8 @@ class LiveSandbox:
 
 
 @pytest.fixture
-def phonepe_sandbox(sandbox: Any, settings: Any) -> Iterator[LiveSandbox]:
-    """Point the app (PHONEPE settings + a fresh process-wide client) at a fresh sandbox."""
+def phonepe_sandbox(sandbox: Any, settings: Any) -> LiveSandbox:
+    """Point the app at a fresh sandbox (changing ``PHONEPE`` renews the app's client)."""
     settings.PHONEPE = {
         "env": "local",
         "local_url": sandbox.url,
@@ -386,9 +384,7 @@ def phonepe_sandbox(sandbox: Any, settings: Any) -> Iterator[LiveSandbox]:
         "timeout": 8,
         "redirect_url": "http://127.0.0.1:8000/paid",
     }
-    conf.reset_client()
-    yield LiveSandbox(sandbox)
-    conf.reset_client()
+    return LiveSandbox(sandbox)
 
 
 def wait_for(

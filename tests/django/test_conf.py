@@ -32,13 +32,38 @@ def test_get_settings_unknown_option_then_configuration_error_names_it(settings)
 
 def test_get_client_then_one_cached_client_until_reset(settings) -> None:
     settings.PHONEPE = {"env": "local"}
+    first = conf.get_client()
+    assert isinstance(first, PhonePeClient)
+    assert conf.get_client() is first
     conf.reset_client()
+    assert conf.get_client() is not first
+
+
+def test_phonepe_setting_changed_then_settings_and_client_built_again(settings) -> None:
+    settings.PHONEPE = {"env": "local", "read_timeout": 4}
+    first, read = conf.get_client(), conf.get_settings()
+    assert conf.get_settings() is read  # read once
+    settings.PHONEPE = {"env": "local", "read_timeout": 6}
+    assert conf.get_settings().read_timeout == 6.0
+    second = conf.get_client()
+    assert second is not first
+    assert second.settings.read_timeout == 6.0
+
+
+def test_other_setting_changed_then_client_kept(settings) -> None:
+    settings.PHONEPE = {"env": "local"}
+    client = conf.get_client()
+    settings.PHONEPE_WEBHOOK_PROCESSING = "inline"
+    assert conf.get_client() is client
+
+
+def test_phonepe_setting_changed_then_installed_client_kept(settings) -> None:
+    installed = object()
+    conf.set_client(installed)
     try:
-        first = conf.get_client()
-        assert isinstance(first, PhonePeClient)
-        assert conf.get_client() is first
-        conf.reset_client()
-        assert conf.get_client() is not first
+        settings.PHONEPE = {"env": "local", "read_timeout": 5}
+        assert conf.get_client() is installed  # its owner installed it; settings did not build it
+        assert conf.get_settings().read_timeout == 5.0
     finally:
         conf.reset_client()
 

@@ -91,7 +91,6 @@ def test_generation_1_refund_callback_then_confirmed_as_refund_not_unknown_order
     import hashlib
     import json
 
-    from phonepe_gateway.django import conf
     from phonepe_gateway.sandbox.views import gen1_refund_json
 
     salt = "sandbox-salt-key"
@@ -102,7 +101,6 @@ def test_generation_1_refund_callback_then_confirmed_as_refund_not_unknown_order
         "salt_key": salt,
         "salt_index": 1,
     }
-    conf.reset_client()
     payment = _completed_payment(phonepe_sandbox, amount=2500)
     refund = services.refund_payment(payment, amount=1000, merchant_refund_id="RV-G1-R1")
     assert refund.state == "PENDING"

@@ -171,7 +171,7 @@ def test_duplicate_partly_refunded_by_the_merchant_then_the_remainder_is_refunde
 ) -> None:
     # Found by the chaos campaign: the automatic refund asked for the full amount and
     # was refused, so the remainder was never refunded.
-    first, second = _two_paid(gateway)
+    _first, second = _two_paid(gateway)
     services.refund_payment(second.merchant_order_id, amount=2_000)
     settings.PHONEPE = {"refund_duplicates": True}
     assert services.refund_duplicates() == 1
@@ -188,7 +188,7 @@ def test_duplicate_whose_automatic_refund_failed_then_tried_again_under_a_new_id
 
     settings.PHONEPE = {"refund_duplicates": True}
     gateway.fail_next("refund", GatewayError("refused", http_status=400, code="BAD_REQUEST"))
-    first, second = _two_paid(gateway)
+    _first, second = _two_paid(gateway)
     failed = Refund.objects.get()
     assert failed.state == "FAILED"
     assert services.refund_duplicates() == 1

@@ -13,7 +13,7 @@ from django.utils import timezone
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from phonepe_gateway.django import conf, reconcile, services
+from phonepe_gateway.django import reconcile, services
 from phonepe_gateway.django.models import Payment, WebhookEvent
 from phonepe_gateway.sandbox.testing import serve_app
 
@@ -86,7 +86,6 @@ def test_generation_1_payment_callback_and_refund_then_same_ledger(
             "salt_index": 1,
             "callback_url": hook.url + "/hook",
         }
-        conf.reset_client()
         payment = services.create_payment(amount=2500)
         assert payment.state == "PENDING"
         assert payment.checkout_url.startswith(phonepe_sandbox.url)

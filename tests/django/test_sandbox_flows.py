@@ -13,7 +13,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from phonepe_gateway.django import conf, reconcile, services
+from phonepe_gateway.django import reconcile, services
 from phonepe_gateway.django.exceptions import GatewayUnavailable, WebhookRejected
 from phonepe_gateway.django.models import GatewayCallLog, Payment
 
@@ -95,12 +95,8 @@ def test_create_payment_refused_on_every_endpoint_then_failed_with_category(
         "read_timeout": 2,
         "timeout": 5,
     }
-    conf.reset_client()
-    try:
-        with pytest.raises(GatewayUnavailable) as info:
-            services.create_payment(amount=5000, merchant_order_id="REFUSED-1")
-    finally:
-        conf.reset_client()
+    with pytest.raises(GatewayUnavailable) as info:
+        services.create_payment(amount=5000, merchant_order_id="REFUSED-1")
     assert info.value.http_status == 503
     assert info.value.category is not None
     assert info.value.category.value == "CONNECTION_REFUSED"
@@ -185,7 +181,6 @@ def test_late_authorisation_after_local_failed_then_completed_and_flagged(
 ) -> None:
     # The pay request is held up in the network long enough for us to give up on it ...
     settings.PHONEPE = {**settings.PHONEPE, "read_timeout": 1, "timeout": 2, "max_retries": 0}
-    conf.reset_client()
     phonepe_sandbox.fault(method="POST", path=PAY, action="delay", delay_ms=2500, times=1)
     with pytest.raises(GatewayUnavailable):
         services.create_payment(amount=5000, merchant_order_id="LATE-1")

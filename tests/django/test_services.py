@@ -202,6 +202,37 @@ def test_sync_payment_lost_response_then_unknown_resolved_to_gateway_truth(
     assert signal_log.of(payment.merchant_order_id) == ["payment_completed"]
 
 
+def test_sync_payment_gateway_down_then_unreachable_error_and_state_kept(gateway) -> None:
+    gateway.fail_next("create_payment", sent_timeout(), act=True)
+    with pytest.raises(GatewayUnavailable):
+        services.create_payment(amount=5000)
+    payment = Payment.objects.get()
+    gateway.fail_next("order_status", sent_timeout())
+    with pytest.raises(GatewayUnavailable) as info:
+        services.sync_payment(payment)
+    error = info.value
+    assert (error.code, error.http_status) == ("gateway_unreachable", 503)
+    assert error.details == {
+        "state": "UNKNOWN",
+        "merchant_order_id": payment.merchant_order_id,
+        "category": "READ_TIMEOUT",
+    }
+    assert "stays UNKNOWN" in error.message  # not the create call's "answer was lost"
+    assert error.payment == payment
+    assert Payment.objects.get().state == "UNKNOWN"
+
+
+def test_sync_refund_gateway_down_then_unreachable_error_and_state_kept(gateway) -> None:
+    payment = completed_payment(gateway)
+    refund = services.refund_payment(payment, amount=1000)
+    gateway.fail_next("refund_status", refused())
+    with pytest.raises(GatewayUnavailable) as info:
+        services.sync_refund(refund)
+    assert (info.value.code, info.value.http_status) == ("gateway_unreachable", 503)
+    assert info.value.details["state"] == "PENDING"
+    assert info.value.refund == refund
+
+
 def test_refund_payment_within_remainder_then_pending_and_reserved(gateway) -> None:
     payment = completed_payment(gateway, 10_000)
     refund = services.refund_payment(payment, amount=4000, reason="customer asked")

@@ -139,18 +139,28 @@ class PhonePeAnswers(_Server):
     ``seen`` lists the request lines; every other request gets ``404 {}``.
     """
 
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
+    def __init__(
+        self, status: int, body: dict[str, Any], *, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.status = status
         self.body = body
+        self.tls = tls
         self.seen: list[str] = []
         super().__init__()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/apis/pg"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/apis/pg"
 
     def handle(self, conn: socket.socket) -> None:
         conn.settimeout(5)
+        if self.tls is None:
+            self._converse(conn)
+            return
+        with self.tls.wrap_socket(conn, server_side=True) as wrapped:
+            self._converse(wrapped)
+
+    def _converse(self, conn: socket.socket) -> None:
         reader = conn.makefile("rb")
         while True:  # the client keeps connections alive
             request_line = reader.readline().decode("latin-1").strip()
@@ -252,12 +262,14 @@ def http_server() -> Iterator[Callable[..., HttpServer]]:
 
 
 @pytest.fixture
-def phonepe_answers() -> Iterator[Callable[[int, dict[str, Any]], PhonePeAnswers]]:
-    """``phonepe_answers(status, body)`` starts one; all are stopped after the test."""
+def phonepe_answers() -> Iterator[Callable[..., PhonePeAnswers]]:
+    """``phonepe_answers(status, body, tls=None)`` starts one; all are stopped after the test."""
     started: list[_Server] = []
 
-    def start(status: int, body: dict[str, Any]) -> PhonePeAnswers:
-        server = PhonePeAnswers(status, body)
+    def start(
+        status: int, body: dict[str, Any], *, tls: ssl.SSLContext | None = None
+    ) -> PhonePeAnswers:
+        server = PhonePeAnswers(status, body, tls=tls)
         started.append(server)
         return server
 

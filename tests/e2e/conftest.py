@@ -96,16 +96,11 @@ class Site:
 @pytest.fixture
 def site(live_server: Any, settings: Any) -> Iterator[Site]:
     """The site on a live server and a sandbox whose webhooks reach it."""
-    from phonepe_gateway.django.conf import reset_client
     from phonepe_gateway.sandbox.testing import serve_sandbox
 
     with serve_sandbox(webhook_url=live_server.url + WEBHOOK_PATH) as sandbox:
         settings.PHONEPE = {**settings.PHONEPE, "local_url": sandbox.url}
-        reset_client()
-        try:
-            yield Site(url=live_server.url, sandbox=sandbox)
-        finally:
-            reset_client()
+        yield Site(url=live_server.url, sandbox=sandbox)
 
 
 @pytest.fixture

@@ -42,31 +42,40 @@ def test_driver_when_pays_on_checkout_then_paid_with_exit_pass(
     assert services.free_bays(lot) == 12
 
 
-def test_driver_when_declines_then_failed_and_retry_pays(site: Site, lot: Any, phone: Any) -> None:
+def test_driver_when_attempt_declined_then_told_to_retry_and_same_order_pays(
+    site: Site, lot: Any, phone: Any
+) -> None:
     page = phone.new_page()
     ticket = park(page, site, "KA 01 AB 1234", minutes_ago=50)
     leave(page, "₹40")
     open_checkout(page, site)
-    answer_checkout(page, site, "decline")
+    # As at PhonePe, a declined attempt keeps the driver on the checkout page.
+    page.get_by_test_id("decline").click()
+    expect(page.get_by_test_id("attempt-failed")).to_be_visible()
+    page.get_by_test_id("return").click()  # back to the site while the order is still open
+    page.wait_for_url(re.compile("^" + re.escape(site.url) + r"/park/\d+/"))
 
-    expect(page.locator("[data-state=FAILED]")).to_be_visible()
-    expect(page.get_by_text("Nothing was charged")).to_be_visible()
-    expect(page.get_by_text("ask the staff at the exit")).to_be_visible()
-    shoot(page, "driver-3-declined")
+    expect(page.locator("[data-state=RETRY]")).to_be_visible()
+    expect(page.get_by_text("That attempt failed")).to_be_visible()
+    expect(page.get_by_text("try again on the PhonePe page, or start over")).to_be_visible()
+    # No second payment while the first can still complete: only the same order's page.
+    expect(page.get_by_role("button", name="Pay with PhonePe")).to_have_count(0)
+    shoot(page, "driver-3-attempt-failed")
     assert _session(ticket).state == "PAYMENT_DUE"
 
-    open_checkout(page, site, retry=True)
+    page.get_by_role("link", name="Try again on PhonePe").click()
+    expect(page).to_have_url(re.compile("^" + re.escape(site.sandbox_url)))
     answer_checkout(page, site, "pay")
     expect(page.locator("[data-state=PAID]")).to_be_visible()
     shoot(page, "driver-4-paid-after-retry")
     from phonepe_gateway.django.models import Payment
 
-    states = sorted(
+    states = list(
         Payment.objects.filter(reference=f"parking-session:{ticket}").values_list(
             "state", flat=True
         )
     )
-    assert states == ["COMPLETED", "FAILED"]
+    assert states == ["COMPLETED"]  # one order, two attempts
 
 
 def test_driver_when_browser_closed_after_paying_then_webhook_makes_it_paid(

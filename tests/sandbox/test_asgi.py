@@ -17,11 +17,12 @@ pytestmark = pytest.mark.anyio
 async def test_full_gen2_flow_when_in_process_then_same_answers() -> None:
     app = create_app(SandboxConfig(refund_settlement_delay=1))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox/apis/pg") as api:
+    base = "http://127.0.0.1/apis/pg-sandbox"
+    async with httpx.AsyncClient(transport=transport, base_url=base) as api:
         token = (await api.post("/v1/oauth/token", data=CREDENTIALS)).json()["access_token"]
         api.headers["Authorization"] = f"O-Bearer {token}"
         created = await api.post("/checkout/v2/pay", json=pay_body("asgi-flow"))
-        assert created.json()["redirectUrl"].startswith("http://sandbox/transact/")
+        assert created.json()["redirectUrl"].startswith("http://127.0.0.1/transact/")
         page = await api.post(created.json()["redirectUrl"], data={"action": "pay"})
         assert page.status_code == 303
         status = (await api.get("/checkout/v2/order/asgi-flow/status")).json()
@@ -35,11 +36,11 @@ async def test_full_gen2_flow_when_in_process_then_same_answers() -> None:
             },
         )
         assert refund.json()["state"] == "PENDING"
-        await api.post("http://sandbox/_sandbox/clock/advance", json={"seconds": 1})
+        await api.post("http://127.0.0.1/_sandbox/clock/advance", json={"seconds": 1})
         assert (await api.get("/payments/v2/refund/asgi-r/status")).json()["state"] == "COMPLETED"
         missing = await api.get("/checkout/v2/order/none/status")
         assert missing.status_code == 404
-        assert missing.json()["success"] is False
+        assert missing.json()["code"] == "INVALID_MERCHANT_ORDER_ID"
 
 
 async def test_webhooks_when_in_process_with_lifespan_then_sent_via_mock_receiver() -> None:
@@ -49,7 +50,7 @@ async def test_webhooks_when_in_process_with_lifespan_then_sent_via_mock_receive
         received.append(request)
         return httpx.Response(200)
 
-    app = create_app(webhook_url="http://merchant.test/hook")
+    app = create_app(webhook_url="http://127.0.0.1:9/hook")
     sandbox = app.state.sandbox
     sandbox.state.create_order(
         merchant_order_id="asgi-wh",

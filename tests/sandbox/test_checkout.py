@@ -91,7 +91,6 @@ def test_format_rupees_when_large_then_indian_grouping(paise: int, text: tuple[s
     [
         ("pay", "CARD", "COMPLETED"),
         ("pay", "NET_BANKING", "COMPLETED"),
-        ("decline", "UPI_QR", "FAILED"),
         ("pending", "UPI_QR", "PENDING"),
     ],
 )
@@ -107,6 +106,48 @@ def test_submit_when_action_then_order_changes_and_redirects_to_merchant(
     assert order.state == state
     if state != "PENDING":
         assert order.attempts[-1].payment_mode == mode
+
+
+def test_decline_when_retries_allowed_then_back_on_page_with_notice_and_pay_works(
+    sandbox: RunningSandbox, api: httpx.Client
+) -> None:
+    url = create(api, "page-retry")
+    answer = httpx.post(url, data={"action": "decline", "mode": "CARD", "reason": "INVALID_MPIN"})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == url.removeprefix(sandbox.url)  # same order's page
+    order = sandbox.state.get_order("page-retry")
+    assert order is not None
+    assert order.state == "PENDING"
+    assert [
+        (a.state, a.payment_mode, a.error_code, a.detailed_error_code) for a in order.attempts
+    ] == [("FAILED", "CARD", "INVALID_MPIN", "ZM")]
+    page = httpx.get(url)
+    assert page.status_code == 200
+    assert 'data-testid="attempt-failed"' in page.text
+    assert "That attempt failed" in page.text
+    assert f'data-testid="return" href="{RETURN}"' in page.text  # or go back to the merchant
+    assert 'data-testid="pay"' in page.text  # and try again on the same order
+    paid = httpx.post(url, data={"action": "pay", "mode": "UPI_QR"})
+    assert paid.status_code == 303
+    assert paid.headers["location"] == RETURN
+    order = sandbox.state.get_order("page-retry")
+    assert order is not None
+    assert order.state == "COMPLETED"
+    assert [a.state for a in order.attempts] == ["FAILED", "COMPLETED"]
+
+
+def test_decline_when_retry_disabled_then_order_failed_and_back_to_merchant(
+    sandbox: RunningSandbox, api: httpx.Client
+) -> None:
+    url = create(api, "page-noretry", disablePaymentRetry=True)
+    answer = httpx.post(url, data={"action": "decline", "mode": "UPI_QR"})
+    assert answer.status_code == 303
+    assert answer.headers["location"] == RETURN
+    order = sandbox.state.get_order("page-noretry")
+    assert order is not None
+    assert order.state == "FAILED"
+    assert (order.error_code, order.detailed_error_code) == ("PAYMENT_ERROR", "ZA")
+    assert "Payment failed" in httpx.get(url).text
 
 
 def test_page_when_already_paid_then_result_with_return_link(

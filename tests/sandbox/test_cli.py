@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 from click.testing import CliRunner
@@ -71,8 +72,65 @@ def test_help_when_asked_then_lists_spec_options() -> None:
         "--client-secret",
         "--merchant-id",
         "--salt-key",
+        "--lenient-hosts",
+        "--allow-remote-webhooks",
+        "--control-host",
     ):
         assert option in result.output
+
+
+def _configured(monkeypatch: Any, args: list[str], env: dict[str, str]) -> SandboxConfig:
+    """The config ``phonepe sandbox`` would serve (uvicorn.run replaced, nothing listens)."""
+    import uvicorn
+
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))
+    result = CliRunner().invoke(main, ["sandbox", *args], env=env)
+    assert result.exit_code == 0, result.output
+    (app,) = served
+    config: SandboxConfig = app.state.sandbox.config
+    return config
+
+
+def test_command_when_no_flags_then_strict_hosts_loopback_webhooks(monkeypatch: Any) -> None:
+    config = _configured(monkeypatch, [], {})
+    assert (config.lenient_hosts, config.allow_remote_webhooks, config.control_hosts) == (
+        False,
+        False,
+        (),
+    )
+
+
+def test_command_when_flags_or_env_then_lenient_and_remote_allowed(monkeypatch: Any) -> None:
+    flags = _configured(
+        monkeypatch,
+        ["--lenient-hosts", "--allow-remote-webhooks", "--control-host", "sb.internal"],
+        {},
+    )
+    assert (flags.lenient_hosts, flags.allow_remote_webhooks, flags.control_hosts) == (
+        True,
+        True,
+        ("sb.internal",),
+    )
+    env = _configured(
+        monkeypatch,
+        [],
+        {
+            "PHONEPE_SANDBOX_LENIENT_HOSTS": "1",
+            "PHONEPE_SANDBOX_ALLOW_REMOTE_WEBHOOKS": "true",
+            "PHONEPE_SANDBOX_CONTROL_HOSTS": "a.internal b.internal",
+        },
+    )
+    assert (env.lenient_hosts, env.allow_remote_webhooks, env.control_hosts) == (
+        True,
+        True,
+        ("a.internal", "b.internal"),
+    )
+
+
+def test_banner_when_lenient_then_says_every_prefix_serves_everything() -> None:
+    assert "(lenient)" in banner(SandboxConfig(lenient_hosts=True), "http://127.0.0.1:1")
+    assert "identity-manager" in banner(SandboxConfig(), "http://127.0.0.1:1")
 
 
 def test_command_when_started_then_prints_banner_and_serves_with_options() -> None:
@@ -109,7 +167,7 @@ def test_command_when_started_then_prints_banner_and_serves_with_options() -> No
         assert info["token_ttl"] == 60
         assert info["webhooks"]["url"] == "http://127.0.0.1:9/hook"
         token = httpx.post(
-            f"http://127.0.0.1:{port}/apis/pg/v1/oauth/token",
+            f"http://127.0.0.1:{port}/apis/identity-manager/v1/oauth/token",
             data={
                 "client_id": "PGSANDBOXCLIENT",
                 "client_secret": "sandbox-client-secret",

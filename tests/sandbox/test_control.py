@@ -48,13 +48,70 @@ def test_complete_when_not_pending_or_unknown_then_error(
     api: httpx.Client, control: httpx.Client
 ) -> None:
     api.post("/checkout/v2/pay", json=pay_body("c-3"))
-    assert control.post("/orders/c-3/fail", json={"errorCode": "TXN_CANCELLED"}).status_code == 200
+    unknown = control.post("/orders/c-3/fail", json={"errorCode": "TXN_CANCELLED"})
+    assert unknown.status_code == 400  # an unknown code needs its own detailed code
+    failed = control.post(
+        "/orders/c-3/fail", json={"errorCode": "TXN_CANCELLED", "detailedErrorCode": "U30"}
+    )
+    assert failed.status_code == 200
+    assert (failed.json()["errorCode"], failed.json()["detailedErrorCode"]) == (
+        "TXN_CANCELLED",
+        "U30",
+    )
     conflict = control.post("/orders/c-3/complete")
     assert conflict.status_code == 409
     assert conflict.json()["error"]["code"] == "INVALID_ORDER_STATE"
     assert control.post("/orders/none/complete").status_code == 404
     assert control.post("/orders/c-3/explode").status_code == 404
-    assert control.post("/orders/c-3/complete", content=b"[1]").status_code == 400
+    json_list = control.post(
+        "/orders/c-3/complete", content=b"[1]", headers={"Content-Type": "application/json"}
+    )
+    assert json_list.status_code == 400
+
+
+def test_decline_when_retries_allowed_then_attempt_failed_and_order_pending(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    api.post("/checkout/v2/pay", json=pay_body("c-dec"))
+    declined = control.post("/orders/c-dec/decline", json={"reason": "INSUFFICIENT_BALANCE"})
+    assert declined.status_code == 200
+    body = declined.json()
+    assert body["state"] == "PENDING"
+    (attempt,) = body["paymentDetails"]
+    assert (attempt["state"], attempt["errorCode"], attempt["detailedErrorCode"]) == (
+        "FAILED",
+        "INSUFFICIENT_BALANCE",
+        "Z9",
+    )
+    again = control.post("/orders/c-dec/decline", json={})
+    assert again.json()["paymentDetails"][-1]["detailedErrorCode"] == "ZA"
+    paid = control.post("/orders/c-dec/complete", json={"paymentMode": "CARD"})
+    assert paid.json()["state"] == "COMPLETED"
+    assert [d["state"] for d in paid.json()["paymentDetails"]] == ["FAILED", "FAILED", "COMPLETED"]
+    assert control.post("/orders/c-dec/decline", json={}).status_code == 409  # paid: final
+
+
+def test_decline_when_unknown_reason_then_400_and_nothing_changes(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    api.post("/checkout/v2/pay", json=pay_body("c-bad"))
+    answer = control.post("/orders/c-bad/decline", json={"reason": "NOPE"})
+    assert answer.status_code == 400
+    assert "INVALID_MPIN" in answer.json()["error"]["message"]
+    assert control.get("/orders/c-bad").json()["paymentDetails"] == []
+
+
+def test_decline_when_retry_disabled_then_order_failed(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    api.post("/checkout/v2/pay", json=pay_body("c-once", disablePaymentRetry=True))
+    answer = control.post("/orders/c-once/decline", json={"reason": "INVALID_MPIN"})
+    assert answer.json()["state"] == "FAILED"
+    assert answer.json()["disablePaymentRetry"] is True
+    assert (answer.json()["errorCode"], answer.json()["detailedErrorCode"]) == (
+        "INVALID_MPIN",
+        "ZM",
+    )
 
 
 def test_refund_control_when_failed_then_remainder_restored(

@@ -234,7 +234,9 @@ async def test_dropped_connection_when_in_process_asgi_then_read_error(action: s
     app = create_app()
     app.state.sandbox.faults.add(action=action, path="/checkout/v2/pay")
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://sb/apis/pg") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://sb/apis/pg-sandbox"
+    ) as client:
         token = (
             await client.post(
                 "/v1/oauth/token",

@@ -134,9 +134,13 @@ def test_pay_when_38_char_id_then_accepted_and_duplicate_rejected(sandbox: Runni
 def test_status_when_pending_then_completed_codes(sandbox: RunningSandbox) -> None:
     gen1_pay(sandbox, pay_payload("T7"))
     pending = gen1_status(sandbox, "T7").json()
-    assert pending["success"] is False
+    # A pending payment is a successful request at PhonePe: success true, nothing attempted.
+    assert pending["success"] is True
     assert pending["code"] == "PAYMENT_PENDING"
+    assert pending["message"] == "Your request is in pending state."
     assert pending["data"]["state"] == "PENDING"
+    assert pending["data"]["transactionId"] is None
+    assert pending["data"]["paymentInstrument"] is None
     httpx.post(sandbox.url + "/_sandbox/orders/T7/complete", json={"paymentMode": "CARD"})
     done = gen1_status(sandbox, "T7").json()
     assert done["success"] is True
@@ -146,13 +150,58 @@ def test_status_when_pending_then_completed_codes(sandbox: RunningSandbox) -> No
     assert done["data"]["transactionId"].startswith("OM")
 
 
-def test_status_when_declined_then_payment_declined(sandbox: RunningSandbox) -> None:
+@pytest.mark.parametrize(
+    ("mode", "fields"),
+    [
+        ("UPI_QR", {"type", "utr", "upiTransactionId", "cardNetwork", "accountType"}),
+        (
+            "CARD",
+            {
+                "type",
+                "cardType",
+                "pgTransactionId",
+                "bankTransactionId",
+                "pgAuthorizationCode",
+                "arn",
+                "bankId",
+                "brn",
+            },
+        ),
+        (
+            "NET_BANKING",
+            {"type", "pgTransactionId", "pgServiceTransactionId", "bankTransactionId", "bankId"},
+        ),
+    ],
+)
+def test_status_when_paid_by_mode_then_payment_instrument_of_that_type(
+    sandbox: RunningSandbox, mode: str, fields: set[str]
+) -> None:
+    gen1_pay(sandbox, pay_payload(f"T-{mode}"))
+    httpx.post(sandbox.url + f"/_sandbox/orders/T-{mode}/complete", json={"paymentMode": mode})
+    instrument = gen1_status(sandbox, f"T-{mode}").json()["data"]["paymentInstrument"]
+    assert set(instrument) == fields
+
+
+def test_status_when_declined_then_payment_error_with_reason(sandbox: RunningSandbox) -> None:
     gen1_pay(sandbox, pay_payload("T8"))
-    httpx.post(sandbox.url + "/_sandbox/orders/T8/fail")
+    httpx.post(sandbox.url + "/_sandbox/orders/T8/fail", json={})
     body = gen1_status(sandbox, "T8").json()
     assert body["success"] is False
-    assert body["code"] == "PAYMENT_DECLINED"
+    assert body["code"] == "PAYMENT_ERROR"
     assert body["data"]["state"] == "FAILED"
+    assert body["data"]["responseCode"] == "REQUEST_DECLINE_BY_REQUESTEE"
+    assert body["data"]["paymentInstrument"] is None
+
+
+def test_status_when_attempt_declined_then_still_pending_with_its_transaction(
+    sandbox: RunningSandbox,
+) -> None:
+    gen1_pay(sandbox, pay_payload("T9a"))
+    httpx.post(sandbox.url + "/_sandbox/orders/T9a/decline", json={"reason": "INVALID_MPIN"})
+    body = gen1_status(sandbox, "T9a").json()
+    assert (body["success"], body["code"]) == (True, "PAYMENT_PENDING")
+    assert body["data"]["transactionId"].startswith("OM")
+    assert body["data"]["responseCode"] == "ZM"
 
 
 def test_status_when_checksum_or_merchant_header_wrong_then_rejected(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
-from phonepe_gateway.sandbox.testing import RunningSandbox
+from phonepe_gateway.sandbox.testing import RunningSandbox, serve_sandbox
 
 from .conftest import CREDENTIALS, get_token, pay_body
 
@@ -29,41 +31,114 @@ def test_token_when_credentials_wrong_then_oauth_error_shape(
     sandbox: RunningSandbox, field: str, value: str
 ) -> None:
     answer = httpx.post(sandbox.base_url + "/v1/oauth/token", data={**CREDENTIALS, field: value})
-    assert answer.status_code == 401
+    assert answer.status_code == 400
     assert answer.json() == {
         "code": "INVALID_CLIENT",
         "errorCode": "OIM000",
-        "message": "Client authentication failed.",
-        "context": {},
+        "message": "Bad Request: Invalid Client",
+        "context": {"error_description": "Client authentication failure"},
     }
     assert "sandbox-client-secret" not in answer.text
 
 
-def test_token_when_field_missing_or_grant_wrong_then_400_oauth_shape(
+def test_token_when_field_missing_or_grant_wrong_then_400_api_error_shape(
     sandbox: RunningSandbox,
 ) -> None:
-    missing = {k: v for k, v in CREDENTIALS.items() if k != "client_version"}
+    missing = {k: v for k, v in CREDENTIALS.items() if k != "grant_type"}
     answer = httpx.post(sandbox.base_url + "/v1/oauth/token", data=missing)
     assert answer.status_code == 400
-    assert set(answer.json()) == {"code", "errorCode", "message", "context"}
+    assert answer.json() == {  # as PhonePe answers a blank form field
+        "success": False,
+        "code": "BAD_REQUEST",
+        "message": "form field grant_type must not be blank.",
+        "data": {},
+    }
     grant = httpx.post(
         sandbox.base_url + "/v1/oauth/token", data={**CREDENTIALS, "grant_type": "password"}
     )
     assert grant.status_code == 400
-    assert grant.json()["code"] == "UNSUPPORTED_GRANT_TYPE"
+    assert grant.json()["code"] == "BAD_REQUEST"
     as_json = httpx.post(sandbox.base_url + "/v1/oauth/token", json=CREDENTIALS)
     assert as_json.status_code == 400
 
 
-@pytest.mark.parametrize(
-    "prefix", ["/apis/pg-sandbox", "/apis/pg", "/apis/identity-manager", "/apis/hermes"]
-)
-def test_every_prefix_when_full_flow_then_same_api(sandbox: RunningSandbox, prefix: str) -> None:
+def test_token_when_issued_then_jwt_with_expiry_and_merchant(sandbox: RunningSandbox) -> None:
+    import base64
+
+    body = httpx.post(sandbox.base_url + "/v1/oauth/token", data=CREDENTIALS).json()
+    header, payload, signature = body["access_token"].split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert set(claims) == {"expiresOn", "merchantId"}
+    assert claims["merchantId"] == "PGSANDBOXMERCHANT"
+    assert claims["expiresOn"] // 1000 == body["expires_at"]  # epoch milliseconds
+    assert json.loads(base64.urlsafe_b64decode(header + "==")) == {"alg": "HS256", "typ": "JWT"}
+    assert signature
+    assert body["encrypted_access_token"] == body["access_token"]
+    again = httpx.post(sandbox.base_url + "/v1/oauth/token", data=CREDENTIALS).json()
+    assert again["access_token"] != body["access_token"]
+
+
+@pytest.mark.parametrize("prefix", ["/apis/pg-sandbox", "/apis/pg"])
+def test_gen2_prefix_when_full_flow_then_served(sandbox: RunningSandbox, prefix: str) -> None:
+    with httpx.Client(base_url=sandbox.url + "/apis/pg-sandbox") as auth:
+        token = get_token(auth)
     with httpx.Client(base_url=sandbox.url + prefix) as client:
-        client.headers["Authorization"] = "O-Bearer " + get_token(client)
+        client.headers["Authorization"] = "O-Bearer " + token
         created = client.post("/checkout/v2/pay", json=pay_body("prefix-order"))
         assert created.status_code == 200, created.text
         assert client.get("/checkout/v2/order/prefix-order/status").json()["state"] == "PENDING"
+
+
+MAPPING_NOT_FOUND = {"message": "Bad Request - Api Mapping Not Found"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/apis/pg/v1/oauth/token"),  # the token lives on identity-manager
+        ("POST", "/apis/hermes/v1/oauth/token"),
+        ("POST", "/apis/identity-manager/checkout/v2/pay"),
+        ("POST", "/apis/hermes/checkout/v2/pay"),  # generation 2 on the generation 1 host
+        ("GET", "/apis/hermes/checkout/v2/order/x/status"),
+        ("POST", "/apis/pg/pg/v1/pay"),  # generation 1 on the generation 2 host
+        ("GET", "/apis/pg/pg/v1/status/M/T"),
+        ("POST", "/apis/pg-sandbox/checkout/v9/whatever"),
+        ("GET", "/apis/pg-sandbox/checkout/v2/pay"),  # wrong method
+        ("GET", "/apis/unknown/checkout/v2/pay"),
+        ("GET", "/checkout/v2/pay"),
+    ],
+)
+def test_strict_hosts_when_path_not_mapped_then_api_mapping_not_found(
+    sandbox: RunningSandbox, method: str, path: str
+) -> None:
+    answer = httpx.request(method, sandbox.url + path, data=CREDENTIALS)
+    assert answer.status_code == 400
+    assert answer.json() == MAPPING_NOT_FOUND
+
+
+def test_strict_hosts_when_each_production_prefix_then_its_own_calls_work(
+    sandbox: RunningSandbox,
+) -> None:
+    token = httpx.post(
+        sandbox.url + "/apis/identity-manager/v1/oauth/token", data=CREDENTIALS
+    ).json()["access_token"]
+    pay = httpx.post(
+        sandbox.url + "/apis/pg/checkout/v2/pay",
+        json=pay_body("strict-1"),
+        headers={"Authorization": "O-Bearer " + token},
+    )
+    assert pay.status_code == 200
+
+
+def test_lenient_hosts_when_enabled_then_every_api_under_every_prefix() -> None:
+    with serve_sandbox(lenient_hosts=True) as sb:
+        for prefix in ("/apis/pg", "/apis/identity-manager", "/apis/hermes"):
+            with httpx.Client(base_url=sb.url + prefix) as client:
+                client.headers["Authorization"] = "O-Bearer " + get_token(client)
+                created = client.post("/checkout/v2/pay", json=pay_body("len" + prefix[6:9]))
+                assert created.status_code == 200, created.text
+        unknown = httpx.get(sb.url + "/apis/pg/checkout/v9/x")
+        assert unknown.json() == MAPPING_NOT_FOUND
 
 
 def test_pay_when_valid_then_pending_order_with_checkout_url(
@@ -177,17 +252,10 @@ def test_token_ttl_when_configured_then_expires_at_follows() -> None:
 def test_status_when_unknown_order_then_404_shape(api: httpx.Client) -> None:
     answer = api.get("/checkout/v2/order/missing-1/status")
     assert answer.status_code == 404
-    body = answer.json()
-    assert body["success"] is False
-    assert body["code"] == "ORDER_NOT_FOUND"
-    assert body["data"] == {}
-
-
-def test_unknown_path_when_requested_then_404_in_phonepe_shape(api: httpx.Client) -> None:
-    answer = api.get("/checkout/v9/whatever")
-    assert answer.status_code == 404
-    assert answer.json()["success"] is False
-    assert answer.json()["code"] == "NOT_FOUND"
+    assert answer.json() == {  # the body PhonePe's order-status page shows
+        "code": "INVALID_MERCHANT_ORDER_ID",
+        "message": "No entry found for given merchant order id",
+    }
 
 
 def test_status_when_completed_then_payment_details(
@@ -215,11 +283,101 @@ def test_status_when_completed_then_payment_details(
 
 def test_status_when_failed_then_error_code(api: httpx.Client, control: httpx.Client) -> None:
     api.post("/checkout/v2/pay", json=pay_body("fail-1"))
-    control.post("/orders/fail-1/fail", json={"errorCode": "INSUFFICIENT_FUNDS"})
+    control.post("/orders/fail-1/fail", json={"errorCode": "INSUFFICIENT_BALANCE"})
     status = api.get("/checkout/v2/order/fail-1/status").json()
     assert status["state"] == "FAILED"
-    assert status["errorCode"] == "INSUFFICIENT_FUNDS"
+    assert (status["errorCode"], status["detailedErrorCode"]) == ("INSUFFICIENT_BALANCE", "Z9")
     assert status["paymentDetails"][0]["state"] == "FAILED"
+    assert status["paymentDetails"][0]["detailedErrorCode"] == "Z9"
+    assert "errorContext" not in status
+    context = api.get("/checkout/v2/order/fail-1/status", params={"errorContext": "true"}).json()
+    assert context["errorContext"] == {
+        "errorCode": "INSUFFICIENT_BALANCE",
+        "detailedErrorCode": "Z9",
+        "source": "CUSTOMER",
+        "stage": "AUTHORIZATION",
+        "description": "Payment failed due to insufficient balance in customer's account.",
+    }
+
+
+def test_attempt_when_declined_then_order_pending_with_failed_attempt_then_retry_pays(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    api.post("/checkout/v2/pay", json=pay_body("retry-1"))
+    control.post("/orders/retry-1/decline", json={"reason": "INVALID_MPIN"})
+    status = api.get("/checkout/v2/order/retry-1/status", params={"details": "true"}).json()
+    assert status["state"] == "PENDING"
+    (attempt,) = status["paymentDetails"]
+    assert (attempt["state"], attempt["errorCode"], attempt["detailedErrorCode"]) == (
+        "FAILED",
+        "INVALID_MPIN",
+        "ZM",
+    )
+    with_context = api.get("/checkout/v2/order/retry-1/status?errorContext=true").json()
+    assert "errorContext" not in with_context  # only a FAILED order carries it
+    control.post("/orders/retry-1/complete", json={"paymentMode": "UPI_INTENT"})
+    status = api.get("/checkout/v2/order/retry-1/status", params={"details": "true"}).json()
+    assert status["state"] == "COMPLETED"
+    assert [d["state"] for d in status["paymentDetails"]] == ["FAILED", "COMPLETED"]
+    latest = api.get("/checkout/v2/order/retry-1/status").json()  # details=false: latest only
+    assert [d["state"] for d in latest["paymentDetails"]] == ["COMPLETED"]
+
+
+def test_pay_when_disable_payment_retry_not_boolean_then_bad_request(api: httpx.Client) -> None:
+    answer = api.post("/checkout/v2/pay", json=pay_body("retry-x", disablePaymentRetry="yes"))
+    assert answer.status_code == 400
+    assert "disablePaymentRetry" in answer.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "rail", "instrument", "instrument_fields"),
+    [
+        (
+            "UPI_QR",
+            "UPI",
+            "ACCOUNT",
+            {"maskedAccountNumber", "ifsc", "accountHolderName", "accountType"},
+        ),
+        (
+            "UPI_INTENT",
+            "UPI",
+            "ACCOUNT",
+            {"maskedAccountNumber", "ifsc", "accountHolderName", "accountType"},
+        ),
+        (
+            "CARD",
+            "PG",
+            "CREDIT_CARD",
+            {
+                "bankTransactionId",
+                "bankId",
+                "brn",
+                "arn",
+                "geoScope",
+                "cardNetwork",
+                "maskedCardNumber",
+            },
+        ),
+        ("NET_BANKING", "PG", "NET_BANKING", {"bankTransactionId", "bankId", "brn", "arn"}),
+    ],
+)
+def test_status_when_paid_by_mode_then_rail_instrument_and_split_instruments(
+    api: httpx.Client,
+    control: httpx.Client,
+    mode: str,
+    rail: str,
+    instrument: str,
+    instrument_fields: set[str],
+) -> None:
+    moid = "mode-" + mode.replace("_", "-")
+    api.post("/checkout/v2/pay", json=pay_body(moid))
+    control.post(f"/orders/{moid}/complete", json={"paymentMode": mode})
+    (detail,) = api.get(f"/checkout/v2/order/{moid}/status").json()["paymentDetails"]
+    assert detail["rail"]["type"] == rail
+    assert detail["instrument"]["type"] == instrument
+    assert set(detail["instrument"]) == {"type", *instrument_fields}
+    (split,) = detail["splitInstruments"]
+    assert split == {"instrument": detail["instrument"], "rail": detail["rail"], "amount": 10_000}
 
 
 def test_sdk_order_when_created_then_token_not_redirect(api: httpx.Client) -> None:
@@ -302,6 +460,89 @@ def test_order_when_expire_after_passes_then_failed(
     control.post("/clock/advance", json={"seconds": 2})
     status = api.get("/checkout/v2/order/expire-1/status").json()
     assert status["state"] == "FAILED"
-    assert status["errorCode"] == "TXN_AUTO_FAILED"
+    assert (status["errorCode"], status["detailedErrorCode"]) == (
+        "TXN_NOT_COMPLETED",
+        "TXN_AUTO_FAILED",
+    )
     late = control.post("/orders/expire-1/complete")
     assert late.status_code == 409
+
+
+def test_refund_when_clock_runs_then_pending_confirmed_completed_with_own_transaction(
+    sandbox: RunningSandbox, api: httpx.Client, control: httpx.Client
+) -> None:
+    api.post("/checkout/v2/pay", json=pay_body("rf-1"))
+    paid = control.post("/orders/rf-1/complete", json={"paymentMode": "UPI_INTENT"}).json()
+    payment_txn = paid["paymentDetails"][0]["transactionId"]
+    created = api.post(
+        "/payments/v2/refund",
+        json={"merchantRefundId": "rf-1-r", "originalMerchantOrderId": "rf-1", "amount": 500},
+    ).json()
+    assert created["state"] == "PENDING"
+    assert created["refundId"].startswith("OMR")
+    states = []
+    for _ in range(3):  # the sandbox's default settlement: CONFIRMED at 2.5 s, COMPLETED at 5 s
+        status = api.get("/payments/v2/refund/rf-1-r/status").json()
+        states.append(status["state"])
+        control.post("/clock/advance", json={"seconds": 2.5})
+    assert states == ["PENDING", "CONFIRMED", "COMPLETED"]
+    (detail,) = status["paymentDetails"]
+    assert detail["transactionId"].startswith("OMR")  # the refund's own, not the payment's
+    assert detail["transactionId"] != payment_txn
+    assert detail["paymentMode"] == "UPI_INTENT"
+    assert detail["rail"]["type"] == "UPI"
+    assert status["currency"] == "INR"
+
+
+def test_refund_when_failed_by_control_then_failed_with_codes(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    api.post("/checkout/v2/pay", json=pay_body("rf-2"))
+    control.post("/orders/rf-2/complete", json={})
+    api.post(
+        "/payments/v2/refund",
+        json={"merchantRefundId": "rf-2-r", "originalMerchantOrderId": "rf-2", "amount": 500},
+    )
+    failed = control.post("/refunds/rf-2-r/fail", json={}).json()
+    assert (failed["state"], failed["errorCode"], failed["detailedErrorCode"]) == (
+        "FAILED",
+        "AUTHORIZATION_ERROR",
+        "ZM",
+    )
+    status = api.get("/payments/v2/refund/rf-2-r/status").json()
+    assert status["state"] == "FAILED"
+    assert control.post("/refunds/rf-2-r/complete", json={}).status_code == 409
+
+
+def test_attempt_when_started_then_pending_transaction_resolved_by_next_outcome(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    api.post("/checkout/v2/pay", json=pay_body("att-1"))
+    started = control.post("/orders/att-1/attempt", json={"paymentMode": "UPI_COLLECT"})
+    assert started.status_code == 200
+    assert control.post("/orders/att-1/attempt", json={}).status_code == 409  # one at a time
+    (attempt,) = api.get("/checkout/v2/order/att-1/status").json()["paymentDetails"]
+    assert attempt["state"] == "PENDING"
+    assert "rail" not in attempt
+    txn = api.get(f"/checkout/v2/transaction/{attempt['transactionId']}/status").json()
+    assert txn["state"] == "PENDING"
+    assert txn["paymentDetails"][0]["state"] == "PENDING"
+    control.post("/orders/att-1/complete", json={})
+    (done,) = api.get("/checkout/v2/order/att-1/status").json()["paymentDetails"]
+    assert (done["transactionId"], done["state"], done["paymentMode"]) == (
+        attempt["transactionId"],
+        "COMPLETED",
+        "UPI_COLLECT",
+    )
+
+
+def test_attempt_when_order_expires_during_it_then_attempt_auto_failed(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    api.post("/checkout/v2/pay", json=pay_body("att-2", expireAfter=300))
+    control.post("/orders/att-2/attempt", json={})
+    control.post("/clock/advance", json={"seconds": 301})
+    status = api.get("/checkout/v2/order/att-2/status").json()
+    assert status["state"] == "FAILED"
+    (attempt,) = status["paymentDetails"]
+    assert (attempt["state"], attempt["detailedErrorCode"]) == ("FAILED", "TXN_AUTO_FAILED")

@@ -25,7 +25,7 @@ async def client_for(kind: str) -> AsyncIterator[httpx.AsyncClient]:
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://sandbox"
+                transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
             ) as client,
         ):
             yield client
@@ -116,10 +116,8 @@ async def test_every_endpoint_when_called_then_phonepe_answers(kind: str) -> Non
         missing = await c.get(g2 + "/checkout/v2/order/none/status", headers=auth)
         assert missing.status_code == 404
         assert missing.json() == {
-            "success": False,
-            "code": "ORDER_NOT_FOUND",
-            "message": missing.json()["message"],
-            "data": {},
+            "code": "INVALID_MERCHANT_ORDER_ID",
+            "message": "No entry found for given merchant order id",
         }
 
 
@@ -135,7 +133,7 @@ async def test_gen1_refund_when_other_merchants_order_then_not_found() -> None:
             },
             "/pg/v1/pay",
         )
-        await expect(await c.post("/apis/pg/pg/v1/pay", json=body, headers=headers))
+        await expect(await c.post("/apis/hermes/pg/v1/pay", json=body, headers=headers))
         await expect(await c.post("/_sandbox/orders/mine/complete"))
         body, headers = gen1_sign(
             {
@@ -147,5 +145,5 @@ async def test_gen1_refund_when_other_merchants_order_then_not_found() -> None:
             "/pg/v1/refund",
             salt="099eb0cd-02cf-4e2a-8aca-3e6c6aff0399",
         )
-        answer = await c.post("/apis/pg/pg/v1/refund", json=body, headers=headers)
+        answer = await c.post("/apis/hermes/pg/v1/refund", json=body, headers=headers)
         assert answer.status_code == 404

@@ -80,12 +80,72 @@ def test_failed_and_refund_events_when_state_changes_then_one_webhook_each(
         "pg.refund.completed",
         "checkout.order.failed",
     }
-    assert by_event["pg.refund.accepted"]["state"] == "PENDING"
+    assert by_event["pg.refund.accepted"]["state"] == "CONFIRMED"
     assert by_event["pg.refund.completed"]["state"] == "COMPLETED"
+    (own,) = by_event["pg.refund.completed"]["paymentDetails"]
+    assert own["transactionId"].startswith("OMR")  # the refund's own transaction
     assert by_event["pg.refund.completed"]["merchantRefundId"] == "wh-2-r"
     assert by_event["pg.refund.completed"]["originalMerchantOrderId"] == "wh-2"
     assert by_event["checkout.order.failed"]["merchantOrderId"] == "wh-3"
-    assert by_event["checkout.order.failed"]["errorCode"] == "TXN_AUTO_FAILED"
+    assert by_event["checkout.order.failed"]["errorCode"] == "TXN_NOT_COMPLETED"
+    assert by_event["checkout.order.failed"]["detailedErrorCode"] == "TXN_AUTO_FAILED"
+
+
+def test_attempt_failed_when_declined_then_attempt_event_with_pending_order(
+    sandbox: RunningSandbox, api: httpx.Client, receiver: tuple[Receiver, str]
+) -> None:
+    hook, url = receiver
+    configure(sandbox, url=url)
+    api.post("/checkout/v2/pay", json=pay_body("wh-att"))
+    httpx.post(sandbox.url + "/_sandbox/orders/wh-att/decline", json={"reason": "INVALID_MPIN"})
+    (body,) = wait_for(lambda: hook.bodies(), what="the attempt webhook")
+    assert body["event"] == "checkout.transaction.attempt.failed"
+    assert body["type"] == "CHECKOUT_TRANSACTION_ATTEMPT_FAILED"
+    payload = body["payload"]
+    assert payload["state"] == "PENDING"
+    assert (payload["errorCode"], payload["detailedErrorCode"]) == ("INVALID_MPIN", "ZM")
+    assert payload["paymentDetails"][0]["state"] == "FAILED"
+
+
+def test_webhook_target_when_not_loopback_then_refused_unless_allowed(
+    sandbox: RunningSandbox, api: httpx.Client
+) -> None:
+    for remote in ("http://example.com/hook", "http://10.0.0.1/hook", "http://[2001:db8::1]/h"):
+        answer = httpx.put(sandbox.url + "/_sandbox/webhooks/config", json={"url": remote})
+        assert answer.status_code == 400, remote
+        assert "--allow-remote-webhooks" in answer.json()["error"]["message"]
+    assert deliveries(sandbox) == []
+    for local in ("http://127.0.0.1:9/h", "http://localhost:9/h", "http://[::1]:9/h"):
+        answer = httpx.put(sandbox.url + "/_sandbox/webhooks/config", json={"url": local})
+        assert answer.status_code == 200, local
+    with serve_sandbox(allow_remote_webhooks=True) as open_sb:
+        answer = httpx.put(
+            open_sb.url + "/_sandbox/webhooks/config", json={"url": "http://example.com/hook"}
+        )
+        assert answer.status_code == 200
+
+
+@pytest.mark.anyio
+async def test_webhook_sender_when_target_not_loopback_then_never_contacted() -> None:
+    from phonepe_gateway.sandbox import create_app
+
+    contacted: list[httpx.Request] = []
+
+    def hook(request: httpx.Request) -> httpx.Response:
+        contacted.append(request)
+        return httpx.Response(200)
+
+    app = create_app(webhook_url="http://merchant.example/hook")  # e.g. from the CLI
+    sandbox = app.state.sandbox
+    sandbox.state.create_order(
+        merchant_order_id="remote", generation=2, merchant_id="M", amount=100, expire_after=300
+    )
+    sandbox.state.complete_order("remote")
+    sandbox.webhook_transport = httpx.MockTransport(hook)
+    await sandbox.run_pending()
+    assert contacted == []
+    (delivery,) = sandbox.webhooks.public()
+    assert "loopback hosts only" in delivery["attempts"][0]["error"]
 
 
 def test_retry_when_receiver_fails_then_backoff_on_sandbox_clock(
@@ -142,7 +202,7 @@ def test_redeliver_when_requested_then_same_body_sent_again(
     hook, url = receiver
     configure(sandbox, url=url)
     api.post("/checkout/v2/pay", json=pay_body("wh-6"))
-    httpx.post(sandbox.url + "/_sandbox/orders/wh-6/fail")
+    httpx.post(sandbox.url + "/_sandbox/orders/wh-6/fail", json={})
     wait_for(lambda: hook.requests, what="first delivery")
     original = deliveries(sandbox)[0]
     again = httpx.post(f"{sandbox.url}/_sandbox/webhooks/{original['id']}/redeliver")
@@ -190,7 +250,8 @@ def test_delay_when_configured_then_first_attempt_waits_for_clock(
     api.post("/checkout/v2/pay", json=pay_body("wh-10"))
     httpx.post(sandbox.url + "/_sandbox/orders/wh-10/complete")
     (delivery,) = deliveries(sandbox)
-    assert delivery["next_attempt_at"] - delivery["created_at"] == 60_000
+    # both are whole milliseconds, each truncated on its own
+    assert abs(delivery["next_attempt_at"] - delivery["created_at"] - 60_000) <= 1
     assert delivery["attempts"] == []
     httpx.post(sandbox.url + "/_sandbox/clock/advance", json={"seconds": 60})
     wait_for(lambda: hook.requests, what="the delayed delivery")

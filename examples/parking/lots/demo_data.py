@@ -1,4 +1,10 @@
-"""Demo lots (Mumbai, Bengaluru, Hyderabad) and a few parked cars, loaded idempotently."""
+"""Demo lots (Mumbai, Bengaluru, Hyderabad, and a pay-at-once demo lot) and a few parked cars.
+
+Loaded idempotently by ``manage.py load_demo`` (which ``make demo`` runs on every start).
+The README's walk-through plate (:data:`WALKTHROUGH_PLATE`) is never parked here, so a
+newcomer can always park it; the demo lot has no grace period, so leaving at once costs
+the first hour and the payment flow is reached without waiting.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,23 @@ from django.utils import timezone
 from . import services
 from .models import HOLDING_STATES, Lot, ParkingSession
 
+#: The plate the README tells a newcomer to type; the demo data leaves it free.
+WALKTHROUGH_PLATE = "MH 12 AB 1234"
+#: The demo-only car park the README's walk-through uses.
+DEMO_LOT_SLUG = "demo-pay-at-once"
+
 LOTS = [
+    {
+        # Demo only: real car parks here give 10-20 free minutes, which would make a
+        # car parked a moment ago leave for free and never reach the payment.
+        "slug": DEMO_LOT_SLUG,
+        "name": "Demo car park · pay at once",
+        "address": "Demo only: no free minutes, so the first hour is charged at once",
+        "grace_minutes": 0,
+        "hourly_rate": 2000,
+        "daily_cap": 10000,
+        "bays": 40,
+    },
     {
         "slug": "phoenix-b2",
         "name": "Phoenix Marketcity · B2",
@@ -42,12 +64,13 @@ LOTS = [
 #: (lot slug, plate, minutes ago) -- cars already parked when the demo starts
 PARKED = [
     ("phoenix-b2", "MH 02 CD 4821", 95),
-    ("phoenix-b2", "MH 12 AB 1234", 40),
+    ("phoenix-b2", "MH 02 AB 5678", 40),
     ("phoenix-b2", "22 BH 4567 AA", 210),
     ("phoenix-b2", "MH 04 GH 9090", 12),
     ("mg-road-metro", "KA 01 AB 1234", 65),
     ("mg-road-metro", "KA 05 MN 7777", 300),
     ("hitech-city-p1", "TS 09 EZ 3141", 130),
+    ("hitech-city-p1", "DL 3C AB 0001", 55),
 ]
 
 

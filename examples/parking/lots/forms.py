@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 
 from .plates import InvalidPlate, normalise_plate
+from .recovery import InvalidPhone, last4
 
 
 class EntryForm(forms.Form):
@@ -25,11 +26,58 @@ class EntryForm(forms.Form):
         ),
     )
 
+    mobile = forms.CharField(
+        label="Mobile number (optional)",
+        max_length=20,
+        required=False,
+        help_text="Only its last 4 digits are kept: with them and the vehicle number you "
+        "can open this ticket again if this page is lost.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "tel", "inputmode": "tel", "placeholder": "98765 43210"}
+        ),
+    )
+
     def clean_plate(self) -> str:
         try:
             return normalise_plate(self.cleaned_data["plate"])
         except InvalidPlate as exc:
             raise forms.ValidationError(str(exc)) from exc
+
+    def clean_mobile(self) -> str:
+        mobile = self.cleaned_data["mobile"].strip()
+        if mobile:
+            try:
+                last4(mobile)
+            except InvalidPhone as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return mobile
+
+
+class FindTicketForm(forms.Form):
+    """A lost ticket page: the vehicle number and the last 4 digits of the mobile given at entry."""
+
+    plate = EntryForm.base_fields["plate"]
+    digits = forms.CharField(
+        label="Last 4 digits of your mobile number",
+        min_length=4,
+        max_length=4,
+        help_text="The number you gave when you parked.",
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{4}"}
+        ),
+    )
+
+    def clean_plate(self) -> str:
+        try:
+            return normalise_plate(self.cleaned_data["plate"])
+        except InvalidPlate as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_digits(self) -> str:
+        digits = self.cleaned_data["digits"].strip()
+        if not (len(digits) == 4 and digits.isdigit()):
+            raise forms.ValidationError("Enter the last 4 digits, e.g. 3210.")
+        return digits
 
 
 class PayForm(forms.Form):

@@ -86,6 +86,10 @@ class ParkingSession(models.Model):
     fee = models.PositiveBigIntegerField(null=True, blank=True, help_text="paise, set at exit")
     paid_at = models.DateTimeField(null=True, blank=True)
     paid_order_id = models.CharField(max_length=63, blank=True)
+    # Finding a lost ticket page again (lots/recovery.py): only the last four digits of the
+    # mobile number the driver gave at entry are kept, and wrong guesses are counted.
+    phone_last4 = models.CharField(max_length=4, blank=True)
+    find_failures = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-entry_at"]

@@ -10,6 +10,7 @@ from . import views_staff as staff
 urlpatterns = [
     path("", driver.home, name="home"),
     path("lots/<slug:slug>/", driver.lot_entry, name="lot-entry"),
+    path("find/", driver.find_ticket, name="find-ticket"),
     path("park/<int:pk>/", driver.ticket, name="ticket"),
     path("park/<int:pk>/leave", driver.leave, name="leave"),
     path("park/<int:pk>/pay", driver.pay, name="pay"),

@@ -1,11 +1,13 @@
 """Driver pages: pick a lot, park, leave, pay with PhonePe, show the exit pass.
 
 Views never decide money: the fee comes from ``services`` and a session turns PAID only
-through the payment signal. Every ticket URL is checked against this browser's tickets.
+through the payment signal. Every ticket URL is checked against this browser's tickets;
+a lost ticket page is found again only through ``recovery`` (plate + mobile digits).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -18,13 +20,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from django.urls import reverse
+from phonepe_gateway import NotFoundError, PhonePeError
 from phonepe_gateway.django import services as payments
+from phonepe_gateway.django.conf import get_client
 from phonepe_gateway.django.exceptions import PaymentsError
 from phonepe_gateway.django.models import Payment
 
-from . import ownership, services
-from .forms import EntryForm, PayForm
-from .models import Lot, ParkingSession, SessionState
+from . import ownership, recovery, services
+from .forms import EntryForm, FindTicketForm, PayForm
+from .models import HOLDING_STATES, Lot, ParkingSession, SessionState
+from .plates import InvalidPlate, display_plate, normalise_plate
 from .qr import qr_svg
 
 logger = logging.getLogger(__name__)
@@ -50,20 +55,73 @@ def home(request: HttpRequest) -> HttpResponse:
 def lot_entry(request: HttpRequest, slug: str) -> HttpResponse:
     lot = get_object_or_404(Lot, slug=slug)
     form = EntryForm(request.POST or None)
+    already_parked = ""
     if request.method == "POST" and form.is_valid():
+        plate = form.cleaned_data["plate"]
         try:
-            session = services.start_session(lot, form.cleaned_data["plate"])
+            session = recovery.park(lot, plate, mobile=form.cleaned_data["mobile"])
+        except services.AlreadyParked:
+            open_ticket = ParkingSession.objects.filter(
+                plate=plate, state__in=HOLDING_STATES
+            ).first()
+            if open_ticket is not None and open_ticket.pk in ownership.owned_ids(request):
+                messages.info(request, "This vehicle is already parked: here is its ticket.")
+                return redirect("ticket", pk=open_ticket.pk)
+            form.add_error("plate", "This vehicle is already parked.")
+            already_parked = plate
         except services.ParkingError as exc:
             form.add_error("plate", str(exc))
         else:
             ownership.remember(request, session)
             return redirect("ticket", pk=session.pk)
-    context = {"lot": lot, "form": form, "free": services.free_bays(lot), "total": lot.bays.count()}
+    context = {
+        "lot": lot,
+        "form": form,
+        "free": services.free_bays(lot),
+        "total": lot.bays.count(),
+        "already_parked": already_parked,
+    }
     return render(request, "lots/entry.html", context, status=400 if form.errors else 200)
 
 
-def _payment_view_state(session: ParkingSession, payment: Payment | None) -> str:
-    """One word for the page: PARKED, DUE, PENDING, FAILED, REVIEW, PAID or FREE."""
+@never_cache
+def find_ticket(request: HttpRequest) -> HttpResponse:
+    """A lost ticket page, found again by the vehicle number and the mobile's last 4 digits."""
+    typed = request.GET.get("plate", "")[:20]
+    with contextlib.suppress(InvalidPlate):  # else shown as typed; the form explains on submit
+        typed = display_plate(normalise_plate(typed))
+    initial = {"plate": typed}
+    form = FindTicketForm(request.POST or None, initial=initial)
+    locked = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = recovery.find(form.cleaned_data["plate"], form.cleaned_data["digits"])
+        except recovery.TooManyTries:
+            locked = True
+        except recovery.NotFound:
+            form.add_error(
+                None,
+                "No ticket matches that vehicle number and those digits. If you gave no "
+                "mobile number when you parked, the attendant at the exit can find your "
+                "ticket by its vehicle number.",
+            )
+        else:
+            ownership.remember(request, session)
+            messages.success(request, "Found your ticket. It is on this phone now.")
+            return redirect("ticket", pk=session.pk)
+    status = 200 if request.method == "GET" else (429 if locked else 400)
+    context = {"form": form, "locked": locked}
+    return render(request, "lots/find.html", context, status=status)
+
+
+def _payment_view_state(
+    session: ParkingSession, payment: Payment | None, request: HttpRequest | None = None
+) -> str:
+    """One word for the page: PARKED, DUE, PENDING, RETRY, FAILED, REVIEW, PAID or FREE.
+
+    RETRY: the order is still open but the driver's last attempt on PhonePe's page failed
+    (PhonePe lets them try again there until the order expires).
+    """
     if session.state == SessionState.PAID:
         return "PAID"
     if session.state == SessionState.FREE:
@@ -79,7 +137,25 @@ def _payment_view_state(session: ParkingSession, payment: Payment | None) -> str
         return "DUE"  # the checkout link expired unpaid: offer a fresh one
     if payment.state == "COMPLETED":
         return "REVIEW"  # money moved but it does not settle this ticket: staff must look
+    if request is not None and _attempt_failed(request, payment):
+        return "RETRY"
     return "PENDING"
+
+
+_FAILED_ATTEMPTS = "parking-failed-attempt"
+
+
+def _attempt_failed(request: HttpRequest, payment: Payment) -> bool:
+    return bool(request.session.get(_FAILED_ATTEMPTS, {}).get(payment.merchant_order_id))
+
+
+def _remember_attempt(request: HttpRequest, payment: Payment, failed: bool) -> None:
+    seen = dict(request.session.get(_FAILED_ATTEMPTS, {}))
+    if failed:
+        seen = {payment.merchant_order_id: True, **seen}
+    else:
+        seen.pop(payment.merchant_order_id, None)
+    request.session[_FAILED_ATTEMPTS] = dict(list(seen.items())[:20])
 
 
 def _version(session: ParkingSession, payment: Payment | None) -> str:
@@ -91,7 +167,7 @@ def _version(session: ParkingSession, payment: Payment | None) -> str:
 def ticket(request: HttpRequest, pk: int) -> HttpResponse:
     session = ownership.get_owned(request, pk)
     payment = services.latest_payment(session)
-    view_state = _payment_view_state(session, payment)
+    view_state = _payment_view_state(session, payment, request)
     context: dict[str, Any] = {
         "session": session,
         "payment": payment,
@@ -101,7 +177,7 @@ def ticket(request: HttpRequest, pk: int) -> HttpResponse:
         "pay_form_fee": session.fee,
         "stay_seconds": ((session.exit_at or timezone.now()) - session.entry_at).total_seconds(),
     }
-    if view_state == "PENDING" and payment is not None:
+    if view_state in ("PENDING", "RETRY") and payment is not None:
         waited = (timezone.now() - payment.created_at).total_seconds()
         context["stuck"] = waited > STUCK_AFTER_SECONDS
         if payment.checkout_url:
@@ -177,11 +253,25 @@ def payment_return(request: HttpRequest, pk: int) -> HttpResponse:
     payment = services.latest_payment(session)
     if payment is not None and payment.state not in FINAL_PAYMENT_STATES:
         try:
-            payments.sync_payment(payment)
-        except PaymentsError as exc:
+            _remember_attempt(request, payment, _check_on_return(payment))
+        except (PaymentsError, PhonePeError) as exc:
             # The webhook or the reconciler will settle it; the page keeps polling.
             logger.info("status check on return failed for %s: %s", payment.merchant_order_id, exc)
     return redirect("ticket", pk=pk)
+
+
+def _check_on_return(payment: Payment) -> bool:
+    """Record PhonePe's answer; True when the order is still open but its last attempt
+    failed (the driver declined, or the bank said no, and may try again on PhonePe's page).
+    """
+    try:
+        status = get_client().get_order_status(payment.merchant_order_id, details=False)
+    except NotFoundError:
+        payments.sync_payment(payment)  # the service knows what an unknown order means
+        return False
+    payments.observe_order_status(payment, status)
+    last = status.payment_details[-1] if status.payment_details else None
+    return status.state == "PENDING" and last is not None and last.state == "FAILED"
 
 
 @never_cache
@@ -192,7 +282,7 @@ def ticket_status(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(
         {
             "ticket": session.pk,
-            "state": _payment_view_state(session, payment),
+            "state": _payment_view_state(session, payment, request),
             "session_state": session.state,
             "payment_state": payment.state if payment else None,
             "version": _version(session, payment),

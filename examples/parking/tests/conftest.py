@@ -53,13 +53,8 @@ def due(parked: ParkingSession) -> ParkingSession:
 @pytest.fixture
 def gateway(settings: Any) -> Iterator[Any]:
     """A real local PhonePe sandbox on a loopback port, with the site's client pointed at it."""
-    from phonepe_gateway.django.conf import reset_client
     from phonepe_gateway.sandbox.testing import serve_sandbox
 
     with serve_sandbox() as sandbox:
         settings.PHONEPE = {**settings.PHONEPE, "local_url": sandbox.url}
-        reset_client()
-        try:
-            yield sandbox
-        finally:
-            reset_client()
+        yield sandbox

@@ -117,14 +117,8 @@ def test_pay_when_clicked_twice_then_same_open_payment_reused(
 def test_pay_when_gateway_down_then_driver_told_nothing_charged(
     driver: Client, due: ParkingSession, settings: Any
 ) -> None:
-    from phonepe_gateway.django.conf import reset_client
-
     settings.PHONEPE = {**settings.PHONEPE, "local_url": f"http://127.0.0.1:{_closed_port()}"}
-    reset_client()
-    try:
-        response = driver.post(f"/park/{due.pk}/pay", {"confirmed_fee": 12000}, follow=True)
-    finally:
-        reset_client()
+    response = driver.post(f"/park/{due.pk}/pay", {"confirmed_fee": 12000}, follow=True)
     page = response.content.decode()
     assert "could not be reached" in page
     assert "Pay with PhonePe" in page
@@ -199,3 +193,44 @@ def test_status_json_when_polled_then_version_changes_with_payment_state(
     after = driver.get(f"/park/{due.pk}/status").json()
     assert (before["state"], after["state"]) == ("PENDING", "FAILED")
     assert before["version"] != after["version"]
+
+
+def test_return_when_attempt_declined_then_retry_same_order_and_no_second_payment(
+    driver: Client, due: ParkingSession, gateway: Any
+) -> None:
+    """A declined attempt is not a failed payment: the order stays open at PhonePe."""
+    from lots import ownership
+
+    driver.post(f"/park/{due.pk}/pay", {"confirmed_fee": 12000})
+    payment = Payment.objects.get()
+    control = f"{gateway.url}/_sandbox/orders/{payment.merchant_order_id}"
+    assert httpx.post(control + "/decline", json={}).json()["state"] == "PENDING"
+    back = f"/park/{due.pk}/return?t={ownership.return_token(due)}"
+    page = driver.get(back, follow=True).content.decode()
+    assert 'data-state="RETRY"' in page
+    assert "That attempt failed" in page
+    assert "try again on the PhonePe page, or start over" in page
+    assert f'href="{payment.checkout_url}"' in page  # the same order's checkout page
+    assert "Pay with PhonePe" not in page  # no second payment while the first can complete
+    assert driver.get(f"/park/{due.pk}/status").json()["state"] == "RETRY"
+    again = driver.post(f"/park/{due.pk}/pay", {"confirmed_fee": 12000})
+    assert again["Location"] == payment.checkout_url
+    assert Payment.objects.count() == 1
+
+    httpx.post(control + "/complete", json={})
+    page = driver.get(back, follow=True).content.decode()
+    assert "That attempt failed" not in page
+    assert Payment.objects.get().state == "COMPLETED"
+
+
+def test_return_when_nothing_attempted_yet_then_plain_pending(
+    driver: Client, due: ParkingSession, gateway: Any
+) -> None:
+    from lots import ownership
+
+    driver.post(f"/park/{due.pk}/pay", {"confirmed_fee": 12000})
+    page = driver.get(
+        f"/park/{due.pk}/return?t={ownership.return_token(due)}", follow=True
+    ).content.decode()
+    assert 'data-state="PENDING"' in page
+    assert "That attempt failed" not in page

@@ -25,6 +25,25 @@ def test_fee_when_within_grace_then_free(minutes: int) -> None:
 
 def test_fee_when_one_second_past_grace_then_first_hour_charged() -> None:
     assert fee(minutes=15, seconds=1) == 4000
+    assert fee(minutes=15, milliseconds=1) == 4000  # exact, not rounded down to the second
+
+
+@pytest.mark.parametrize(
+    ("stay", "expected"),
+    [
+        (timedelta(0), 0),
+        (timedelta(milliseconds=300), 2000),
+        (timedelta(seconds=5), 2000),
+        (timedelta(hours=1), 2000),
+        (timedelta(hours=1, microseconds=1), 4000),
+    ],
+)
+def test_fee_when_no_grace_period_then_the_first_hour_starts_at_once(
+    stay: timedelta, expected: int
+) -> None:
+    """The demo's pay-at-once car park: leaving seconds after parking already costs an hour."""
+    no_grace = Tariff(grace_minutes=0, hourly_rate=2000, daily_cap=10000)
+    assert compute_fee(ENTRY, ENTRY + stay, no_grace) == expected
 
 
 @pytest.mark.parametrize(

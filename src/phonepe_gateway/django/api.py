@@ -18,8 +18,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import BaseModel
 
-from .._errors import DuplicateRequestError, GatewayError
-from .._version import __version__
+from phonepe_gateway import DuplicateRequestError, GatewayError, __version__
+
 from . import services
 from .api_webhooks import router as webhooks_router
 from .auth import ApiAuth
@@ -364,9 +364,9 @@ ops = Router(tags=["operations"])
     "/diagnostics", response={200: dict[str, Any], _ERRORS: ErrorOut}, summary="The doctor's report"
 )
 def diagnostics(request: HttpRequest) -> HttpResponse:
+    from phonepe_gateway import ConfigurationError
     from phonepe_gateway.doctor import configuration_failure, run_diagnostics
 
-    from .._errors import ConfigurationError
     from .conf import get_settings
 
     try:

@@ -20,8 +20,7 @@ from django.conf import settings as django_settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
-from .._config import Settings
-from .._errors import ConfigurationError
+from phonepe_gateway import ConfigurationError, Settings
 
 __all__ = ["check_phonepe_settings"]
 

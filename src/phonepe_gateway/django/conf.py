@@ -4,7 +4,10 @@
 environment variables. Options the core :class:`~phonepe_gateway.Settings` does not
 know but this app does (see :data:`APP_DEFAULTS`) are read with :func:`app_setting`.
 Every :class:`CallEvent` of the shared client is re-sent as the ``gateway_call`` signal.
-This module never logs a secret and never changes the ledger's states.
+The settings and the client built from them are read once and forgotten when Django's
+``setting_changed`` names ``PHONEPE`` (``override_settings``, pytest-django's ``settings``),
+so nothing has to reset them by hand. This module never logs a secret and never changes
+the ledger's states.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings as django_settings
+from django.core.signals import setting_changed
 from django.db import DatabaseError, connection, transaction
+from django.dispatch import receiver
 
-from phonepe_gateway._config import Settings
+from phonepe_gateway import CallEvent, Settings
 
 from . import signals
 
@@ -77,9 +82,10 @@ APP_DEFAULTS: dict[str, Any] = {
     "refund_duplicates": False,
 }
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # get_client() reads the settings under it
+_settings: Settings | None = None
 _client: PhonePeClient | None = None
-_owned = False  # whether reset_client() closes _client (False for set_client's)
+_owned = False  # whether the client was built here from the settings (False for set_client's)
 
 
 def _options() -> dict[str, Any]:
@@ -109,26 +115,35 @@ def app_setting(name: str) -> Any:
 def get_settings() -> Settings:
     """The core client's :class:`Settings`: ``PHONEPE`` dict over ``PHONEPE_*`` variables.
 
-    Raises :class:`~phonepe_gateway.ConfigurationError` for an unknown or invalid option.
+    Read once; a change of ``settings.PHONEPE`` (or :func:`reset_client`) reads them again.
+    Raises :class:`~phonepe_gateway.ConfigurationError` for an unknown or invalid option
+    (and caches nothing then).
     """
+    global _settings
+    cached = _settings
+    if cached is not None:
+        return cached
     options = {k: v for k, v in _options().items() if k not in APP_DEFAULTS}
-    return Settings.from_env(**options)
+    fresh = Settings.from_env(**options)
+    with _lock:
+        if _settings is None:
+            _settings = fresh
+        return _settings
 
 
-def _record_call(event: Any) -> None:
+def _record_call(event: CallEvent) -> None:
     signals.emit(signals.gateway_call, sender=None, event=event)
     mode = app_setting("call_log")
-    if not getattr(event, "final", True) or not mode:
+    if not event.final or not mode:
         return
-    category = getattr(event, "category", None)
     row = {
-        "call": str(event.call)[:32],
-        "endpoint": str(event.endpoint or "")[:255],
+        "call": event.call[:32],
+        "endpoint": event.endpoint[:255],
         "status": event.status,
-        "outcome": str(event.outcome)[:32],
-        "category": str(getattr(category, "value", category) or "")[:32],
-        "duration_ms": float(event.duration) * 1000.0,
-        "attempt": int(event.attempt),
+        "outcome": event.outcome[:32],
+        "category": (event.category.value if event.category else "")[:32],
+        "duration_ms": event.duration * 1000.0,
+        "attempt": event.attempt,
     }
     if mode == "batched":
         from .calllog import writer
@@ -150,7 +165,7 @@ def _record_call(event: Any) -> None:
         insert()
 
 
-def on_call_event(event: Any) -> None:
+def on_call_event(event: CallEvent) -> None:
     """The client `on_event` hook: re-send as `gateway_call`, write the call log. Never raises."""
     try:
         _record_call(event)
@@ -184,12 +199,27 @@ def set_client(client: Any) -> None:
 
 
 def reset_client() -> None:
-    """Close and forget the process-wide client; the next :func:`get_client` builds a new one."""
-    global _client, _owned
+    """Close and forget the process-wide client and the settings it was built from; the
+    next :func:`get_client` reads the settings again and builds a new client."""
+    _forget(keep_installed=False)
+
+
+def _forget(*, keep_installed: bool) -> None:
+    global _settings, _client, _owned
     with _lock:
+        _settings = None
+        if keep_installed and not _owned:
+            return  # a client installed with set_client was not built from the settings
         client, owned, _client, _owned = _client, _owned, None, False
     if client is not None and owned:
         try:
             client.close()
         except Exception:
             logger.warning("closing the PhonePe client failed", exc_info=True)
+
+
+@receiver(setting_changed, dispatch_uid="phonepe_gateway.django.conf.settings_changed")
+def _settings_changed(sender: Any, setting: str, **kwargs: Any) -> None:
+    """``settings.PHONEPE`` changed: what was built from it is stale."""
+    if setting == "PHONEPE":
+        _forget(keep_installed=True)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from django.db import DatabaseError, IntegrityError
 
-from phonepe_gateway._errors import (
+from phonepe_gateway import (
     Category,
     DuplicateRequestError,
     GatewayError,
@@ -34,6 +34,7 @@ __all__ = [
     "db_guard",
     "gateway_error_info",
     "gateway_may_have_acted",
+    "gateway_sync_unavailable",
     "gateway_unavailable",
     "storage_unavailable",
 ]
@@ -172,14 +173,30 @@ def gateway_may_have_acted(exc: PhonePeError) -> bool:
     return False
 
 
-def gateway_unavailable(exc: PhonePeError, obj: Any, kind: str) -> GatewayUnavailable:
-    """The error to raise after ``exc`` left ``obj`` (a Payment or Refund) in its state."""
+def _gateway_error(
+    exc: PhonePeError, obj: Any, kind: str, message: str, code: str, http_status: int
+) -> GatewayUnavailable:
     is_refund = hasattr(obj, "merchant_refund_id")
     ident = obj.merchant_refund_id if is_refund else obj.merchant_order_id
     details = {"state": obj.state, f"merchant_{kind}_id": ident}
     category = getattr(exc, "category", None)
     if category is not None:
         details["category"] = category.value
+    return GatewayUnavailable(
+        message,
+        category=category,
+        code=code,
+        http_status=http_status,
+        details=details,
+        payment=getattr(obj, "payment", None) if is_refund else obj,
+        refund=obj if is_refund else None,
+    )
+
+
+def gateway_unavailable(exc: PhonePeError, obj: Any, kind: str) -> GatewayUnavailable:
+    """The error to raise after ``exc`` left ``obj`` (a Payment or Refund) in its state."""
+    ident = obj.merchant_refund_id if hasattr(obj, "merchant_refund_id") else obj.merchant_order_id
+    category = getattr(exc, "category", None)
     if obj.state == "UNKNOWN":
         message = (
             f"The gateway may have received the {kind} request but its answer was lost "
@@ -192,15 +209,16 @@ def gateway_unavailable(exc: PhonePeError, obj: Any, kind: str) -> GatewayUnavai
     else:
         message = f"The gateway refused the {kind} request: {exc}"
         code, status = "gateway_refused", 502
-    return GatewayUnavailable(
-        message,
-        category=category,
-        code=code,
-        http_status=status,
-        details=details,
-        payment=getattr(obj, "payment", None) if is_refund else obj,
-        refund=obj if is_refund else None,
-    )
+    return _gateway_error(exc, obj, kind, message, code, status)
+
+
+def gateway_sync_unavailable(exc: PhonePeError, obj: Any, kind: str) -> GatewayUnavailable:
+    """The error to raise when asking the gateway about ``obj`` failed: nothing changed."""
+    ident = obj.merchant_refund_id if hasattr(obj, "merchant_refund_id") else obj.merchant_order_id
+    category = getattr(exc, "category", None)
+    reason = category.value if category is not None else type(exc).__name__
+    message = f"The gateway could not be asked about {kind} {ident} ({reason}); it stays {obj.state}. Try again."
+    return _gateway_error(exc, obj, kind, message, "gateway_unreachable", 503)
 
 
 def storage_unavailable(exc: DatabaseError) -> StorageUnavailable:

@@ -19,7 +19,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from phonepe_gateway._errors import PhonePeError, WebhookVerificationError
+from phonepe_gateway import PhonePeError, WebhookVerificationError
 
 from . import signals
 from .conf import app_setting, get_client, get_settings

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from .._config import mask
+from phonepe_gateway import mask
 
 __all__ = [
     "JsonFormatter",

@@ -13,8 +13,6 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field, StringConstraints
 
-from .._validation import MAX_AMOUNT
-
 __all__ = [
     "CreatePaymentIn",
     "CreateRefundIn",
@@ -27,8 +25,9 @@ __all__ = [
 ]
 
 #: Largest amount the API accepts: 10^11 paise (100 crore rupees), the order of PhonePe's
-#: own upper limit. Smaller per-mode limits are the gateway's: its refusal is a 422.
-MAX_PAISE = min(MAX_AMOUNT, 10**11)
+#: own upper limit (the client itself accepts more). Smaller per-mode limits are the
+#: gateway's: its refusal is a 422.
+MAX_PAISE = 10**11
 _ID_PATTERN = r"^[A-Za-z0-9_-]{1,63}$"
 
 MetaKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]

@@ -24,7 +24,9 @@ from phonepe_gateway import (
     MIN_REFUND_AMOUNT,
     DuplicateRequestError,
     NotFoundError,
+    OrderStatus,
     PhonePeError,
+    RefundStatus,
     ValidationError,
     check_amount,
     check_merchant_id,
@@ -42,6 +44,7 @@ from .exceptions import (
     db_guard,
     gateway_error_info,
     gateway_may_have_acted,
+    gateway_sync_unavailable,
     gateway_unavailable,
     storage_unavailable,
 )
@@ -360,13 +363,11 @@ def sync_payment(payment: Payment | str, *, now: datetime | None = None) -> Paym
     except NotFoundError as exc:
         return _order_not_found(payment, exc, now)
     except PhonePeError as exc:
-        err = gateway_unavailable(exc, payment, "order")
-        err.code, err.http_status = "gateway_unreachable", 503
-        raise err from exc
+        raise gateway_sync_unavailable(exc, payment, "order") from exc
     return observe_order_status(payment, status)
 
 
-def observe_order_status(payment: Payment, status: Any) -> Payment:
+def observe_order_status(payment: Payment, status: OrderStatus) -> Payment:
     """Record a status answer of the gateway for ``payment``."""
     if status.amount is not None and int(status.amount) != payment.amount:
         return states.flag_payment(
@@ -615,16 +616,14 @@ def sync_refund(refund: Refund | str, *, now: datetime | None = None) -> Refund:
         }
         return states.move_refund(refund.pk, RefundState.FAILED, info=info)
     except PhonePeError as exc:
-        err = gateway_unavailable(exc, refund, "refund")
-        err.code, err.http_status = "gateway_unreachable", 503
-        raise err from exc
+        raise gateway_sync_unavailable(exc, refund, "refund") from exc
     return observe_refund_status(refund, status)
 
 
-def observe_refund_status(refund: Refund, status: Any) -> Refund:
+def observe_refund_status(refund: Refund, status: RefundStatus) -> Refund:
     """Record a refund status answer of the gateway."""
     order_id = Payment.objects.values_list("merchant_order_id", flat=True).get(pk=refund.payment_id)
-    original = getattr(status, "original_merchant_order_id", None)
+    original = status.original_merchant_order_id
     if original and original != order_id:
         # The id was used outside this ledger: the gateway's refund is another order's.
         return states.flag_refund(

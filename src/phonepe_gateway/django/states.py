@@ -5,13 +5,16 @@ Every change runs in ``transaction.atomic()`` on rows locked with
 ``select_for_update`` (a refund's payment is always locked before the refund, so two
 paths can never deadlock); the one exception is the hot CREATED -> PENDING
 acknowledgement, a single compare-and-set ``UPDATE`` (atomic, row-locked by the
-database). States only move forward:
+database). States only move forward; payments and refunds move alike
+(:data:`PAYMENT_TRANSITIONS`, :data:`REFUND_TRANSITIONS`; tests/docs checks this
+diagram and the ones in the docs against them):
 
-    CREATED ──► PENDING ──► COMPLETED
-       │  └──► UNKNOWN ──►  (PENDING | COMPLETED | FAILED)
-       └─────────────────► FAILED ──► COMPLETED  (late authorisation: recorded, flagged)
+    CREATED   ──► PENDING | UNKNOWN | COMPLETED | FAILED
+    UNKNOWN   ──► PENDING | COMPLETED | FAILED
+    PENDING   ──► COMPLETED | FAILED
+    FAILED    ──► COMPLETED  (late authorisation: recorded, flagged for review)
+    COMPLETED ──► nothing    (a gateway FAILED for it is only flagged for review)
 
-``COMPLETED`` is never left; a gateway ``FAILED`` for it is only flagged for review.
 Each transition sends its signal exactly once, after the commit (``on_commit``): the
 row lock makes exactly one caller see the old state. ``payment_completed`` goes through
 an outbox (:func:`deliver_completion`) so that a crash between the commit and the
@@ -48,17 +51,31 @@ __all__ = [
     "reserve_refund",
 ]
 
-C, P, U, D, F = "CREATED", "PENDING", "UNKNOWN", "COMPLETED", "FAILED"
-
 #: Allowed moves. Anything else is ignored (the newer knowledge is already recorded).
 PAYMENT_TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
-    C: frozenset({P, U, D, F}),
-    U: frozenset({P, D, F}),
-    P: frozenset({D, F}),
-    F: frozenset({D}),  # late authorisation: money moved after we gave up
-    D: frozenset(),
+    PaymentState.CREATED: frozenset(
+        {PaymentState.PENDING, PaymentState.UNKNOWN, PaymentState.COMPLETED, PaymentState.FAILED}
+    ),
+    PaymentState.UNKNOWN: frozenset(
+        {PaymentState.PENDING, PaymentState.COMPLETED, PaymentState.FAILED}
+    ),
+    PaymentState.PENDING: frozenset({PaymentState.COMPLETED, PaymentState.FAILED}),
+    # late authorisation (a refund: completed after all) - money moved after we gave up
+    PaymentState.FAILED: frozenset({PaymentState.COMPLETED}),
+    PaymentState.COMPLETED: frozenset(),
 }
+#: Refunds move exactly like payments (``RefundState`` is ``PaymentState``): one machine.
 REFUND_TRANSITIONS: Final[Mapping[str, frozenset[str]]] = PAYMENT_TRANSITIONS
+
+#: The signal (besides the generic ``*_state_changed``) a move into a final state sends.
+_PAYMENT_SIGNALS: Final[Mapping[str, str]] = {
+    PaymentState.COMPLETED: "payment_completed",
+    PaymentState.FAILED: "payment_failed",
+}
+_REFUND_SIGNALS: Final[Mapping[str, str]] = {
+    RefundState.COMPLETED: "refund_completed",
+    RefundState.FAILED: "refund_failed",
+}
 
 _PAYMENT_INFO = (
     "gateway_order_id",
@@ -141,7 +158,7 @@ def deliver_completion(payment_id: int) -> bool:
     """
     with transaction.atomic():
         claimed = Payment.objects.filter(
-            pk=payment_id, state=D, completion_signalled_at__isnull=True
+            pk=payment_id, state=PaymentState.COMPLETED, completion_signalled_at__isnull=True
         ).update(completion_signalled_at=timezone.now())
         if not claimed:
             return False
@@ -171,15 +188,16 @@ def move_payment(
     """
     now = timezone.now()
     with transaction.atomic():
-        payment = _lock_payment(payment_id, completing=target == D)
+        payment = _lock_payment(payment_id, completing=target == PaymentState.COMPLETED)
         old = payment.state
         _record_info(payment, info, _PAYMENT_INFO)
         if review:
             _add_review(payment, review)
         moved = target != old and target in PAYMENT_TRANSITIONS[old]
-        if target == F and old == D:
+        if target == PaymentState.FAILED and old == PaymentState.COMPLETED:
             _add_review(payment, "gateway reported FAILED for a COMPLETED payment")
-        if old == F and target == P:  # FAILED is not re-checked: this may be the last look
+        if old == PaymentState.FAILED and target == PaymentState.PENDING:
+            # FAILED is not re-checked: this may be the last look
             _add_review(
                 payment,
                 "the gateway has this order open although it was marked FAILED; watch for a "
@@ -187,25 +205,24 @@ def move_payment(
             )
         if moved:
             payment.state = target
-            if target == D:
+            if target == PaymentState.COMPLETED:
                 payment.completed_at = now
                 _check_purpose(payment)
-            if old == F and target == D:
+            if old == PaymentState.FAILED and target == PaymentState.COMPLETED:
                 _add_review(
                     payment,
                     "late authorisation: the gateway completed this payment after it was "
                     "marked FAILED; money moved, decide whether to fulfil or refund",
                 )
-        if payment.state in (D, F):
+        if payment.state in (PaymentState.COMPLETED, PaymentState.FAILED):
             payment.next_check_at = None
-        elif moved and target == U:
+        elif moved and target == PaymentState.UNKNOWN:
             payment.next_check_at = now
         elif next_check_at is not _UNSET:
             payment.next_check_at = next_check_at
         payment.save()
         if moved:
-            name = {D: "payment_completed", F: "payment_failed"}.get(target, "")
-            _notify(name, Payment, "payment", payment, old, target)
+            _notify(_PAYMENT_SIGNALS.get(target, ""), Payment, "payment", payment, old, target)
     return payment
 
 
@@ -230,7 +247,9 @@ def _check_purpose(payment: Payment) -> None:
         return
     first = (
         Payment.objects.filter(
-            reference=payment.reference, state=D, refunded_amount__lt=Field("amount")
+            reference=payment.reference,
+            state=PaymentState.COMPLETED,
+            refunded_amount__lt=Field("amount"),
         )
         .exclude(pk=payment.pk)
         .exclude(duplicate_of__gt="")
@@ -259,15 +278,15 @@ def acknowledge_payment(payment: Payment, *, info: Mapping[str, Any]) -> Payment
     """
     values = _clean_info(Payment, info, _PAYMENT_INFO)
     now = timezone.now()
-    updated = Payment.objects.filter(pk=payment.pk, state=C).update(
-        state=P, updated_at=now, **values
+    updated = Payment.objects.filter(pk=payment.pk, state=PaymentState.CREATED).update(
+        state=PaymentState.PENDING, updated_at=now, **values
     )
     if not updated:
-        return move_payment(payment.pk, P, info=info)
+        return move_payment(payment.pk, PaymentState.PENDING, info=info)
     for name, value in values.items():
         setattr(payment, name, value)
-    payment.state, payment.updated_at = P, now
-    _notify("", Payment, "payment", payment, C, P)
+    payment.state, payment.updated_at = PaymentState.PENDING, now
+    _notify("", Payment, "payment", payment, PaymentState.CREATED, PaymentState.PENDING)
     return payment
 
 
@@ -349,31 +368,30 @@ def move_refund(
         if review:
             _add_review(refund, review)
         moved = target != old and target in REFUND_TRANSITIONS[old]
-        if target == F and old == D:
+        if target == RefundState.FAILED and old == RefundState.COMPLETED:
             _add_review(refund, "gateway reported FAILED for a COMPLETED refund")
         if moved:
             refund.state = target
-            if target == D:
+            if target == RefundState.COMPLETED:
                 refund.completed_at = now
-            if target == F or old == F:
-                if target == F:
+            if target == RefundState.FAILED or old == RefundState.FAILED:
+                if target == RefundState.FAILED:
                     payment.refunded_amount -= refund.amount  # release the reservation
                 else:
                     _late_refund(payment, refund)
                 payment.save(
                     update_fields=["refunded_amount", "needs_review", "review_reason", "updated_at"]
                 )
-        if refund.state in (D, F):
+        if refund.state in (RefundState.COMPLETED, RefundState.FAILED):
             refund.next_check_at = None
-        elif moved and target == U:
+        elif moved and target == RefundState.UNKNOWN:
             refund.next_check_at = now
         elif next_check_at is not _UNSET:
             refund.next_check_at = next_check_at
         refund.save()
         refund.payment = payment
         if moved:
-            name = {D: "refund_completed", F: "refund_failed"}.get(target, "")
-            _notify(name, Refund, "refund", refund, old, target)
+            _notify(_REFUND_SIGNALS.get(target, ""), Refund, "refund", refund, old, target)
     return refund
 
 

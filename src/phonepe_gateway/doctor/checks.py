@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .._config import Settings, _strip_userinfo, mask
+from .._config import Settings, mask, strip_userinfo
 from .probes import Origin
 from .verdict import Probe, Verdict
 
@@ -81,12 +81,12 @@ def proxy_summary(
 ) -> Step:
     """Which proxy each endpoint goes through, and proxy variables the client ignores."""
     started = time.monotonic()
-    proxy = _strip_userinfo(settings.proxy) if settings.proxy else None
+    proxy = strip_userinfo(settings.proxy) if settings.proxy else None
     parts = [f"settings proxy={proxy or '<unset>'}"]
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"):
         value = _env(environ, name)
         if value:
-            parts.append(f"{name}={_strip_userinfo(value)}")
+            parts.append(f"{name}={strip_userinfo(value)}")
     route = f"via {proxy}" if proxy else "direct"
     parts.extend(f"{origin.netloc} {route}" for origin in origins)
     ignored = _ignored(settings, environ)

@@ -5,8 +5,10 @@ an OAuth token first, generation 1 signs the request with the salt key, so the a
 proves the credentials either way: "no such order" means they were accepted, an
 authentication error means they were not. PhonePe says "no such order" in two ways --
 a 404 ``ORDER_NOT_FOUND``-style answer, or ``INVALID_MERCHANT_ORDER_ID`` ("No entry
-found for given merchant order id") whose HTTP status it does not publish -- and both
-count. It never creates a payment, and the gateway's message is reported as the
+found for given merchant order id") whose HTTP status it does not publish -- and the
+client reads both as :class:`~phonepe_gateway.NotFoundError`, so both count. "Api
+Mapping Not Found" is not one of them: the host does not serve the path (a wrong base
+URL). It never creates a payment, and the gateway's message is reported as the
 gateway wrote it (the report scrubs secrets).
 """
 
@@ -30,12 +32,10 @@ from .._errors import (
     RateLimitedError,
     TransportError,
 )
+from .._remedies import WRONG_PATH
 from .verdict import Probe, Status, Verdict
 
 __all__ = ["check_credentials", "probe_order_id"]
-
-#: Gateway codes that mean "no order with this id", whatever the HTTP status.
-UNKNOWN_ORDER_CODES = frozenset({"INVALID_MERCHANT_ORDER_ID", "ORDER_NOT_FOUND", "NOT_FOUND"})
 
 
 def probe_order_id() -> str:
@@ -86,20 +86,15 @@ def check_credentials(settings: Settings, ssl_context: ssl.SSLContext | None = N
     return _probe("ok", Verdict.OK, f"{who} accepted", started)
 
 
-def _unknown_order(error: GatewayError) -> bool:
-    if error.http_status >= 500 or _unmapped(error):
-        return False
-    return isinstance(error, NotFoundError) or (error.code or "").upper() in UNKNOWN_ORDER_CODES
-
-
 def _unmapped(error: GatewayError) -> bool:
-    # PhonePe's gateway answers a path it does not serve at that host this way.
+    # PhonePe's edge answers a path it does not serve at that host this way; the client
+    # keeps it apart from "not found", and so must the doctor.
     return "api mapping not found" in (error.gateway_message or "").lower()
 
 
 def _judge_answer(error: GatewayError, who: str, order_id: str, started: float) -> Probe:
     """An authenticated call answered with an error: which one says what we learnt."""
-    if _unknown_order(error):
+    if isinstance(error, NotFoundError):
         said = (
             f"HTTP {error.http_status} {error.code}" if error.code else f"HTTP {error.http_status}"
         )
@@ -110,11 +105,7 @@ def _judge_answer(error: GatewayError, who: str, order_id: str, started: float) 
             f"{who} accepted, but {error.endpoint or 'the endpoint'} does not serve the status "
             f"call: {_gateway_words(error)}"
         )
-        advice = (
-            "The path in PHONEPE_BASE_URLS is wrong for this API generation: PhonePe serves "
-            "generation 2 under /apis/pg (UAT: /apis/pg-sandbox) and generation 1 under "
-            "/apis/hermes. Unset PHONEPE_BASE_URLS to use the defaults of PHONEPE_ENV."
-        )
+        advice = f"{WRONG_PATH} Or unset both to use the defaults of PHONEPE_ENV."
         return _probe("fail", Verdict.HTTP_ERROR, detail, started, remedy=advice)
     if isinstance(error, RateLimitedError):
         detail = f"rate-limited while checking {who}: {_gateway_words(error)}"

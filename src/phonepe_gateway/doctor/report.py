@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .._config import Settings, _strip_userinfo, mask
+from .._config import Settings, mask, strip_userinfo
 from .._errors import ConfigurationError
 from .checks import BLOCKED, Step, clock, configuration, proxy_summary
 from .credentials import check_credentials
@@ -152,7 +152,7 @@ def _checked_url(url: str) -> str:
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigurationError(
             f"--base-url must be an http(s) URL like https://host[:port][/path], "
-            f"not {_strip_userinfo(url)!r}."
+            f"not {strip_userinfo(url)!r}."
         )
     return url.strip().rstrip("/")
 
@@ -194,7 +194,7 @@ def _situation(steps: Sequence[Step], run: Run) -> Situation:
         env=run.settings.env,
         api_version=run.settings.api_version,
         origins=tuple(run.routes),
-        proxy=_strip_userinfo(run.settings.proxy) if run.settings.proxy else None,
+        proxy=strip_userinfo(run.settings.proxy) if run.settings.proxy else None,
         local_url=run.settings.local_url,
         all_refused=dns_ok and bool(refused) and all(refused),
         all_timed_out=dns_ok and bool(timed_out) and all(timed_out),

@@ -1,9 +1,13 @@
 """``create_app``: the sandbox as one Starlette (ASGI) application.
 
-The PhonePe API (both generations) is mounted under every real prefix, next to the
-hosted checkout page (``/transact/…``), its static files and the control API
-(``/_sandbox/…``). Unknown paths answer 404 in PhonePe's error shape. The app owns one
-:class:`~.runtime.Sandbox` (``app.state.sandbox``); its ticker runs for the lifespan.
+The PhonePe API is mounted under the real prefixes the way PhonePe maps them (strict
+by default): ``/apis/pg-sandbox`` (UAT) serves everything, ``/apis/identity-manager``
+only the token call, ``/apis/pg`` only generation 2, ``/apis/hermes`` only generation 1;
+anything else gets PhonePe's "Api Mapping Not Found" answer, so a wrong base URL fails
+here as it would in production. ``lenient_hosts`` serves every API under every prefix.
+Next to it: the hosted checkout page (``/transact/…``), its static files and the control
+API (``/_sandbox/…``). The app owns one :class:`~.runtime.Sandbox`
+(``app.state.sandbox``); its ticker runs for the lifespan.
 """
 
 from __future__ import annotations
@@ -22,26 +26,34 @@ from starlette.routing import BaseRoute, Mount
 from . import control, gen2
 from .config import SandboxConfig
 from .faults import PREFIXES, FaultMiddleware
-from .responses import api_error, status_code_name
+from .responses import api_error, control_error, mapping_not_found, status_code_name
 from .runtime import Sandbox
 
 __all__ = ["create_app"]
 
 
-def _api_routes() -> list[BaseRoute]:
+def _api_mounts(lenient: bool) -> list[BaseRoute]:
     from . import gen1
 
-    return [*gen2.routes, *gen1.routes]
+    everything = [*gen2.routes, *gen1.routes]
+    if lenient:
+        return [Mount(prefix, routes=everything) for prefix in PREFIXES]
+    return [
+        Mount("/apis/pg-sandbox", routes=everything),
+        Mount("/apis/identity-manager", routes=gen2.token_routes),
+        Mount("/apis/pg", routes=gen2.api_routes),
+        Mount("/apis/hermes", routes=gen1.routes),
+    ]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
-    if status == 404:
-        return api_error(404, "NOT_FOUND", f"No such API: {request.method} {request.url.path}.")
-    if status == 405:
-        return api_error(
-            405, "METHOD_NOT_ALLOWED", f"{request.method} is not allowed on {request.url.path}."
-        )
+    if status in (404, 405):
+        if request.url.path.startswith("/_sandbox"):
+            return control_error(
+                status, "NOT_FOUND", f"No control call {request.method} {request.url.path}."
+            )
+        return mapping_not_found()
     return api_error(status, status_code_name(status), "The request could not be handled.")
 
 
@@ -62,8 +74,7 @@ def create_app(config: SandboxConfig | None = None, **overrides: Any) -> Starlet
         finally:
             await sandbox.stop()
 
-    api = _api_routes()
-    routes: list[BaseRoute] = [Mount(prefix, routes=api) for prefix in PREFIXES]
+    routes: list[BaseRoute] = _api_mounts(config.lenient_hosts)
     routes += control.routes
     routes += _checkout_routes()
     app = Starlette(

@@ -2,9 +2,12 @@
 
 Shows the merchant, the amount in ₹, the order id, an expiry countdown (on the sandbox
 clock), a real UPI QR (``upi://pay?...`` as inline SVG) and a choice of UPI / card /
-net banking, with Pay, Decline and Leave pending. Submitting changes the order through
-the state (never directly) and returns the browser to the merchant: a 303 redirect, or
-for generation 1 ``redirectMode: POST`` an auto-submitting form. Templates and static
+net banking, with Pay, Decline (for a chosen reason) and Leave pending. As at PhonePe, a
+declined attempt keeps the customer here: the page says the attempt failed and offers
+another try (or the way back to the merchant) until the order expires, unless the
+merchant disabled retries. Submitting changes the order through the state (never
+directly); paying, leaving, or a failed order returns the browser to the merchant: a 303
+redirect, or for generation 1 ``redirectMode: POST`` an auto-submitting form. Templates and static
 files ship in the package; nothing is loaded from a CDN.
 """
 
@@ -24,6 +27,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .failures import FAILURES, failure_for
 from .models import Order
 from .runtime import Sandbox
 from .state import StateError
@@ -75,6 +79,35 @@ def _sb(request: Request) -> Sandbox:
     return sandbox
 
 
+def _notice(order: Order) -> str:
+    """After a failed attempt on a still-open order: say so, offer a retry or the way back."""
+    last = order.last_attempt
+    if last is None or last.state != "FAILED":
+        return ""
+    failure = failure_for(last.error_code, last.detailed_error_code)
+    reason = failure.description if failure else "The payment failed."
+    back = _safe_url(order.redirect_url)
+    link = (
+        f' or <a data-testid="return" href="{html.escape(back)}">go back to the merchant</a>'
+        if back and not (order.generation == 1 and order.redirect_mode == "POST")
+        else ""
+    )
+    return (
+        '  <section class="notice" role="alert" data-testid="attempt-failed">\n'
+        f"    <p><b>That attempt failed</b> ({html.escape(reason)} "
+        f"{html.escape(last.error_code or '')}/{html.escape(last.detailed_error_code or '')}).</p>\n"
+        f"    <p>Nothing was charged. Try again below{link}.</p>\n"
+        "  </section>\n"
+    )
+
+
+def _reasons() -> str:
+    return "".join(
+        f'<option value="{name}">{html.escape(f.description)} ({f.error_code})</option>'
+        for name, f in FAILURES.items()
+    )
+
+
 def _page(sb: Sandbox, order: Order) -> HTMLResponse:
     major, minor = format_rupees(order.amount)
     remaining = max(0, int(order.expire_at - sb.clock.now()))
@@ -96,6 +129,8 @@ def _page(sb: Sandbox, order: Order) -> HTMLResponse:
         speed=sb.clock.speed,
         qr_svg=_qr_svg(upi_intent(order, sb.config.payee_vpa, name)),
         payee_vpa=esc(sb.config.payee_vpa),
+        notice=_notice(order),
+        reasons=_reasons(),
     )
 
 
@@ -162,14 +197,17 @@ async def submit(request: Request) -> Response:
         return _done(None)
     form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     action = form.get("action", "pending")
-    mode = form.get("mode") if form.get("mode") in _MODES else "UPI_QR"
+    mode = str(form.get("mode") if form.get("mode") in _MODES else "UPI_QR")
     try:
         if action == "pay":
-            order = sb.state.complete_order(order.merchant_order_id, payment_mode=str(mode))
+            order = sb.state.complete_order(order.merchant_order_id, payment_mode=mode)
         elif action == "decline":
-            order = sb.state.fail_order(
-                order.merchant_order_id, error_code="PAYMENT_DECLINED", payment_mode=mode
+            failure = FAILURES.get(form.get("reason", ""), FAILURES["DECLINED"])
+            order = sb.state.decline_attempt(
+                order.merchant_order_id, failure=failure, payment_mode=mode
             )
+            if order.state == "PENDING":  # the customer may try again: back to this page
+                return RedirectResponse(f"/transact/{order.order_id}", status_code=303)
     except StateError:
         refreshed = sb.state.get_order(order.merchant_order_id)
         order = refreshed or order  # already final or expired: report what it is

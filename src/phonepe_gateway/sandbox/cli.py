@@ -25,8 +25,14 @@ def banner(config: SandboxConfig, url: str) -> str:
     lines = [
         f"PhonePe sandbox listening on {url}",
         "",
-        "  API base URL (both generations):",
-        f"    {url}/apis/pg-sandbox   (also /apis/pg, /apis/identity-manager, /apis/hermes)",
+        "  API base URL (both generations, like PhonePe UAT):",
+        f"    {url}/apis/pg-sandbox",
+        (
+            "    every API also under /apis/pg, /apis/identity-manager, /apis/hermes (lenient)"
+            if config.lenient_hosts
+            else "    production prefixes, mapped as PhonePe maps them: /apis/identity-manager "
+            "(token),\n    /apis/pg (generation 2), /apis/hermes (generation 1)"
+        ),
         f"  Control API:  {url}/_sandbox   (orders, faults, webhooks, clock, reset)",
         f"  Checkout:     {url}/transact/<orderId>   (the redirectUrl of a pay call)",
         "",
@@ -94,6 +100,25 @@ def banner(config: SandboxConfig, url: str) -> str:
     default=None,
     help="Base URL for checkout links (default: the host the request came to).",
 )
+@click.option(
+    "--lenient-hosts",
+    is_flag=True,
+    envvar="PHONEPE_SANDBOX_LENIENT_HOSTS",
+    help="Serve every API under every host prefix (default: strict, as PhonePe maps them).",
+)
+@click.option(
+    "--allow-remote-webhooks",
+    is_flag=True,
+    envvar="PHONEPE_SANDBOX_ALLOW_REMOTE_WEBHOOKS",
+    help="Send webhooks to non-loopback hosts too (default: loopback only).",
+)
+@click.option(
+    "--control-host",
+    "control_hosts",
+    multiple=True,
+    envvar="PHONEPE_SANDBOX_CONTROL_HOSTS",
+    help="A Host name besides loopback on which the control API answers (repeatable).",
+)
 @click.option("--access-log/--no-access-log", default=False, show_default=True)
 def sandbox(
     host: str,
@@ -110,6 +135,9 @@ def sandbox(
     merchant_id: str,
     salt_key: str,
     public_url: str | None,
+    lenient_hosts: bool,
+    allow_remote_webhooks: bool,
+    control_hosts: tuple[str, ...],
     access_log: bool,
 ) -> None:
     import uvicorn
@@ -131,6 +159,9 @@ def sandbox(
         token_ttl=token_ttl,
         refund_settlement_delay=refund_settlement_delay,
         public_url=public_url,
+        lenient_hosts=lenient_hosts,
+        allow_remote_webhooks=allow_remote_webhooks,
+        control_hosts=tuple(control_hosts),
     )
     shown_host = f"[{host}]" if ":" in host else host
     click.echo(banner(config, f"http://{shown_host}:{port}"), err=False)

@@ -50,6 +50,13 @@ class SandboxConfig:
     public_url: str | None = None
     #: Seconds a webhook receiver has to answer before the attempt counts as failed.
     webhook_timeout: float = 5.0
+    #: Serve every API under every host prefix (the sandbox's old routing). Off by
+    #: default: a wrong base URL gets PhonePe's "Api Mapping Not Found", as in production.
+    lenient_hosts: bool = False
+    #: Send webhooks to non-loopback hosts too (off: loopback targets only).
+    allow_remote_webhooks: bool = False
+    #: Host names besides loopback on which the control API answers.
+    control_hosts: tuple[str, ...] = ()
 
     def replace(self, **changes: Any) -> SandboxConfig:
         return replace(self, **changes)

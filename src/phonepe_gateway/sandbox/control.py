@@ -1,6 +1,10 @@
 """The sandbox-only control API under ``/_sandbox`` (JSON): orders, refunds, faults,
 webhooks, clock, reset.
 
+Every call passes :mod:`.guard` first (loopback ``Host``, no cross-site ``Origin``,
+JSON bodies only); webhook URLs set here must be loopback unless the sandbox allows
+remote targets.
+
 This is how tests and demos drive the other side of the wire ("the customer paid",
 "the network dropped the answer", "an hour passed"). Errors are
 ``{"error": {"code", "message"}}``. Secrets are never echoed (at most 4 characters).
@@ -10,13 +14,16 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from .._config import mask
+from .failures import FAILURES, Failure, failure_for
 from .faults import ACTIONS
+from .guard import guarded, is_loopback_url
 from .models import Order
 from .responses import control_error, json_response
 from .runtime import Sandbox
@@ -49,11 +56,17 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 def _order_view(sb: Sandbox, order: Order) -> dict[str, Any]:
-    out = order_json(order, details=True)
+    out = {
+        "merchantId": order.merchant_id,
+        "merchantOrderId": order.merchant_order_id,
+        "metaInfo": dict(order.meta_info),
+        **order_json(order, details=True),
+    }
     refunds = [sb.state.get_refund(r) for r in order.refund_ids]
     out.update(
         {
             "generation": order.generation,
+            "disablePaymentRetry": order.disable_payment_retry,
             "merchantRedirectUrl": order.redirect_url,
             "callbackUrl": order.callback_url,
             "checkoutPath": f"/transact/{order.order_id}",
@@ -80,6 +93,8 @@ async def info(request: Request) -> Response:
             "clock_speed": cfg.clock_speed,
             "now": sb.clock.now_ms(),
             "refund_settlement_delay": cfg.refund_settlement_delay,
+            "lenient_hosts": cfg.lenient_hosts,
+            "allow_remote_webhooks": cfg.allow_remote_webhooks,
             "webhooks": sb.webhooks.settings.public(),
         }
     )
@@ -102,27 +117,45 @@ async def get_order(request: Request) -> Response:
 
 
 async def finish_order(request: Request) -> Response:
+    """``attempt`` (the customer started paying: a PENDING attempt), ``complete`` (the
+    customer paid), ``decline`` (the attempt failed; the order stays PENDING unless
+    retries are disabled) or ``fail`` (the order ends FAILED now)."""
     sb = _sb(request)
     moid, action = request.path_params["moid"], request.path_params["action"]
-    if action not in ("complete", "fail"):
-        return control_error(404, "NOT_FOUND", "Use /complete or /fail.")
+    if action not in ("attempt", "complete", "decline", "fail"):
+        return control_error(404, "NOT_FOUND", "Use /attempt, /complete, /decline or /fail.")
     try:
         body = await _body(request)
         mode = str(body.get("paymentMode") or "UPI_QR")
-        if action == "complete":
+        if action == "attempt":
+            order = sb.state.start_attempt(moid, payment_mode=mode)
+        elif action == "complete":
             order = sb.state.complete_order(moid, payment_mode=mode)
         else:
-            order = sb.state.fail_order(
-                moid,
-                error_code=str(body.get("errorCode") or "PAYMENT_DECLINED"),
-                payment_mode=mode,
-                detailed_error_code=body.get("detailedErrorCode"),
-            )
+            failure = _failure(body)
+            if action == "decline":
+                order = sb.state.decline_attempt(moid, failure=failure, payment_mode=mode)
+            else:
+                order = sb.state.fail_order(moid, failure=failure, payment_mode=mode)
     except _BadInput as exc:
         return control_error(400, "BAD_REQUEST", str(exc))
     except StateError as exc:
         return control_error(exc.http_status, exc.code, exc.message)
     return json_response(_order_view(sb, order))
+
+
+def _failure(body: dict[str, Any]) -> Failure:
+    name = body.get("reason") or body.get("errorCode")
+    detailed = body.get("detailedErrorCode")
+    if not isinstance(name, str | None) or not isinstance(detailed, str | None):
+        raise _BadInput("reason, errorCode and detailedErrorCode must be strings")
+    failure = failure_for(name, detailed)
+    if failure is None:
+        raise _BadInput(
+            f"unknown failure {name!r}: use one of {', '.join(FAILURES)} (or an errorCode "
+            "with its own, different detailedErrorCode)"
+        )
+    return failure
 
 
 async def list_refunds(request: Request) -> Response:
@@ -146,12 +179,18 @@ async def finish_refund(request: Request) -> Response:
         return control_error(404, "NOT_FOUND", "Use /complete or /fail.")
     try:
         body = await _body(request)
+        failing = request.path_params["action"] == "fail"
+        # PhonePe's webhook page shows refunds failing as AUTHORIZATION_ERROR / ZM.
+        given = body.get("errorCode")
+        code = str(given or "AUTHORIZATION_ERROR") if failing else None
+        detailed = body.get("detailedErrorCode") or (None if given or not failing else "ZM")
+        if detailed is not None and (not isinstance(detailed, str) or detailed == code):
+            raise _BadInput("detailedErrorCode must be a string other than errorCode")
         done = sb.state.finish_refund(
             request.path_params["mrid"],
-            state="COMPLETED" if request.path_params["action"] == "complete" else "FAILED",
-            error_code=None
-            if request.path_params["action"] == "complete"
-            else str(body.get("errorCode") or "REFUND_FAILED"),
+            state="FAILED" if failing else "COMPLETED",
+            error_code=code,
+            detailed_error_code=detailed,
         )
     except _BadInput as exc:
         return control_error(400, "BAD_REQUEST", str(exc))
@@ -240,11 +279,22 @@ async def webhook_config(request: Request) -> Response:
                     or (isinstance(value, int) and not isinstance(value, bool) and value < 0)
                 ):
                     raise _BadInput(f"invalid webhook setting {key!r}")
+                if isinstance(value, str) and key == "url" and not _webhook_target_ok(sb, value):
+                    raise _BadInput(
+                        "webhook url must be http(s) on a loopback host (127.0.0.1, ::1, "
+                        "localhost); start the sandbox with --allow-remote-webhooks for others"
+                    )
                 changes[key] = value
         except _BadInput as exc:
             return control_error(400, "BAD_REQUEST", str(exc))
         sb.webhooks.configure(**changes)
     return json_response(sb.webhooks.settings.public())
+
+
+def _webhook_target_ok(sb: Sandbox, url: str) -> bool:
+    if sb.config.allow_remote_webhooks:
+        return urlsplit(url).scheme in ("http", "https")
+    return is_loopback_url(url)
 
 
 async def clock(request: Request) -> Response:
@@ -267,18 +317,21 @@ async def reset(request: Request) -> Response:
 
 
 routes = [
-    Route("/_sandbox", info, methods=["GET"]),
-    Route("/_sandbox/orders", list_orders, methods=["GET"]),
-    Route("/_sandbox/orders/{moid}", get_order, methods=["GET"]),
-    Route("/_sandbox/orders/{moid}/{action:str}", finish_order, methods=["POST"]),
-    Route("/_sandbox/refunds", list_refunds, methods=["GET"]),
-    Route("/_sandbox/refunds/{mrid}", get_refund, methods=["GET"]),
-    Route("/_sandbox/refunds/{mrid}/{action:str}", finish_refund, methods=["POST"]),
-    Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
-    Route("/_sandbox/webhooks", webhooks, methods=["GET"]),
-    Route("/_sandbox/webhooks/config", webhook_config, methods=["GET", "PUT"]),
-    Route("/_sandbox/webhooks/{wid}/redeliver", redeliver, methods=["POST"]),
-    Route("/_sandbox/clock", clock, methods=["GET"]),
-    Route("/_sandbox/clock/advance", clock, methods=["POST"]),
-    Route("/_sandbox/reset", reset, methods=["POST"]),
+    Route(path, guarded(endpoint), methods=methods)
+    for path, endpoint, methods in (
+        ("/_sandbox", info, ["GET"]),
+        ("/_sandbox/orders", list_orders, ["GET"]),
+        ("/_sandbox/orders/{moid}", get_order, ["GET"]),
+        ("/_sandbox/orders/{moid}/{action:str}", finish_order, ["POST"]),
+        ("/_sandbox/refunds", list_refunds, ["GET"]),
+        ("/_sandbox/refunds/{mrid}", get_refund, ["GET"]),
+        ("/_sandbox/refunds/{mrid}/{action:str}", finish_refund, ["POST"]),
+        ("/_sandbox/faults", faults, ["GET", "POST", "DELETE"]),
+        ("/_sandbox/webhooks", webhooks, ["GET"]),
+        ("/_sandbox/webhooks/config", webhook_config, ["GET", "PUT"]),
+        ("/_sandbox/webhooks/{wid}/redeliver", redeliver, ["POST"]),
+        ("/_sandbox/clock", clock, ["GET"]),
+        ("/_sandbox/clock/advance", clock, ["POST"]),
+        ("/_sandbox/reset", reset, ["POST"]),
+    )
 ]

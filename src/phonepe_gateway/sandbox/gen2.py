@@ -1,7 +1,8 @@
-"""Generation 2 (Standard Checkout, OAuth) endpoints, served under every PhonePe prefix.
+"""Generation 2 (Standard Checkout, OAuth) endpoints.
 
-Routes are relative to a prefix (``/apis/pg-sandbox`` …): token, pay, SDK order, order
-and transaction status, refund and refund status. Every error has PhonePe's shape.
+Routes are relative to a prefix: the token call (``token_routes``, production host
+``/apis/identity-manager``) and pay, SDK order, order and transaction status, refund and
+refund status (``api_routes``, production host ``/apis/pg``); UAT serves both. Every error has PhonePe's shape.
 This module never imports the project's client: it is the other side of the wire.
 """
 
@@ -22,7 +23,7 @@ from .runtime import Sandbox
 from .state import StateError
 from .views import order_json, refund_json
 
-__all__ = ["routes"]
+__all__ = ["api_routes", "routes", "token_routes"]
 
 
 def _sandbox(request: Request) -> Sandbox:
@@ -33,36 +34,38 @@ def _sandbox(request: Request) -> Sandbox:
 async def token(request: Request) -> Response:
     sb = _sandbox(request)
     if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
-        return oauth_error(
-            400,
-            "INVALID_REQUEST",
-            "OIM002",
-            "Content-Type must be application/x-www-form-urlencoded.",
+        return api_error(
+            400, "BAD_REQUEST", "Content-Type must be application/x-www-form-urlencoded."
         )
     form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
+    # PhonePe names the first blank field: "form field grant_type must not be blank."
     missing = [
-        f for f in ("client_id", "client_secret", "client_version", "grant_type") if not form.get(f)
+        f for f in ("grant_type", "client_id", "client_secret", "client_version") if not form.get(f)
     ]
     if missing:
-        return oauth_error(
-            400, "INVALID_REQUEST", "OIM002", f"Missing required field(s): {', '.join(missing)}."
-        )
+        return api_error(400, "BAD_REQUEST", f"form field {missing[0]} must not be blank.")
     if form["grant_type"] != "client_credentials":
-        return oauth_error(
-            400, "UNSUPPORTED_GRANT_TYPE", "OIM003", "grant_type must be client_credentials."
-        )
+        return api_error(400, "BAD_REQUEST", "form field grant_type must be client_credentials.")
     cfg = sb.config
     if not (
         hmac.compare_digest(form["client_id"], cfg.client_id)
         and hmac.compare_digest(form["client_secret"], cfg.client_secret)
         and form["client_version"] == str(cfg.client_version)
     ):
-        return oauth_error(401, "INVALID_CLIENT", "OIM000", "Client authentication failed.")
-    access, issued, expires = sb.state.issue_token(cfg.token_ttl)
+        return oauth_error(
+            400,
+            "INVALID_CLIENT",
+            "OIM000",
+            "Bad Request: Invalid Client",
+            {"error_description": "Client authentication failure"},
+        )
+    access, issued, expires = sb.state.issue_token(cfg.token_ttl, cfg.merchant_id)
+    refresh = sb.state.random_uuid()
     return json_response(
         {
             "access_token": access,
             "encrypted_access_token": access,
+            "refresh_token": refresh,
             "expires_in": int(cfg.token_ttl),
             "issued_at": int(issued),
             "expires_at": int(expires),
@@ -110,6 +113,14 @@ def _flow(body: dict[str, Any], sdk: bool) -> tuple[str, str | None, str | None]
     return flow["type"], redirect, message
 
 
+def _flag(value: Any, field: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise StateError("BAD_REQUEST", f"{field} must be true or false.")
+    return value
+
+
 async def _create(request: Request, *, sdk: bool) -> Response:
     denied = _unauthorized(request)
     if denied:
@@ -129,6 +140,7 @@ async def _create(request: Request, *, sdk: bool) -> Response:
             payment_flow=flow,
             message=message,
             sdk_token=sb.state.random_digits(24) if sdk else None,
+            disable_payment_retry=_flag(body.get("disablePaymentRetry"), "disablePaymentRetry"),
         )
     except StateError as exc:
         return api_error(exc.http_status, exc.code, exc.message)
@@ -159,9 +171,23 @@ async def order_status(request: Request) -> Response:
     moid = request.path_params["merchant_order_id"]
     order = _sandbox(request).state.get_order(moid)
     if order is None:
-        return api_error(404, "ORDER_NOT_FOUND", f"No order found for merchantOrderId {moid}.")
-    details = request.query_params.get("details", "false").lower() == "true"
-    return json_response(order_json(order, details=details))
+        # PhonePe's own page shows this body for an unknown id (its HTTP status is not
+        # published; the sandbox answers 404).
+        return json_response(
+            {
+                "code": "INVALID_MERCHANT_ORDER_ID",
+                "message": "No entry found for given merchant order id",
+            },
+            404,
+        )
+    query = request.query_params
+    return json_response(
+        order_json(
+            order,
+            details=query.get("details", "false").lower() == "true",
+            error_context=query.get("errorContext", "false").lower() == "true",
+        )
+    )
 
 
 async def transaction_status(request: Request) -> Response:
@@ -173,7 +199,8 @@ async def transaction_status(request: Request) -> Response:
     if order is None:
         return api_error(404, "TRANSACTION_NOT_FOUND", f"No transaction {txn}.")
     chosen = [a for a in order.attempts if a.transaction_id == txn]
-    return json_response(order_json(order, attempts=chosen))
+    errors = request.query_params.get("errorContext", "false").lower() == "true"
+    return json_response(order_json(order, attempts=chosen, error_context=errors))
 
 
 async def refund(request: Request) -> Response:
@@ -210,8 +237,8 @@ async def refund_status(request: Request) -> Response:
     return json_response(refund_json(found))
 
 
-routes = [
-    Route("/v1/oauth/token", token, methods=["POST"]),
+token_routes = [Route("/v1/oauth/token", token, methods=["POST"])]
+api_routes = [
     Route("/checkout/v2/pay", pay, methods=["POST"]),
     Route("/checkout/v2/sdk/order", sdk_order, methods=["POST"]),
     Route("/checkout/v2/order/{merchant_order_id}/status", order_status, methods=["GET"]),
@@ -219,3 +246,4 @@ routes = [
     Route("/payments/v2/refund", refund, methods=["POST"]),
     Route("/payments/v2/refund/{merchant_refund_id}/status", refund_status, methods=["GET"]),
 ]
+routes = [*token_routes, *api_routes]

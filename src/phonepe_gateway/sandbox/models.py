@@ -48,11 +48,17 @@ class Order:
     #: ``paymentFlow.message``: what the customer is paying for.
     message: str | None = None
     sdk_token: str | None = None
+    #: ``disablePaymentRetry``: the first failed attempt fails the order.
+    disable_payment_retry: bool = False
     attempts: list[Attempt] = field(default_factory=list)
     error_code: str | None = None
     detailed_error_code: str | None = None
     completed_at: float | None = None
     refund_ids: list[str] = field(default_factory=list)
+
+    @property
+    def last_attempt(self) -> Attempt | None:
+        return self.attempts[-1] if self.attempts else None
 
     @property
     def successful_attempt(self) -> Attempt | None:
@@ -72,13 +78,16 @@ class Refund:
     amount: int
     created_at: float
     settle_at: float
+    #: When PhonePe confirms the refund (PENDING -> CONFIRMED), before it settles.
+    confirm_at: float
+    #: The refund's own transaction (``OMR…``), shown in its ``paymentDetails``.
+    transaction_id: str
     state: str = "PENDING"
     callback_url: str | None = None
     completed_at: float | None = None
     error_code: str | None = None
     detailed_error_code: str | None = None
-    #: The payment attempt refunded (for ``paymentDetails``).
-    transaction_id: str | None = None
+    #: How the refunded payment was made (the refund goes back the same way).
     payment_mode: str | None = None
 
 

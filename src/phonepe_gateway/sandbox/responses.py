@@ -11,7 +11,14 @@ from typing import Any
 
 from starlette.responses import Response
 
-__all__ = ["api_error", "control_error", "json_response", "oauth_error"]
+__all__ = [
+    "MAPPING_NOT_FOUND",
+    "api_error",
+    "control_error",
+    "json_response",
+    "mapping_not_found",
+    "oauth_error",
+]
 
 _JSON = "application/json"
 
@@ -29,10 +36,21 @@ def api_error(
     )
 
 
-def oauth_error(status: int, code: str, error_code: str, message: str) -> Response:
+def oauth_error(
+    status: int, code: str, error_code: str, message: str, context: dict[str, Any] | None = None
+) -> Response:
     return json_response(
-        {"code": code, "errorCode": error_code, "message": message, "context": {}}, status
+        {"code": code, "errorCode": error_code, "message": message, "context": context or {}},
+        status,
     )
+
+
+#: What PhonePe's edge answers for a path no API is mapped to (under that host prefix).
+MAPPING_NOT_FOUND = {"message": "Bad Request - Api Mapping Not Found"}
+
+
+def mapping_not_found() -> Response:
+    return json_response(MAPPING_NOT_FOUND, 400)
 
 
 def control_error(status: int, code: str, message: str) -> Response:

@@ -1,6 +1,8 @@
 """The sandbox's memory: orders, refunds and tokens, behind one lock.
 
-Every transition happens here and only moves forward (PENDING -> COMPLETED | FAILED).
+Every transition happens here and only moves forward: an order PENDING -> COMPLETED |
+FAILED (a failed attempt leaves it PENDING unless retries are disabled), a refund
+PENDING -> CONFIRMED -> COMPLETED | FAILED.
 Time-driven transitions (order expiry, refund settlement) are applied both by the
 background ticker (``run_due``) and lazily on every read, so an answer is never stale
 even when the ticker is late. Each transition emits an :class:`Event` to the
@@ -9,20 +11,31 @@ listeners (the webhook sender). This module never does I/O.
 
 from __future__ import annotations
 
+import base64
 import copy
 import heapq
+import json
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Literal
 
 from .clock import SandboxClock
+from .failures import EXPIRED, Failure
 from .models import Attempt, Event, Order, Refund
 
 __all__ = ["SandboxState", "StateError"]
 
 Generation = Literal[1, 2]
+
+
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+_JWT_HEADER = _b64url(b'{"alg":"HS256","typ":"JWT"}')
 
 
 class StateError(Exception):
@@ -63,11 +76,27 @@ class SandboxState:
         with self.lock:
             return "".join(str(self._rng.randrange(10)) for _ in range(n))
 
-    def issue_token(self, ttl: float) -> tuple[str, float, float]:
-        """A new access token: (token, issued_at, expires_at) in sandbox seconds."""
+    def random_uuid(self) -> str:
+        with self.lock:
+            return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def issue_token(self, ttl: float, merchant_id: str) -> tuple[str, float, float]:
+        """A new access token: (token, issued_at, expires_at) in sandbox seconds.
+
+        Shaped like PhonePe's: a JWT whose payload carries ``expiresOn`` (epoch ms)
+        and ``merchantId``. The signature is random: only this sandbox reads it.
+        """
         with self.lock:
             now = self.clock.now()
-            token = f"{self._rng.getrandbits(128):032x}"
+            payload = {"expiresOn": int((now + ttl) * 1000), "merchantId": merchant_id}
+            signature = self._rng.getrandbits(256).to_bytes(32, "big")
+            token = ".".join(
+                (
+                    _JWT_HEADER,
+                    _b64url(json.dumps(payload, separators=(",", ":")).encode()),
+                    _b64url(signature),
+                )
+            )
             if len(self._tokens) > 10_000:
                 self._tokens = {t: e for t, e in self._tokens.items() if e > now}
             self._tokens[token] = now + ttl
@@ -130,26 +159,62 @@ class SandboxState:
         return self.get_order(moid) if moid else None
 
     def complete_order(self, merchant_order_id: str, *, payment_mode: str = "UPI_QR") -> Order:
+        """The customer paid (after any number of failed attempts)."""
         with self.lock:
             order = self._pending(merchant_order_id)
             now = self.clock.now()
-            order.attempts.append(self._attempt(order, payment_mode, "COMPLETED", now))
+            attempt = self._current_attempt(order, payment_mode, now)
+            attempt.state, attempt.timestamp = "COMPLETED", now
             order.state = "COMPLETED"
             order.completed_at = now
+            order.error_code = order.detailed_error_code = None
             self._emit("checkout.order.completed", order)
             return order
 
-    def fail_order(
-        self,
-        merchant_order_id: str,
-        *,
-        error_code: str = "PAYMENT_DECLINED",
-        payment_mode: str | None = "UPI_QR",
-        detailed_error_code: str | None = None,
-    ) -> Order:
+    def start_attempt(self, merchant_order_id: str, *, payment_mode: str = "UPI_COLLECT") -> Order:
+        """The customer started paying (e.g. a UPI collect request awaits their PIN): a
+        PENDING attempt that the next complete / decline / fail resolves."""
         with self.lock:
             order = self._pending(merchant_order_id)
-            self._fail(order, error_code, payment_mode, detailed_error_code, self.clock.now())
+            last = order.last_attempt
+            if last is not None and last.state == "PENDING":
+                raise StateError(
+                    "ATTEMPT_IN_PROGRESS",
+                    f"Order {merchant_order_id} already has an attempt in progress.",
+                    409,
+                )
+            order.attempts.append(self._attempt(order, payment_mode, "PENDING", self.clock.now()))
+            return order
+
+    def decline_attempt(
+        self, merchant_order_id: str, *, failure: Failure, payment_mode: str = "UPI_QR"
+    ) -> Order:
+        """One attempt failed. The order stays PENDING (the customer may try again on the
+        checkout page until it expires) unless the merchant sent ``disablePaymentRetry``."""
+        with self.lock:
+            order = self._pending(merchant_order_id)
+            now = self.clock.now()
+            self._failed_attempt(order, failure, payment_mode, now)
+            if order.disable_payment_retry:
+                order.state = "FAILED"
+                self._emit("checkout.order.failed", order)
+            else:
+                self._emit("checkout.transaction.attempt.failed", order)
+            return order
+
+    def fail_order(
+        self, merchant_order_id: str, *, failure: Failure, payment_mode: str | None = "UPI_QR"
+    ) -> Order:
+        """The order ends FAILED now (its last attempt failed and no retry will follow)."""
+        with self.lock:
+            order = self._pending(merchant_order_id)
+            now = self.clock.now()
+            if payment_mode:
+                self._failed_attempt(order, failure, payment_mode, now)
+            order.state = "FAILED"
+            order.error_code = failure.error_code
+            order.detailed_error_code = failure.detailed_error_code
+            self._emit("checkout.order.failed", order)
             return order
 
     def _pending(self, merchant_order_id: str) -> Order:
@@ -160,7 +225,7 @@ class SandboxState:
             raise StateError(
                 "INVALID_ORDER_STATE",
                 f"Order {merchant_order_id} is already {order.state}; only a PENDING order "
-                "can be completed or failed.",
+                "can be paid, declined or failed.",
                 409,
             )
         return order
@@ -172,20 +237,35 @@ class SandboxState:
             transaction_id=txn, payment_mode=mode, timestamp=now, amount=order.amount, state=state
         )
 
-    def _fail(
-        self, order: Order, code: str, mode: str | None, detailed: str | None, now: float
-    ) -> None:
-        if mode:
-            attempt = self._attempt(order, mode, "FAILED", now)
-            attempt.error_code, attempt.detailed_error_code = code, detailed
-            order.attempts.append(attempt)
-        order.state = "FAILED"
-        order.error_code, order.detailed_error_code = code, detailed
-        self._emit("checkout.order.failed", order)
+    def _current_attempt(self, order: Order, mode: str, now: float) -> Attempt:
+        """The attempt in progress, else a new one in that mode."""
+        last = order.last_attempt
+        if last is not None and last.state == "PENDING":
+            return last
+        attempt = self._attempt(order, mode, "PENDING", now)
+        order.attempts.append(attempt)
+        return attempt
+
+    def _failed_attempt(self, order: Order, failure: Failure, mode: str, now: float) -> None:
+        attempt = self._current_attempt(order, mode, now)
+        attempt.state, attempt.timestamp = "FAILED", now
+        attempt.error_code = failure.error_code
+        attempt.detailed_error_code = failure.detailed_error_code
+        # PhonePe reports the latest attempt's failure on the order, even while it is open.
+        order.error_code = failure.error_code
+        order.detailed_error_code = failure.detailed_error_code
 
     def _expire_if_due(self, order: Order, now: float) -> None:
         if order.state == "PENDING" and now >= order.expire_at:
-            self._fail(order, "TXN_AUTO_FAILED", None, None, now)
+            last = order.last_attempt
+            if last is not None and last.state == "PENDING":  # never finished: auto-failed
+                last.state = "FAILED"
+                last.error_code = EXPIRED.error_code
+                last.detailed_error_code = EXPIRED.detailed_error_code
+            order.state = "FAILED"
+            order.error_code = EXPIRED.error_code
+            order.detailed_error_code = EXPIRED.detailed_error_code
+            self._emit("checkout.order.failed", order)
 
     # -- refunds --------------------------------------------------------------------------
 
@@ -205,6 +285,7 @@ class SandboxState:
             )
             now = self.clock.now()
             paid = order.successful_attempt
+            delay = self.refund_settlement_delay
             refund = Refund(
                 merchant_refund_id=merchant_refund_id,
                 refund_id=self._new_id("OMR"),
@@ -213,15 +294,16 @@ class SandboxState:
                 merchant_id=merchant_id,
                 amount=amount,
                 created_at=now,
-                settle_at=now + self.refund_settlement_delay,
+                confirm_at=now + delay / 2,
+                settle_at=now + delay,
+                transaction_id=self._new_id("OMR"),
                 callback_url=callback_url,
-                transaction_id=paid.transaction_id if paid else None,
                 payment_mode=paid.payment_mode if paid else None,
             )
             self.refunds[merchant_refund_id] = refund
             order.refund_ids.append(merchant_refund_id)
+            self._schedule(refund.confirm_at, "settle", merchant_refund_id)
             self._schedule(refund.settle_at, "settle", merchant_refund_id)
-            self._emit("pg.refund.accepted", refund)
             return refund
 
     def _refundable(
@@ -264,31 +346,46 @@ class SandboxState:
             return refund
 
     def finish_refund(
-        self, merchant_refund_id: str, *, state: str = "COMPLETED", error_code: str | None = None
+        self,
+        merchant_refund_id: str,
+        *,
+        state: str = "COMPLETED",
+        error_code: str | None = None,
+        detailed_error_code: str | None = None,
     ) -> Refund:
         with self.lock:
             refund = self.get_refund(merchant_refund_id)
             if refund is None:
                 raise StateError("REFUND_NOT_FOUND", f"No refund {merchant_refund_id}.", 404)
-            if refund.state != "PENDING":
+            if refund.state not in ("PENDING", "CONFIRMED"):
                 raise StateError(
                     "INVALID_REFUND_STATE",
                     f"Refund {merchant_refund_id} is already {refund.state}.",
                     409,
                 )
-            self._finish_refund(refund, state, error_code, self.clock.now())
+            self._finish_refund(refund, state, error_code, self.clock.now(), detailed_error_code)
             return refund
 
     def _finish_refund(
-        self, refund: Refund, state: str, error_code: str | None, now: float
+        self,
+        refund: Refund,
+        state: str,
+        error_code: str | None,
+        now: float,
+        detailed_error_code: str | None = None,
     ) -> None:
         refund.state = state
         refund.completed_at = now
         refund.error_code = error_code
+        refund.detailed_error_code = detailed_error_code if error_code else None
         self._emit("pg.refund.completed" if state == "COMPLETED" else "pg.refund.failed", refund)
 
     def _settle_if_due(self, refund: Refund, now: float) -> None:
-        if refund.state == "PENDING" and now >= refund.settle_at:
+        """PENDING -> CONFIRMED -> COMPLETED on the sandbox clock (both steps may be due)."""
+        if refund.state == "PENDING" and now >= refund.confirm_at:
+            refund.state = "CONFIRMED"
+            self._emit("pg.refund.accepted", refund)
+        if refund.state == "CONFIRMED" and now >= refund.settle_at:
             self._finish_refund(refund, "COMPLETED", None, now)
 
     # -- time-driven work -----------------------------------------------------------------

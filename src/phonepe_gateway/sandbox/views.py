@@ -11,6 +11,7 @@ import hashlib
 from functools import lru_cache
 from typing import Any
 
+from .failures import failure_for, gen1_response_code
 from .models import Attempt, Order, Refund
 
 __all__ = [
@@ -24,7 +25,7 @@ __all__ = [
 
 _MESSAGES = {
     "PAYMENT_SUCCESS": "Your payment is successful.",
-    "PAYMENT_PENDING": "Your payment is in pending state.",
+    "PAYMENT_PENDING": "Your request is in pending state.",
     "PAYMENT_ERROR": "Payment Failed",
     "PAYMENT_DECLINED": "Payment declined by the user.",
 }
@@ -47,38 +48,52 @@ def _rail_and_instrument(attempt: Attempt) -> tuple[dict[str, Any], dict[str, An
 
 @lru_cache(maxsize=4096)
 def _rail_and_instrument_cached(txn: str, mode: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Derived from the ids only, so cached (status is the hot path)."""
-    attempt = Attempt(transaction_id=txn, payment_mode=mode, timestamp=0, amount=0, state="")
+    """Per payment mode, derived from the ids only, so cached (status is the hot path).
+
+    UPI pays from a bank ``ACCOUNT`` over the ``UPI`` rail; cards and net banking go
+    over the ``PG`` rail with a card or net-banking instrument.
+    """
     if mode.startswith("UPI") or mode == "PPE_INTENT":
         rail = {
             "type": "UPI",
-            "utr": _digits(attempt.transaction_id, 12),
-            "upiTransactionId": "YBL" + _digits(attempt.transaction_id + "u", 20),
+            "utr": _digits(txn, 12),
+            "upiTransactionId": "YBL" + _digits(txn + "u", 20),
             "vpa": "sandbox.payer@ybl",
         }
         return rail, {
             "type": "ACCOUNT",
-            "maskedAccountNumber": "XXXXXXX" + _digits(attempt.transaction_id + "a", 4),
+            "maskedAccountNumber": "XXXXXXX" + _digits(txn + "a", 4),
+            "ifsc": "SBIN0000" + _digits(txn + "i", 3),
+            "accountHolderName": "Sandbox Payer",
             "accountType": "SAVINGS",
         }
     rail = {
         "type": "PG",
-        "transactionId": "PG" + _digits(attempt.transaction_id, 14),
-        "authorizationCode": _digits(attempt.transaction_id + "c", 6),
-        "serviceTransactionId": "PG" + _digits(attempt.transaction_id + "s", 18),
+        "transactionId": "PG" + _digits(txn, 14),
+        "authorizationCode": _digits(txn + "c", 6),
+        "serviceTransactionId": "PG" + _digits(txn + "s", 18),
     }
-    if mode == "NET_BANKING":
-        return rail, {
-            "type": "NET_BANKING",
-            "bankTransactionId": _digits(attempt.transaction_id + "b", 10),
-            "bankId": "SBIN",
-        }
-    return rail, {
-        "type": "CREDIT_CARD",
-        "bankTransactionId": _digits(attempt.transaction_id, 10),
-        "maskedCardNumber": "XXXXXXXXXXXX1111",
-        "brn": _digits(attempt.transaction_id, 8),
+    instrument: dict[str, Any] = {
+        "type": "NET_BANKING" if mode == "NET_BANKING" else "CREDIT_CARD",
+        "bankTransactionId": _digits(txn + "b", 10),
+        "bankId": "SBIN" if mode == "NET_BANKING" else "HDFC",
+        "brn": _digits(txn + "r", 12),
+        "arn": _digits(txn + "n", 23),
     }
+    if mode != "NET_BANKING":  # the test card: a domestic Visa
+        instrument.update(
+            geoScope="DOMESTIC", cardNetwork="VISA", maskedCardNumber="XXXXXXXXXXXX1111"
+        )
+    return rail, instrument
+
+
+def _response_codes(state: str, detailed: str | None) -> dict[str, str]:
+    """The older per-transaction codes PhonePe still sends beside ``state``."""
+    if state in ("COMPLETED", "CONFIRMED"):
+        return {"responseCode": "PAYMENT_SUCCESS", "backendErrorCode": "SUCCESS"}
+    if state == "FAILED":
+        return {"responseCode": "PAYMENT_ERROR", "backendErrorCode": detailed or "PAYMENT_ERROR"}
+    return {"responseCode": "PAYMENT_PENDING", "backendErrorCode": "PAYMENT_PENDING"}
 
 
 def attempt_json(attempt: Attempt) -> dict[str, Any]:
@@ -93,21 +108,32 @@ def attempt_json(attempt: Attempt) -> dict[str, Any]:
     }
     if attempt.error_code:
         out["errorCode"] = attempt.error_code
-        out["detailedErrorCode"] = attempt.detailed_error_code or attempt.error_code
-    out["rail"], out["instrument"] = _rail_and_instrument(attempt)
+        out["detailedErrorCode"] = attempt.detailed_error_code
+    out.update(_response_codes(attempt.state, attempt.detailed_error_code))
+    if attempt.state == "PENDING":
+        return out  # nothing known about the instrument until the attempt ends
+    rail, instrument = _rail_and_instrument(attempt)
+    out["rail"], out["instrument"] = rail, instrument
+    # One instrument paid the whole amount (PhonePe splits e.g. UPI + wallet the same way).
+    out["splitInstruments"] = [
+        {"instrument": dict(instrument), "rail": dict(rail), "amount": attempt.amount}
+    ]
     return out
 
 
 def order_json(
-    order: Order, *, details: bool = True, attempts: list[Attempt] | None = None
+    order: Order,
+    *,
+    details: bool = True,
+    attempts: list[Attempt] | None = None,
+    error_context: bool = False,
 ) -> dict[str, Any]:
-    """Generation 2 order status (``details=false`` keeps only the latest attempt)."""
+    """Generation 2 order status (``details=false`` keeps only the latest attempt;
+    ``error_context`` adds PhonePe's ``errorContext`` block to a FAILED order)."""
     chosen = order.attempts if attempts is None else attempts
     if not details:
         chosen = chosen[-1:]
     out: dict[str, Any] = {
-        "merchantId": order.merchant_id,
-        "merchantOrderId": order.merchant_order_id,
         "orderId": order.order_id,
         "state": order.state,
         "amount": order.amount,
@@ -119,12 +145,30 @@ def order_json(
     }
     if order.error_code:
         out["errorCode"] = order.error_code
-        out["detailedErrorCode"] = order.detailed_error_code or order.error_code
+        out["detailedErrorCode"] = order.detailed_error_code
+    if error_context and order.state == "FAILED" and order.error_code:
+        failure = failure_for(order.error_code, order.detailed_error_code)
+        if failure is not None:
+            out["errorContext"] = failure.error_context()
     return out
 
 
 def refund_json(refund: Refund) -> dict[str, Any]:
-    """Generation 2 refund status."""
+    """Generation 2 refund status; ``paymentDetails`` is the refund's own transaction.
+
+    Once the refund has settled (or failed) it also shows where the money went: the
+    original payment's instrument and rail, and the fee and currency fields PhonePe adds.
+    """
+    stamp = _ms(refund.completed_at or refund.created_at)
+    mode = refund.payment_mode or "UPI_QR"
+    detail: dict[str, Any] = {
+        "transactionId": refund.transaction_id,
+        "paymentMode": mode,
+        "timestamp": stamp,
+        "amount": refund.amount,
+        "state": refund.state,
+        **_response_codes(refund.state, refund.detailed_error_code),
+    }
     out: dict[str, Any] = {
         "merchantId": refund.merchant_id,
         "merchantRefundId": refund.merchant_refund_id,
@@ -132,55 +176,71 @@ def refund_json(refund: Refund) -> dict[str, Any]:
         "refundId": refund.refund_id,
         "amount": refund.amount,
         "state": refund.state,
-        "timestamp": _ms(refund.completed_at or refund.created_at),
-        "paymentDetails": [],
+        "timestamp": stamp,
+        "paymentDetails": [detail],
     }
-    if refund.transaction_id:
-        out["paymentDetails"] = [
-            {
-                "transactionId": refund.transaction_id,
-                "paymentMode": refund.payment_mode,
-                "timestamp": _ms(refund.completed_at or refund.created_at),
-                "amount": refund.amount,
-                "state": refund.state,
-            }
-        ]
+    if refund.state in ("COMPLETED", "FAILED"):
+        rail, instrument = _rail_and_instrument_cached(refund.transaction_id, mode)
+        split = {"instrument": dict(instrument), "rail": dict(rail), "amount": refund.amount}
+        detail.update(rail=dict(rail), instrument=dict(instrument), splitInstruments=[split])
+    if refund.state == "COMPLETED":
+        out.update(
+            currency="INR",
+            feesReversalAmount=0,
+            adjustedDiscountAmount=0,
+            refundableAmount=refund.amount,
+            splitInstruments=[{**split, "currency": None}],
+        )
     if refund.error_code:
         out["errorCode"] = refund.error_code
-        out["detailedErrorCode"] = refund.detailed_error_code or refund.error_code
+        if refund.detailed_error_code:
+            out["detailedErrorCode"] = refund.detailed_error_code
     return out
 
 
-def _gen1_code(state: str, error_code: str | None) -> str:
+def _gen1_code(state: str) -> str:
     if state == "COMPLETED":
         return "PAYMENT_SUCCESS"
-    if state == "PENDING":
+    if state in ("PENDING", "CONFIRMED"):
         return "PAYMENT_PENDING"
-    return "PAYMENT_DECLINED" if error_code == "PAYMENT_DECLINED" else "PAYMENT_ERROR"
+    return "PAYMENT_ERROR"
 
 
-def _gen1_instrument(attempt: Attempt | None) -> dict[str, Any] | None:
-    if attempt is None:
-        return None
-    if attempt.payment_mode.startswith("UPI"):
-        return {"type": "UPI", "utr": _digits(attempt.transaction_id, 12)}
+def _gen1_instrument(attempt: Attempt) -> dict[str, Any]:
+    """Generation 1 ``paymentInstrument`` of a successful attempt, per type."""
+    txn = attempt.transaction_id
+    if attempt.payment_mode.startswith("UPI") or attempt.payment_mode == "PPE_INTENT":
+        return {
+            "type": "UPI",
+            "utr": _digits(txn, 12),
+            "upiTransactionId": "YBL" + _digits(txn + "u", 20),
+            "cardNetwork": None,
+            "accountType": "SAVINGS",
+        }
     if attempt.payment_mode == "NET_BANKING":
         return {
             "type": "NETBANKING",
-            "pgTransactionId": _digits(attempt.transaction_id, 10),
+            "pgTransactionId": _digits(txn, 10),
+            "pgServiceTransactionId": "PG" + _digits(txn + "s", 18),
+            "bankTransactionId": _digits(txn + "b", 10),
             "bankId": "SBIN",
         }
     return {
         "type": "CARD",
         "cardType": "CREDIT_CARD",
-        "pgTransactionId": _digits(attempt.transaction_id, 10),
+        "pgTransactionId": _digits(txn, 10),
+        "bankTransactionId": _digits(txn + "b", 10),
+        "pgAuthorizationCode": _digits(txn + "c", 6),
+        "arn": _digits(txn + "n", 23),
         "bankId": "HDFC",
+        "brn": _digits(txn + "r", 12),
     }
 
 
 def _gen1_envelope(code: str, data: dict[str, Any]) -> dict[str, Any]:
+    # A pending payment is a successful *request* (PhonePe answers success: true).
     return {
-        "success": code == "PAYMENT_SUCCESS",
+        "success": code in ("PAYMENT_SUCCESS", "PAYMENT_PENDING"),
         "code": code,
         "message": _MESSAGES.get(code, code),
         "data": data,
@@ -188,40 +248,61 @@ def _gen1_envelope(code: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def gen1_order_json(order: Order) -> dict[str, Any]:
-    """Generation 1 status / callback body for a payment."""
-    last = order.attempts[-1] if order.attempts else None
-    code = _gen1_code(order.state, order.error_code)
+    """Generation 1 status / callback body for a payment.
+
+    Before the customer attempts anything ``transactionId`` and ``paymentInstrument``
+    are null; the instrument appears only on success, the failure reason in
+    ``responseCode``.
+    """
+    last = order.last_attempt
+    code = _gen1_code(order.state)
+    if order.state == "COMPLETED":
+        response_code: str | None = "SUCCESS"
+    elif order.error_code:
+        response_code = gen1_response_code(order.error_code, order.detailed_error_code)
+    else:
+        response_code = "PAYMENT_PENDING"
     data: dict[str, Any] = {
         "merchantId": order.merchant_id,
         "merchantTransactionId": order.merchant_order_id,
-        "transactionId": last.transaction_id if last else order.order_id,
+        "transactionId": last.transaction_id if last else None,
         "amount": order.amount,
         "state": order.state,
-        "responseCode": "SUCCESS"
-        if order.state == "COMPLETED"
-        else (order.error_code or "PAYMENT_PENDING"),
-        "paymentInstrument": _gen1_instrument(last),
+        "responseCode": response_code,
+        "paymentInstrument": _gen1_instrument(last)
+        if last is not None and order.state == "COMPLETED"
+        else None,
     }
     return _gen1_envelope(code, data)
 
 
 def gen1_refund_json(refund: Refund) -> dict[str, Any]:
     """Generation 1 refund answer / status / callback body."""
-    code = _gen1_code(refund.state, refund.error_code)
+    code = _gen1_code(refund.state)
     data = {
         "merchantId": refund.merchant_id,
         "merchantTransactionId": refund.merchant_refund_id,
         "transactionId": refund.refund_id,
         "amount": refund.amount,
-        "state": refund.state,
-        "responseCode": "SUCCESS"
-        if refund.state == "COMPLETED"
-        else (refund.error_code or "PAYMENT_PENDING"),
+        "state": "PENDING" if refund.state == "CONFIRMED" else refund.state,
+        "responseCode": "SUCCESS" if refund.state == "COMPLETED" else (refund.error_code or None),
     }
     return _gen1_envelope(code, data)
 
 
 def webhook_body(name: str, record: Order | Refund) -> dict[str, Any]:
-    """Generation 2 webhook: ``{"event", "type" (deprecated), "payload"}``."""
-    payload = order_json(record) if isinstance(record, Order) else refund_json(record)
+    """Generation 2 webhook: ``{"event", "type" (deprecated), "payload"}``.
+
+    An order's payload is its status plus who it belongs to (``merchantId``,
+    ``merchantOrderId``), without the order-level fee fields."""
+    if isinstance(record, Order):
+        status = order_json(record)
+        del status["payableAmount"], status["feeAmount"]
+        payload = {
+            "merchantId": record.merchant_id,
+            "merchantOrderId": record.merchant_order_id,
+            **status,
+        }
+    else:
+        payload = refund_json(record)
     return {"event": name, "type": name.replace(".", "_").upper(), "payload": payload}

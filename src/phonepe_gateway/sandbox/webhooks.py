@@ -5,7 +5,9 @@ Generation 2 events are POSTed as ``{"event", "type", "payload"}`` with
 ``callbackUrl`` as ``{"response": base64(json)}`` with ``X-VERIFY``. A non-2xx answer
 (or none) is retried after :data:`RETRY_DELAYS` sandbox seconds. ``duplicates``,
 ``delay_ms``, ``shuffle`` and ``drop`` imitate PhonePe's delivery guarantees (at least
-once, no order). The sender never changes order or refund state.
+once, no order). Targets must be loopback unless the config allows remote ones (a
+refused target is logged as a failed attempt, never contacted). The sender never
+changes order or refund state.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import httpx
 from .._config import mask
 from .clock import SandboxClock
 from .config import SandboxConfig
+from .guard import is_loopback_url
 from .models import Event, Order
 from .views import gen1_order_json, gen1_refund_json, webhook_body
 
@@ -270,6 +273,11 @@ class WebhookSender:
         try:
             if url is None:
                 record["error"] = "no webhook URL configured (PUT /_sandbox/webhooks/config)"
+            elif not (self.config.allow_remote_webhooks or is_loopback_url(url)):
+                record["error"] = (
+                    "not sent: webhooks go to loopback hosts only "
+                    "(start the sandbox with --allow-remote-webhooks)"
+                )
             else:
                 answer = await client.post(
                     url, content=delivery.body, headers=headers, timeout=self.config.webhook_timeout

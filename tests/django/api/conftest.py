@@ -12,8 +12,6 @@ import httpx
 import pytest
 from django.test import Client
 
-from phonepe_gateway.django import conf
-
 API_KEY = "test-api-key-0001"
 WEBHOOK_USER, WEBHOOK_PASSWORD = "sandboxhook", "sandboxpass1"
 
@@ -49,7 +47,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "c
 
 
 @pytest.fixture
-def phonepe(settings: Any, sandbox: Any) -> Iterator[Any]:
+def phonepe(settings: Any, sandbox: Any) -> Any:
     """The app configured against a fresh sandbox (``sandbox`` fixture), with one API key."""
     settings.PHONEPE = {
         "env": "local",
@@ -58,9 +56,7 @@ def phonepe(settings: Any, sandbox: Any) -> Iterator[Any]:
         "max_retries": 0,
     }
     settings.PHONEPE_WEBHOOK_PROCESSING = "inline"
-    conf.reset_client()
-    yield sandbox
-    conf.reset_client()
+    return sandbox
 
 
 @pytest.fixture(autouse=True)

@@ -9,8 +9,6 @@ from django.core.checks import run_checks
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from phonepe_gateway.django import conf
-
 from .conftest import order_event, post_json, webhook_auth
 from .test_webhooks_api import database_unreachable
 
@@ -111,7 +109,6 @@ def phonepe_endpoint(control) -> str:
 
 def test_metrics_when_retry_succeeds_then_counted(settings, api, control) -> None:
     settings.PHONEPE = {**settings.PHONEPE, "max_retries": 2}
-    conf.reset_client()
     before = _scrape()
     order_id = post_json(api, "/api/payments", {"amount": 1000}).json()["merchant_order_id"]
     control.post(
@@ -223,7 +220,6 @@ def test_diagnostics_when_api_key_then_doctor_report_of_the_sandbox(api) -> None
 
 def test_diagnostics_when_gateway_down_then_report_says_what_failed(settings, api) -> None:
     settings.PHONEPE = {**settings.PHONEPE, "local_url": "http://127.0.0.1:9"}
-    conf.reset_client()
     report = api.get("/api/diagnostics").json()
     assert report["ok"] is False
     assert any(c["category"] == "CONNECTION_REFUSED" for c in report["checks"])

@@ -165,9 +165,6 @@ def test_create_payment_when_gateway_answers_503_then_json_error_not_500(api, co
 
 def test_create_payment_when_gateway_unreachable_then_503_with_category(settings, api) -> None:
     settings.PHONEPE = {**settings.PHONEPE, "local_url": "http://127.0.0.1:9"}
-    from phonepe_gateway.django import conf
-
-    conf.reset_client()
     response = post_json(api, "/api/payments", {"amount": 1000})
     assert response.status_code == 503
     error = _error(response)

@@ -42,10 +42,11 @@ class Command(BaseCommand):
         parser.add_argument("--site-url", required=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        control = httpx.Client(
-            base_url=options["sandbox_url"].rstrip("/") + "/_sandbox", timeout=10
-        )
-        site = options["site_url"].rstrip("/")
+        base_url = options["sandbox_url"].rstrip("/") + "/_sandbox"
+        with httpx.Client(base_url=base_url, timeout=10) as control:
+            self._drive(control, options["site_url"].rstrip("/"))
+
+    def _drive(self, control: httpx.Client, site: str) -> None:
         made = []
         now = timezone.now()
         for slug, plate, minutes, outcome in DRIVERS:
