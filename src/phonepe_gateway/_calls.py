@@ -3,8 +3,9 @@
 :meth:`CallCore.run` is a generator holding everything a call does besides sending:
 fetching the token (an :class:`Authorize` step), refreshing it once after a 401,
 reading gateway errors generation 1 uses for answers, and recovering a write whose
-answer was lost (a "duplicate" after an attempt that may have reached PhonePe is
-confirmed with a status call, never reported as a failure). It sends by delegating
+answer was lost (a "duplicate", or the plain 400 refusal PhonePe really answers a reused
+id with, after an attempt that may have reached PhonePe is confirmed with a status call,
+never reported as a failure). It sends by delegating
 to ``TransportCore.run`` (``yield from``), so the drivers in ``_drivers`` perform
 three kinds of step (:class:`~phonepe_gateway._transport.Send`,
 :class:`~phonepe_gateway._transport.Sleep`, :class:`Authorize`) for the sync and the
@@ -22,7 +23,9 @@ from ._errors import (
     AuthenticationError,
     DuplicateRequestError,
     GatewayError,
+    NotFoundError,
     PhonePeError,
+    RateLimitedError,
     TransportError,
 )
 from ._protocol import Prepared
@@ -65,19 +68,24 @@ class CallCore:
         deadline = self.transport.deadline()
         try:
             return (yield from self._send(prepared, deadline))
-        except DuplicateRequestError as exc:
+        except GatewayError as exc:
             confirm = prepared.confirm
             if confirm is None or not exc.details.get("after_maybe_sent"):
+                raise
+            if not isinstance(exc, DuplicateRequestError) and not _may_be_duplicate(exc):
                 raise
             # Our own earlier attempt may have acted: ask what it did, within the same deadline.
             try:
                 status = yield from self._send(confirm.status(), deadline)
             except PhonePeError as failure:
-                raise exc from failure  # it exists there: the outcome stays unknown
+                # Not there (the refusal stands), or it cannot be told: the outcome stays unknown.
+                raise exc from failure
             result = confirm.adopt(status)
-            if result is None:
+            if result is not None:
+                return result
+            if isinstance(exc, DuplicateRequestError):
                 raise exc  # the id belongs to another request: the duplicate stands
-            return result
+            raise _reused_id(exc) from exc
 
     def _send(self, prepared: Prepared[T], deadline: float) -> CallSteps[T]:
         token: Token | None = None
@@ -131,3 +139,40 @@ def _maybe_sent(error: PhonePeError, earlier: GatewayError) -> None:
         error.args = (error.message,)
     elif isinstance(error, GatewayError):
         error.details["after_maybe_sent"] = True
+
+
+#: Statuses of a refusal that may be PhonePe's answer to a reused merchant order / refund
+#: id. Its published answer is a plain ``400 BAD_REQUEST`` ("Please check the inputs you
+#: have provided."), never a code naming the duplicate, and a refund retried after the
+#: first one took the whole remainder may be refused for the amount instead. Credentials
+#: (401/403), an unknown order or path (404), timeouts (408) and rate limits (429) say
+#: nothing about the id; 5xx are not refusals.
+_REFUSALS = frozenset(range(400, 500)) - {401, 403, 404, 408, 429}
+
+
+def _may_be_duplicate(error: GatewayError) -> bool:
+    """Could this refusal of a write mean "that id is taken" (by our own lost attempt)?"""
+    if isinstance(error, AuthenticationError | NotFoundError | RateLimitedError):
+        return False
+    return error.http_status in _REFUSALS
+
+
+def _reused_id(refusal: GatewayError) -> DuplicateRequestError:
+    """The retry was refused and the id's status describes another request (another
+    amount or order): the merchant id was used before, by someone else's request."""
+    said = f" ({refusal.code})" if refusal.code else ""
+    message = (
+        f"{refusal.call}: the gateway refused the retry{said} and its status for this "
+        "merchant id describes another request (a different amount or order): the id is "
+        "already used. Nothing was adopted; use a new merchant id for a new request."
+    )
+    return DuplicateRequestError(
+        message,
+        http_status=refusal.http_status,
+        code=refusal.code,
+        gateway_message=refusal.gateway_message,
+        endpoint=refusal.endpoint,
+        attempts=refusal.attempts,
+        call=refusal.call,
+        details=dict(refusal.details),
+    )
