@@ -23,9 +23,7 @@ from ._errors import (
     AuthenticationError,
     DuplicateRequestError,
     GatewayError,
-    NotFoundError,
     PhonePeError,
-    RateLimitedError,
     TransportError,
 )
 from ._protocol import Prepared
@@ -72,7 +70,7 @@ class CallCore:
             confirm = prepared.confirm
             if confirm is None or not exc.details.get("after_maybe_sent"):
                 raise
-            if not isinstance(exc, DuplicateRequestError) and not _may_be_duplicate(exc):
+            if not exc.may_mean_reused_id:
                 raise
             # Our own earlier attempt may have acted: ask what it did, within the same deadline.
             try:
@@ -139,22 +137,6 @@ def _maybe_sent(error: PhonePeError, earlier: GatewayError) -> None:
         error.args = (error.message,)
     elif isinstance(error, GatewayError):
         error.details["after_maybe_sent"] = True
-
-
-#: Statuses of a refusal that may be PhonePe's answer to a reused merchant order / refund
-#: id. Its published answer is a plain ``400 BAD_REQUEST`` ("Please check the inputs you
-#: have provided."), never a code naming the duplicate, and a refund retried after the
-#: first one took the whole remainder may be refused for the amount instead. Credentials
-#: (401/403), an unknown order or path (404), timeouts (408) and rate limits (429) say
-#: nothing about the id; 5xx are not refusals.
-_REFUSALS = frozenset(range(400, 500)) - {401, 403, 404, 408, 429}
-
-
-def _may_be_duplicate(error: GatewayError) -> bool:
-    """Could this refusal of a write mean "that id is taken" (by our own lost attempt)?"""
-    if isinstance(error, AuthenticationError | NotFoundError | RateLimitedError):
-        return False
-    return error.http_status in _REFUSALS
 
 
 def _reused_id(refusal: GatewayError) -> DuplicateRequestError:

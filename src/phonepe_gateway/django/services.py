@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from django.db import DatabaseError, IntegrityError
 from django.db.models import F
@@ -23,6 +23,7 @@ from django.utils import timezone
 from phonepe_gateway import (
     MIN_REFUND_AMOUNT,
     DuplicateRequestError,
+    GatewayError,
     NotFoundError,
     OrderStatus,
     PhonePeError,
@@ -253,9 +254,13 @@ def _request_order(
     except ValidationError as exc:
         Payment.objects.filter(pk=payment.pk, state=PaymentState.CREATED).delete()
         raise InvalidRequest(str(exc), details={"field": exc.field} if exc.field else None) from exc
-    except DuplicateRequestError as exc:
-        if resumed:  # our own earlier attempt created it: find out what became of it
+    except GatewayError as exc:
+        if resumed and exc.may_mean_reused_id:
+            # Our own earlier attempt may have created it (PhonePe refuses the reused id,
+            # usually as a plain 400): find out what became of it.
             return _after_duplicate(payment, redirect_url, depth=depth)
+        if not isinstance(exc, DuplicateRequestError):
+            return _order_refused(payment, exc)
         payment = states.move_payment(
             payment.pk,
             PaymentState.UNKNOWN,
@@ -264,9 +269,7 @@ def _request_order(
         )
         raise gateway_unavailable(exc, payment, "order") from exc
     except PhonePeError as exc:
-        failed: str = PaymentState.UNKNOWN if gateway_may_have_acted(exc) else PaymentState.FAILED
-        payment = states.move_payment(payment.pk, failed, info=gateway_error_info(exc))
-        raise gateway_unavailable(exc, payment, "order") from exc
+        return _order_refused(payment, exc)
     info = {
         "gateway_order_id": result.order_id,
         "checkout_url": result.redirect_url,
@@ -282,6 +285,12 @@ def _request_order(
         # but PhonePe's checkout link was in the lost answer.
         return _heal_lost_link(payment, redirect_url, depth=depth)
     return payment
+
+
+def _order_refused(payment: Payment, exc: PhonePeError) -> NoReturn:
+    failed: str = PaymentState.UNKNOWN if gateway_may_have_acted(exc) else PaymentState.FAILED
+    payment = states.move_payment(payment.pk, failed, info=gateway_error_info(exc))
+    raise gateway_unavailable(exc, payment, "order") from exc
 
 
 def _after_duplicate(payment: Payment, redirect_url: str | None, *, depth: int) -> Payment:
@@ -577,12 +586,16 @@ def _request_refund(refund: Refund, order_id: str, *, resumed: bool) -> Refund:
     except ValidationError as exc:
         states.discard_refund(refund.pk)
         raise InvalidRequest(str(exc), details={"field": exc.field} if exc.field else None) from exc
-    except DuplicateRequestError as exc:
-        if resumed:  # our own earlier attempt reached the gateway: ask what became of it
+    except GatewayError as exc:
+        if resumed and exc.may_mean_reused_id:
+            # Our own earlier attempt may have reached the gateway (PhonePe refuses the
+            # reused id, usually as a plain 400): ask what became of it.
             refund = sync_refund(refund)
             if refund.state in (RefundState.CREATED, RefundState.UNKNOWN):
                 raise gateway_unavailable(exc, refund, "refund") from exc
             return refund
+        if not isinstance(exc, DuplicateRequestError):
+            _refund_refused(refund, exc)
         refund = states.move_refund(
             refund.pk,
             RefundState.UNKNOWN,
@@ -591,11 +604,15 @@ def _request_refund(refund: Refund, order_id: str, *, resumed: bool) -> Refund:
         )
         raise gateway_unavailable(exc, refund, "refund") from exc
     except PhonePeError as exc:
-        failed = RefundState.UNKNOWN if gateway_may_have_acted(exc) else RefundState.FAILED
-        refund = states.move_refund(refund.pk, failed, info=gateway_error_info(exc))
-        raise gateway_unavailable(exc, refund, "refund") from exc
+        _refund_refused(refund, exc)
     target: str = _REFUND_STATES.get(result.state, RefundState.PENDING)
     return states.move_refund(refund.pk, target, info={"gateway_refund_id": result.refund_id})
+
+
+def _refund_refused(refund: Refund, exc: PhonePeError) -> NoReturn:
+    failed = RefundState.UNKNOWN if gateway_may_have_acted(exc) else RefundState.FAILED
+    refund = states.move_refund(refund.pk, failed, info=gateway_error_info(exc))
+    raise gateway_unavailable(exc, refund, "refund") from exc
 
 
 @db_guard
