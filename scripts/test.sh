@@ -9,6 +9,11 @@
 #   5. the version matrix (noxfile.py): stage 1 and Django on SQLite on every other supported
 #      Python x Django cell (3.11-3.13 x Django 5.2 LTS / 6.x), each in its own .nox/ virtualenv.
 #      A Python that is not installed skips its cells with a line saying so.
+
+#   1. core, sandbox and doctor tests (no Django);
+#   2. the Django app on SQLite, then on a throwaway PostgreSQL cluster;
+#   3. the Smart Parking example and the browser end-to-end tests;
+#   4. a 60 s run of the fault campaign (benchmarks/chaos.py), failing on any violation.
 # Exits non-zero if any stage fails; prints one closing tally.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +65,13 @@ if [ -x .venv/bin/nox ]; then
 else
   status=1; echo "=== matrix FAILED: .venv/bin/nox is missing (make install installs it)"
 fi
+
+# The fault campaign, short: two services on a crashing PostgreSQL, killed workers, a
+# faulty sandbox; any broken invariant fails the run (docs/RELIABILITY.md).
+echo
+echo "=== chaos"
+"$PY" benchmarks/chaos.py --duration 60 --json "$out/chaos.json" \
+  || { status=1; echo "=== chaos FAILED (see the VIOLATION lines above)"; }
 
 "$PY" scripts/tally.py "$out"/junit-*.xml
 exit $status

@@ -3,8 +3,9 @@
 :meth:`CallCore.run` is a generator holding everything a call does besides sending:
 fetching the token (an :class:`Authorize` step), refreshing it once after a 401,
 reading gateway errors generation 1 uses for answers, and recovering a write whose
-answer was lost (a "duplicate" after an attempt that may have reached PhonePe is
-confirmed with a status call, never reported as a failure). It sends by delegating
+answer was lost (a "duplicate", or the plain 400 refusal PhonePe really answers a reused
+id with, after an attempt that may have reached PhonePe is confirmed with a status call,
+never reported as a failure). It sends by delegating
 to ``TransportCore.run`` (``yield from``), so the drivers in ``_drivers`` perform
 three kinds of step (:class:`~phonepe_gateway._transport.Send`,
 :class:`~phonepe_gateway._transport.Sleep`, :class:`Authorize`) for the sync and the
@@ -65,19 +66,24 @@ class CallCore:
         deadline = self.transport.deadline()
         try:
             return (yield from self._send(prepared, deadline))
-        except DuplicateRequestError as exc:
+        except GatewayError as exc:
             confirm = prepared.confirm
             if confirm is None or not exc.details.get("after_maybe_sent"):
+                raise
+            if not exc.may_mean_reused_id:
                 raise
             # Our own earlier attempt may have acted: ask what it did, within the same deadline.
             try:
                 status = yield from self._send(confirm.status(), deadline)
             except PhonePeError as failure:
-                raise exc from failure  # it exists there: the outcome stays unknown
+                # Not there (the refusal stands), or it cannot be told: the outcome stays unknown.
+                raise exc from failure
             result = confirm.adopt(status)
-            if result is None:
+            if result is not None:
+                return result
+            if isinstance(exc, DuplicateRequestError):
                 raise exc  # the id belongs to another request: the duplicate stands
-            return result
+            raise _reused_id(exc) from exc
 
     def _send(self, prepared: Prepared[T], deadline: float) -> CallSteps[T]:
         token: Token | None = None
@@ -131,3 +137,24 @@ def _maybe_sent(error: PhonePeError, earlier: GatewayError) -> None:
         error.args = (error.message,)
     elif isinstance(error, GatewayError):
         error.details["after_maybe_sent"] = True
+
+
+def _reused_id(refusal: GatewayError) -> DuplicateRequestError:
+    """The retry was refused and the id's status describes another request (another
+    amount or order): the merchant id was used before, by someone else's request."""
+    said = f" ({refusal.code})" if refusal.code else ""
+    message = (
+        f"{refusal.call}: the gateway refused the retry{said} and its status for this "
+        "merchant id describes another request (a different amount or order): the id is "
+        "already used. Nothing was adopted; use a new merchant id for a new request."
+    )
+    return DuplicateRequestError(
+        message,
+        http_status=refusal.http_status,
+        code=refusal.code,
+        gateway_message=refusal.gateway_message,
+        endpoint=refusal.endpoint,
+        attempts=refusal.attempts,
+        call=refusal.call,
+        details=dict(refusal.details),
+    )

@@ -41,6 +41,7 @@ _NOT_FOUND_CODES = frozenset(
 #: page answers an unknown id with ``INVALID_MERCHANT_ORDER_ID`` (HTTP status not published).
 _READ_NOT_FOUND_CODES = frozenset({"INVALID_MERCHANT_ORDER_ID", "INVALID_MERCHANT_REFUND_ID"})
 _READ_CALLS = frozenset({"order_status", "refund_status"})
+_WRITE_CALLS = frozenset({"create_payment", "refund"})
 _AUTH_CODES = frozenset(
     {
         "AUTHORIZATION_FAILED",
@@ -294,6 +295,12 @@ def gateway_error(
     else:
         kind = GatewayError
         todo = "the gateway rejected the request"
+        if status == 400 and call in _WRITE_CALLS:
+            # PhonePe's published answer to a reused merchant order id: it names nothing.
+            todo += (
+                " (PhonePe also answers so when the merchant order / refund id was already "
+                "used: check its status, or use a new id)"
+            )
     said = f" {code}" if code else ""
     said += f": {gateway_message}" if gateway_message else ""
     message = f"{call}: {endpoint} answered HTTP {status}{said} (attempt {attempts}). {todo[0].upper()}{todo[1:]}."

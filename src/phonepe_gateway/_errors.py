@@ -179,6 +179,24 @@ class GatewayError(PhonePeError):
             f"endpoint={self.endpoint!r}, message={self.message!r})"
         )
 
+    @property
+    def may_mean_reused_id(self) -> bool:
+        """Could this refusal of a write mean "that merchant order / refund id is taken"?
+
+        PhonePe answers a reused id with a plain ``400 BAD_REQUEST`` ("Please check the
+        inputs you have provided."), never a code naming the duplicate, and a refund resent
+        after the first one took the whole remainder may be refused for its amount instead.
+        Credentials (401/403), an unknown order or path (404), timeouts (408) and rate
+        limits (429) say nothing about the id; 5xx are not refusals. So when an earlier
+        attempt of the same write may have reached PhonePe, such a refusal is answered by
+        asking the status, never by trusting it.
+        """
+        if isinstance(self, DuplicateRequestError):
+            return True
+        if isinstance(self, AuthenticationError | NotFoundError | RateLimitedError):
+            return False
+        return 400 <= self.http_status < 500 and self.http_status not in (401, 403, 404, 408, 429)
+
 
 class AuthenticationError(GatewayError):
     """PhonePe rejected the credentials or token (401, OAuth error, bad X-VERIFY)."""

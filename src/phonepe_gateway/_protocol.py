@@ -70,10 +70,11 @@ class Confirm(Generic[S, T]):
     """How a write learns what its lost answer said.
 
     PhonePe treats a write's merchant order / refund id as an idempotency key, so a
-    "duplicate" answer after an attempt that may have reached it means that attempt
-    may have acted. ``status`` builds the status call for that id; ``adopt`` reads its
+    "duplicate" answer -- or the plain 400 ``BAD_REQUEST`` PhonePe really answers a
+    reused id with -- after an attempt that may have reached it means that attempt may
+    have acted. ``status`` builds the status call for that id; ``adopt`` reads its
     answer as the write's result, or None when it describes another request made
-    under the same id (then the duplicate error stands).
+    under the same id (then the call ends in a DuplicateRequestError).
     """
 
     status: Callable[[], Prepared[S]]

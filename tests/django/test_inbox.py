@@ -125,9 +125,27 @@ def test_process_webhook_gateway_contradicts_then_no_transition(gateway, signal_
     assert signal_log.events == []
 
 
-def test_process_webhook_amount_differs_then_flagged_no_transition(gateway) -> None:
+def test_process_webhook_amount_differs_but_gateway_agrees_then_not_flagged(gateway) -> None:
+    # A replayed or forged header naming another amount must not flag anything by itself:
+    # the status API is asked first, and it agrees with the ledger.
     payment = services.create_payment(amount=5000)
     gateway.settle(payment.merchant_order_id, "COMPLETED")
+    event = services.receive_webhook(*gateway.order_webhook(payment.merchant_order_id, amount=100))
+    services.process_webhook(event)
+    event.refresh_from_db()
+    payment.refresh_from_db()
+    assert event.processing_result == "contradicted"
+    assert payment.state == "COMPLETED"
+    assert not payment.needs_review
+    assert gateway.status_calls[payment.merchant_order_id] >= 1
+
+
+def test_process_webhook_amount_differs_and_gateway_confirms_then_flagged_no_transition(
+    gateway,
+) -> None:
+    payment = services.create_payment(amount=5000)
+    gateway.settle(payment.merchant_order_id, "COMPLETED")
+    gateway.reported_amount[payment.merchant_order_id] = 100
     event = services.receive_webhook(*gateway.order_webhook(payment.merchant_order_id, amount=100))
     services.process_webhook(event)
     event.refresh_from_db()

@@ -66,17 +66,22 @@ def test_create_payment_every_answer_lost_then_unknown_then_reconciled_to_truth(
     assert signal_log.of("LOST-1") == ["payment_completed"]
 
 
-def test_create_payment_answer_lost_once_then_recovered_pending_without_link(
+def test_create_payment_answer_lost_once_then_link_healed_by_a_new_attempt(
     phonepe_sandbox,
 ) -> None:
     phonepe_sandbox.fault(method="POST", path=PAY, action="drop_after_commit", times=1)
-    with pytest.raises(GatewayUnavailable) as info:
-        services.create_payment(amount=5000, merchant_order_id="LOST-2")
-    # The client's retry found the order through the status API; the link was lost.
-    assert info.value.code == "checkout_link_lost"
-    payment = Payment.objects.get(merchant_order_id="LOST-2")
+    # The client's retry found the order through the status API, but its link was lost:
+    # the service makes a new attempt under the same reference and returns its link.
+    payment = services.create_payment(amount=5000, merchant_order_id="LOST-2", reference="t:2")
+    assert payment.merchant_order_id == "LOST-2-L1"
     assert payment.state == "PENDING"
-    assert payment.next_check_at is not None
+    assert payment.checkout_url.startswith(phonepe_sandbox.url)
+    assert payment.reference == "t:2"
+    lost = Payment.objects.get(merchant_order_id="LOST-2")
+    assert lost.superseded_by == "LOST-2-L1"
+    assert lost.state == "PENDING"
+    assert lost.next_check_at is not None  # followed until it expires
+    assert phonepe_sandbox.order("LOST-2-L1")["amount"] == 5000
 
 
 def test_create_payment_refused_on_every_endpoint_then_failed_with_category(

@@ -162,8 +162,10 @@ def test_pay_when_merchant_order_id_reused_then_rejected(api: httpx.Client) -> N
     again = api.post("/checkout/v2/pay", json=pay_body("dup-1", amount=500))
     assert again.status_code == 400
     body = again.json()
+    # As PhonePe's pay page publishes it: a plain BAD_REQUEST that does not name the duplicate.
     assert body["success"] is False
-    assert body["code"] == "DUPLICATE_MERCHANT_ORDER_ID"
+    assert body["code"] == "BAD_REQUEST"
+    assert body["message"] == "Please check the inputs you have provided."
     assert body["data"] == {}
 
 
@@ -431,7 +433,9 @@ def test_refund_when_beyond_remainder_then_rejected(
     assert refund("r-c", 400).status_code == 200
     assert refund("r-d", 1).json()["code"] == "REFUND_AMOUNT_EXCEEDED"
     duplicate = refund("r-a", 1)
-    assert duplicate.json()["code"] == "DUPLICATE_MERCHANT_REFUND_ID"
+    assert duplicate.status_code == 400
+    assert duplicate.json()["code"] == "BAD_REQUEST"
+    assert duplicate.json()["message"] == "Please check the inputs you have provided."
 
 
 def test_refund_when_order_not_completed_or_unknown_then_rejected(api: httpx.Client) -> None:

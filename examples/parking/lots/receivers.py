@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 def on_payment_completed(sender: Any, payment: Any, **kwargs: Any) -> None:
     try:
-        services.record_payment_completed(payment)
+        services.record_payment_completed(payment, duplicate_of=kwargs.get("duplicate_of"))
     except Exception:
         # The ticket then shows "checking" and sends the driver to staff; never break
         # the payments app's own processing (webhook answer, reconciler pass).

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from phonepe_gateway.django import services as payments
+from phonepe_gateway.django.exceptions import Conflict
 from phonepe_gateway.django.models import Payment
 
 from .models import HOLDING_STATES, REFERENCE_PREFIX, Bay, Lot, ParkingSession, SessionState
@@ -121,12 +122,19 @@ def start_payment(session: ParkingSession, *, confirmed_fee: int, redirect_url: 
         and (open_payment.expires_at is None or open_payment.expires_at > timezone.now())
     ):
         return open_payment
-    return payments.create_payment(
-        amount=session.fee,
-        reference=session.reference,
-        redirect_url=redirect_url,
-        metadata={"plate": session.plate, "lot": session.lot.slug, "bay": session.bay.code},
-    )
+    # The payments app first syncs this ticket's open payments with the gateway (a link
+    # that looks expired here may have been paid there) and refuses a paid ticket.
+    try:
+        return payments.create_payment(
+            amount=session.fee,
+            reference=session.reference,
+            redirect_url=redirect_url,
+            metadata={"plate": session.plate, "lot": session.lot.slug, "bay": session.bay.code},
+        )
+    except Conflict as exc:
+        if exc.code != "reference_already_paid":
+            raise
+        raise ParkingError("This ticket is already paid.") from exc
 
 
 def session_id_from_reference(reference: str) -> int | None:
@@ -136,11 +144,24 @@ def session_id_from_reference(reference: str) -> int | None:
     return int(tail) if tail.isdigit() else None
 
 
-def record_payment_completed(payment: Payment) -> ParkingSession | None:
-    """Mark the session PAID (and so free its bay) for a completed payment of its exact fee."""
+def record_payment_completed(
+    payment: Payment, *, duplicate_of: str | None = None
+) -> ParkingSession | None:
+    """Mark the session PAID (and so free its bay) for a completed payment of its exact fee.
+
+    ``duplicate_of`` (from the signal): the ticket was already paid by that payment; this
+    one is flagged in the payments app and refunded automatically (``refund_duplicates``).
+    """
     session_id = session_id_from_reference(payment.reference)
     if session_id is None:
         return None
+    if duplicate_of:
+        logger.warning(
+            "ticket %s paid twice: %s after %s; the second payment is refunded automatically",
+            session_id,
+            payment.merchant_order_id,
+            duplicate_of,
+        )
     with transaction.atomic():
         session = ParkingSession.objects.select_for_update().filter(pk=session_id).first()
         if session is None:
@@ -149,13 +170,6 @@ def record_payment_completed(payment: Payment) -> ParkingSession | None:
             )
             return None
         if session.state == SessionState.PAID:
-            if session.paid_order_id != payment.merchant_order_id:
-                logger.warning(
-                    "session %s was paid twice (%s and %s); refund the second from the staff pages",
-                    session.pk,
-                    session.paid_order_id,
-                    payment.merchant_order_id,
-                )
             return session
         if session.state != SessionState.PAYMENT_DUE or payment.amount != session.fee:
             logger.error(

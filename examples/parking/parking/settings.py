@@ -141,6 +141,8 @@ PHONEPE = {
     "local_url": os.environ.get("PHONEPE_LOCAL_URL", "http://127.0.0.1:8300"),
     # The REST API under /api/ is for staff sessions; drivers only use the pages.
     "api_permission": "lots.permissions.staff_only",
+    # One ticket, one payment: a second completed payment for a ticket is refunded.
+    "refund_duplicates": True,
 }
 
 # A loopback run with DEBUG off (the tests, a local trial) says so explicitly (phonepe.E006).

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import Header, NinjaAPI, Query, Router
 from ninja.errors import AuthenticationError, HttpError
@@ -25,8 +26,8 @@ from . import services
 from .api_webhooks import router as webhooks_router
 from .auth import ApiAuth
 from .docs import LocalSwagger, docs_guard
-from .exceptions import GatewayUnavailable, NotFound, PaymentsError
-from .idempotency import Answer, fingerprint, run_once
+from .exceptions import GatewayUnavailable, NotFound, PaymentsError, storage_unavailable
+from .idempotency import Answer, derive_id, fingerprint, run_once
 from .logging import current_request_id
 from .models import Payment, Refund
 from .schemas import (
@@ -128,6 +129,12 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(404, "not_found", "No such resource.")
 
 
+@api.exception_handler(DatabaseError)
+def _database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    """The database went away mid-request (a restart, a failover): 503, retry later."""
+    return _payments_error(request, storage_unavailable(exc))
+
+
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("unexpected error in %s %s", request.method, request.path)
@@ -215,6 +222,17 @@ def _gateway_verdict(exc: GatewayUnavailable) -> PaymentsError:
     return exc
 
 
+def _scope(request: HttpRequest, route: str) -> str:
+    """An Idempotency-Key's scope: the route and the caller (API key or user)."""
+    return f"{route} {request.auth}"[:255]  # type: ignore[attr-defined]
+
+
+def _key_id(request: HttpRequest, route: str, key: str | None, prefix: str) -> str | None:
+    """The merchant id a keyed request uses when it names none: derived from the key, so
+    that a retry after any crash names the same order/refund at the gateway."""
+    return None if key is None else derive_id(prefix, _scope(request, route), key)
+
+
 def _answer(
     request: HttpRequest, route: str, key: str | None, payload: Any, action: Any
 ) -> HttpResponse:
@@ -223,9 +241,11 @@ def _answer(
     if key is None:
         status, body = action()
     else:
-        scope = f"{route} {request.auth}"  # type: ignore[attr-defined]
         (status, body), replayed = run_once(
-            scope=scope[:255], key=key, request_fingerprint=fingerprint(payload), action=action
+            scope=_scope(request, route),
+            key=key,
+            request_fingerprint=fingerprint(payload),
+            action=action,
         )
     # Sorted keys: a replay comes from a JSON column (PostgreSQL's jsonb reorders keys)
     # and must be byte-identical to the first answer.
@@ -247,14 +267,18 @@ def create_payment(
     payload: CreatePaymentIn,
     idempotency_key: IdempotencyKey = None,
 ) -> HttpResponse:
+    route = "POST /payments"
+    order_id = payload.merchant_order_id or _key_id(request, route, idempotency_key, "MO")
+
     def action() -> Answer:
         try:
             payment = services.create_payment(
                 amount=payload.amount,
-                merchant_order_id=payload.merchant_order_id,
+                merchant_order_id=order_id,
                 reference=payload.reference,
                 redirect_url=payload.redirect_url,
                 metadata=payload.metadata,
+                resume=idempotency_key is not None,
             )
         except GatewayUnavailable as exc:
             raise _gateway_verdict(exc) from exc
@@ -270,9 +294,7 @@ def create_payment(
         )
         return 201, body
 
-    return _answer(
-        request, "POST /payments", idempotency_key, payload.model_dump(mode="json"), action
-    )
+    return _answer(request, route, idempotency_key, payload.model_dump(mode="json"), action)
 
 
 class SyncQuery(BaseModel):
@@ -311,19 +333,22 @@ def create_refund(
     payload: CreateRefundIn,
     idempotency_key: IdempotencyKey = None,
 ) -> HttpResponse:
+    route = f"POST /payments/{merchant_order_id}/refunds"
+    refund_id = payload.merchant_refund_id or _key_id(request, route, idempotency_key, "MR")
+
     def action() -> Answer:
         try:
             refund = services.refund_payment(
                 _get_payment(merchant_order_id),
                 amount=payload.amount,
-                merchant_refund_id=payload.merchant_refund_id,
+                merchant_refund_id=refund_id,
                 reason=payload.reason,
+                resume=idempotency_key is not None,
             )
         except GatewayUnavailable as exc:
             raise _gateway_verdict(exc) from exc
         return 201, refund_body(refund)
 
-    route = f"POST /payments/{merchant_order_id}/refunds"
     return _answer(request, route, idempotency_key, payload.model_dump(mode="json"), action)
 
 

@@ -13,6 +13,7 @@ the ledger's states.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +68,18 @@ APP_DEFAULTS: dict[str, Any] = {
     "reconcile_lease": 60,
     # run the reconciler inside ``phonepe serve`` (django-api)
     "reconciler": True,
+    # seconds before an Idempotency-Key left in progress by a dead worker is taken over
+    "idempotency_stale": 120,
+    # seconds an Idempotency-Key's stored answer is kept (then purged; Stripe: 24 h)
+    "idempotency_retention": 24 * 3600,
+    # seconds a processed webhook event is kept in the inbox (unprocessed ones never go)
+    "inbox_retention": 30 * 24 * 3600,
+    # seconds a gateway call log row is kept
+    "call_log_retention": 7 * 24 * 3600,
+    # seconds between the reconciler's purges of the three above
+    "purge_interval": 600,
+    # refund a second completed payment for an already-paid ``reference`` automatically
+    "refund_duplicates": False,
 }
 
 _lock = threading.RLock()  # get_client() reads the settings under it
@@ -81,11 +94,22 @@ def _options() -> dict[str, Any]:
 
 
 def app_setting(name: str) -> Any:
-    """An option of the Django app (``PHONEPE[name]``), else its default from APP_DEFAULTS."""
+    """An option of the Django app: ``PHONEPE[name]``, else a plain-valued option's
+    ``PHONEPE_<NAME>`` environment variable, else its default from APP_DEFAULTS."""
     options = _options()
     if name in options:
         return options[name]
-    return APP_DEFAULTS[name]
+    default = APP_DEFAULTS[name]
+    raw = os.environ.get("PHONEPE_" + name.upper(), "").strip()
+    if not raw or not isinstance(default, (bool, int, float)):
+        return default
+    if isinstance(default, bool):
+        return raw.lower() in ("1", "true", "yes", "on")
+    try:
+        return type(default)(float(raw)) if isinstance(default, int) else float(raw)
+    except ValueError:
+        logger.warning("ignoring PHONEPE_%s=%r: not a number", name.upper(), raw)
+        return default
 
 
 def get_settings() -> Settings:

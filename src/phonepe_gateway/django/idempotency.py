@@ -9,11 +9,21 @@ Protocol (insert first, under the unique constraint on ``(scope, key)``):
    (10 ms growing to 100 ms) until the answer is stored and replays it byte for byte; if
    the winner is still working after ``IDEMPOTENCY_WAIT`` seconds it gets
    ``409 idempotency_in_progress`` (retry later with the same key).
-3. Errors where nothing was stored (``400``/``422`` input errors) and unexpected crashes
-   delete the record, so the key can be used again; every other answer (``201``, ``409``,
-   ``503`` with the stored payment's id and state) is kept and replayed.
-4. A record left in progress for ``IDEMPOTENCY_STALE`` seconds (its worker died) is taken
-   over by exactly one later request (conditional update).
+3. Errors where nothing was stored (``400``/``422`` input errors) delete the record, so
+   the key can be used again; every other answer (``201``, ``409``, ``503`` with the
+   stored payment's id and state) is kept and replayed. An unexpected crash, or the
+   database failing (``503 storage_unavailable``, never stored), keeps the record (a
+   ledger row may exist) but releases its claim at once.
+4. A record left in progress for ``idempotency_stale`` seconds (its worker died) is taken
+   over by exactly one later request (conditional update on ``claimed_at``).
+5. A stored 5xx answer whose ledger row was still open (``UNKNOWN``/``CREATED``) is not
+   final: a replay re-claims the record and runs the action again, which resumes that
+   row (the caller's ids are derived from the key, see :func:`derive_id`, so the gateway
+   can never get a second order or refund). Once an answer is final, it never changes.
+
+Re-running an action is safe because its gateway ids come from the key: the gateway
+refuses a second order or refund with the same id, and the service then looks up the
+first one instead.
 
 The views using this must not run inside ``ATOMIC_REQUESTS``: the record must be visible
 to other connections before the gateway is called.
@@ -21,20 +31,36 @@ to other connections before the gateway is called.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from .exceptions import Conflict, InvalidRequest, PaymentsError
+from .conf import app_setting
+from .exceptions import (
+    Conflict,
+    InvalidRequest,
+    PaymentsError,
+    StorageUnavailable,
+    storage_unavailable,
+)
 from .models import IdempotencyRecord
 
-__all__ = ["IDEMPOTENCY_STALE", "IDEMPOTENCY_WAIT", "Answer", "fingerprint", "run_once"]
+__all__ = [
+    "IDEMPOTENCY_STALE",
+    "IDEMPOTENCY_WAIT",
+    "Answer",
+    "derive_id",
+    "fingerprint",
+    "run_once",
+]
 
 #: (HTTP status, JSON body)
 Answer = tuple[int, dict[str, Any]]
@@ -42,6 +68,24 @@ Answer = tuple[int, dict[str, Any]]
 IDEMPOTENCY_WAIT = 10.0
 IDEMPOTENCY_STALE = 120.0
 _MAX_KEY = 255
+#: a claim released by a crash: any later request may take the record over at once
+_RELEASED = datetime(2000, 1, 1, tzinfo=UTC)
+#: stored answers that are not final while their ledger row is open
+_OPEN_STATES = frozenset({"CREATED", "UNKNOWN"})
+
+
+def derive_id(prefix: str, scope: str, key: str) -> str:
+    """The merchant order/refund id for ``key`` in ``scope``: the same on every retry.
+
+    26 characters (fits generation 1's 35), 96 bits of SHA-256: a retry under the same key
+    names the same order at the gateway, which refuses to create it twice.
+    """
+    digest = hashlib.sha256(f"{scope}\x00{key}".encode()).hexdigest()
+    return prefix + digest[:24]
+
+
+def _stale_after() -> float:
+    return float(app_setting("idempotency_stale") or IDEMPOTENCY_STALE)
 
 
 def fingerprint(payload: Any) -> str:
@@ -65,6 +109,15 @@ def run_once(
             code="invalid_idempotency_key",
             http_status=400,
         )
+    try:
+        return _run(scope, key, request_fingerprint, action, wait)
+    except DatabaseError as exc:  # the key's own bookkeeping; the action's are its own
+        raise storage_unavailable(exc) from exc
+
+
+def _run(
+    scope: str, key: str, request_fingerprint: str, action: Callable[[], Answer], wait: float
+) -> tuple[Answer, bool]:
     deadline = time.monotonic() + wait
     pause = 0.01
     while True:
@@ -73,6 +126,9 @@ def run_once(
             return _execute(record_pk, action), False
         answer = _stored_answer(scope, key, request_fingerprint)
         if answer is not None:
+            record_pk = _reopen(scope, key, answer)
+            if record_pk is not None:
+                return _execute(record_pk, action), False
             return answer, True
         if time.monotonic() >= deadline:
             raise Conflict(
@@ -87,32 +143,56 @@ def run_once(
 
 def _claim(scope: str, key: str, request_fingerprint: str) -> int | None:
     """Insert the in-progress record, or take over an abandoned one; None when taken."""
+    now = timezone.now()
     try:
         with transaction.atomic():
             record = IdempotencyRecord.objects.create(
-                scope=scope, key=key, request_fingerprint=request_fingerprint
+                scope=scope, key=key, request_fingerprint=request_fingerprint, claimed_at=now
             )
         return int(record.pk)
     except IntegrityError:
         pass
-    cutoff = timezone.now() - timedelta(seconds=IDEMPOTENCY_STALE)
+    cutoff = now - timedelta(seconds=_stale_after())
     row = (
         IdempotencyRecord.objects.filter(
             scope=scope,
             key=key,
             request_fingerprint=request_fingerprint,
             response_status__isnull=True,
-            created_at__lt=cutoff,
         )
-        .values_list("pk", "created_at")
+        # (records written before ``claimed_at`` existed count from their creation)
+        .filter(Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True, created_at__lt=cutoff))
+        .values_list("pk", "claimed_at")
         .first()
     )
     if row is None:
         return None
-    taken = IdempotencyRecord.objects.filter(
-        pk=row[0], response_status__isnull=True, created_at=row[1]
-    ).update(created_at=timezone.now())
+    same_claim = Q(claimed_at__isnull=True) if row[1] is None else Q(claimed_at=row[1])
+    taken = (
+        IdempotencyRecord.objects.filter(pk=row[0], response_status__isnull=True)
+        .filter(same_claim)
+        .update(claimed_at=now)
+    )
     return int(row[0]) if taken == 1 else None
+
+
+def _reopen(scope: str, key: str, answer: Answer) -> int | None:
+    """Claim a stored answer that is not final (a 5xx while its ledger row was open)."""
+    status, body = answer
+    details = (body.get("error") or {}).get("details") or {}
+    if status < 500 or details.get("state") not in _OPEN_STATES:
+        return None
+    row = (
+        IdempotencyRecord.objects.filter(scope=scope, key=key, response_status=status)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if row is None:
+        return None
+    taken = IdempotencyRecord.objects.filter(pk=row, response_status=status).update(
+        response_status=None, response_body=None, claimed_at=timezone.now()
+    )
+    return int(row) if taken == 1 else None
 
 
 def _stored_answer(scope: str, key: str, request_fingerprint: str) -> Answer | None:
@@ -135,18 +215,43 @@ def _stored_answer(scope: str, key: str, request_fingerprint: str) -> Answer | N
     return int(status), dict(body or {})
 
 
+def _store_answer(record_pk: int, status: int, body: dict[str, Any]) -> None:
+    IdempotencyRecord.objects.filter(pk=record_pk).update(
+        response_status=status, response_body=body
+    )
+
+
+def _release(record_pk: int) -> None:
+    """Keep the key (a ledger row may exist: the retry resumes it under the same derived
+    id) but let the next request take it over at once. Best effort: if the database is
+    down, the claim simply goes stale."""
+    with contextlib.suppress(DatabaseError):
+        IdempotencyRecord.objects.filter(pk=record_pk).update(claimed_at=_RELEASED)
+
+
 def _execute(record_pk: int, action: Callable[[], Answer]) -> Answer:
-    records = IdempotencyRecord.objects.filter(pk=record_pk)
     try:
         status, body = action()
+    except StorageUnavailable:
+        _release(record_pk)  # transient, and no answer to keep: the retry runs it again
+        raise
     except PaymentsError as exc:
-        if exc.http_status in (400, 422):
-            records.delete()
-        else:
-            records.update(response_status=exc.http_status, response_body=exc.to_dict())
+        try:
+            if exc.http_status in (400, 422):
+                IdempotencyRecord.objects.filter(pk=record_pk).delete()
+            else:
+                _store_answer(record_pk, exc.http_status, exc.to_dict())
+        except DatabaseError:
+            _release(record_pk)
         raise
     except BaseException:
-        records.delete()
+        _release(record_pk)
         raise
-    records.update(response_status=status, response_body=body)
+    try:
+        _store_answer(record_pk, status, body)
+    except DatabaseError as exc:
+        # The answer cannot be kept, so it is not given either: the retry resumes the
+        # same ledger row and its answer is the one stored and replayed from then on.
+        _release(record_pk)
+        raise storage_unavailable(exc) from exc
     return status, body

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from phonepe_gateway import PhonePeError, WebhookVerificationError
 
-from . import signals, states
+from . import signals
 from .conf import app_setting, get_client, get_settings
 from .exceptions import NotFound, PaymentsError, StorageUnavailable, WebhookRejected
 from .models import Payment, Refund, WebhookEvent
@@ -204,31 +204,28 @@ def _process_payment(event: WebhookEvent) -> str:
     from .services import sync_payment
 
     payment = Payment.objects.filter(merchant_order_id=event.merchant_order_id).first()
-    settings = get_settings()
-    # Only generation 1 configures the merchant id that callbacks carry.
-    expected = settings.merchant_id if settings.api_version == "v1" else None
-    other_merchant = bool(event.merchant_id and expected and event.merchant_id != expected)
     if payment is None:
         # Generation 1 refund callbacks name the refund in merchantTransactionId.
         refund = Refund.objects.filter(merchant_refund_id=event.merchant_order_id).first()
         if refund is None or event.merchant_refund_id:
             return "unknown_order"
-        if other_merchant:
-            states.flag_refund(refund.pk, f"webhook #{event.pk} names another merchant")
-            return "mismatch"
         return _process_refund(event, refund)
-    if other_merchant:
-        states.flag_payment(payment.pk, f"webhook #{event.pk} names another merchant")
-        return "mismatch"
-    if event.amount is not None and event.amount != payment.amount:
-        states.flag_payment(
-            payment.pk,
-            f"webhook #{event.pk} amount {event.amount} paise differs from {payment.amount}",
-        )
-        return "mismatch"
-    before = payment.state
+    # A claim that disagrees with the ledger (another merchant, another amount) is only a
+    # hint, like every other: a replayed or forged header must not flag a payment. The
+    # status API decides; it flags the payment itself if the gateway really disagrees.
+    before, disagrees = payment.state, _disagrees(event, payment.amount)
     payment = sync_payment(payment)
+    if disagrees:
+        return "mismatch" if payment.needs_review else "contradicted"
     return _outcome(event, before, payment.state)
+
+
+def _disagrees(event: WebhookEvent, amount: int) -> bool:
+    settings = get_settings()
+    # Only generation 1 configures the merchant id that callbacks carry.
+    expected = settings.merchant_id if settings.api_version == "v1" else None
+    other_merchant = bool(event.merchant_id and expected and event.merchant_id != expected)
+    return other_merchant or (event.amount is not None and event.amount != amount)
 
 
 def _process_refund(event: WebhookEvent, refund: Refund | None = None) -> str:
@@ -238,12 +235,8 @@ def _process_refund(event: WebhookEvent, refund: Refund | None = None) -> str:
         refund = Refund.objects.filter(merchant_refund_id=event.merchant_refund_id).first()
     if refund is None:
         return "unknown_refund"
-    if event.amount is not None and event.amount != refund.amount:
-        states.flag_refund(
-            refund.pk,
-            f"webhook #{event.pk} amount {event.amount} paise differs from {refund.amount}",
-        )
-        return "mismatch"
-    before = refund.state
+    before, disagrees = refund.state, _disagrees(event, refund.amount)
     refund = sync_refund(refund)
+    if disagrees:
+        return "mismatch" if refund.needs_review else "contradicted"
     return _outcome(event, before, refund.state)

@@ -48,6 +48,10 @@ class Payment(models.Model):
     refunded_amount = models.BigIntegerField(default=0, help_text="paise")
     needs_review = models.BooleanField(default=False)
     review_reason = models.TextField(blank=True, default="")
+    #: the attempt that replaced this one after its checkout link was lost in transit
+    superseded_by = models.CharField(max_length=63, blank=True, default="")
+    #: the payment that had already paid this ``reference`` when this one completed
+    duplicate_of = models.CharField(max_length=63, blank=True, default="")
     error_category = models.CharField(max_length=32, blank=True, default="")
     error_code = models.CharField(max_length=64, blank=True, default="")
     error_message = models.TextField(blank=True, default="")
@@ -55,6 +59,8 @@ class Payment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    #: when ``payment_completed`` went out (the outbox: NULL and COMPLETED = still to send)
+    completion_signalled_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
     check_count = models.PositiveIntegerField(default=0)
 
@@ -171,6 +177,8 @@ class IdempotencyRecord(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    #: when the request now working on it claimed the key (a dead worker's claim goes stale)
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = (

@@ -7,7 +7,10 @@ and a crashed worker's rows come back after the lease. Each check goes through t
 services (status call -> state machine), then the next check is scheduled:
 first 20-25 s after creation, then 3 s x10, 6 s x10, 10 s x6, 30 s x2, then every
 minute until expiry; ``UNKNOWN`` is due at once. The reconciler never decides that a
-payment FAILED on its own: only the gateway's answer does.
+payment FAILED on its own: only the gateway's answer does. Each pass also retries stuck
+inbox events, sends ``payment_completed`` signals a crash held back (the outbox), makes
+automatic refunds of duplicate payments a crash left undone
+(``refund_duplicates``), and purges what is past its retention (:mod:`.retention`).
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ from .conf import app_setting
 from .exceptions import PaymentsError
 from .inbox import replay_stuck_events
 from .models import OPEN_STATES, Payment, Refund
+from .retention import purge_if_due
 
 __all__ = [
     "first_check_at",
     "next_delay",
     "next_payment_check",
     "next_refund_check",
+    "redeliver_completions",
     "run_forever",
     "run_once",
 ]
@@ -170,7 +175,48 @@ def run_once(*, now: datetime | None = None, limit: int | None = None) -> int:
         checked += replay_stuck_events(now, limit)
     except Exception:
         logger.exception("replaying stuck webhook events failed")
+    _housekeeping(limit)
     return checked
+
+
+#: a completion's own process normally signals it at once; after this, the reconciler does
+SIGNAL_GRACE = timedelta(seconds=10)
+
+
+def redeliver_completions(now: datetime, limit: int) -> int:
+    """Send ``payment_completed`` for completions whose process died before it could."""
+    due = Payment.objects.filter(
+        state="COMPLETED",
+        completion_signalled_at__isnull=True,
+        completed_at__lte=now - SIGNAL_GRACE,
+    ).order_by("completed_at")
+    sent = 0
+    for pk in due.values_list("pk", flat=True)[:limit]:
+        sent += states.deliver_completion(pk)
+    if sent:
+        logger.warning("sent %s payment_completed signals a crash had held back", sent)
+    return sent
+
+
+def _housekeeping(limit: int) -> None:
+    """Automatic refunds a crash left undone, and the retention purge (never raises)."""
+    from .services import refund_duplicates
+
+    try:
+        redeliver_completions(timezone.now(), limit)
+    except Exception:
+        logger.exception("sending outstanding payment_completed signals failed")
+    try:
+        refund_duplicates(limit)
+    except Exception:
+        logger.exception("automatic refunds of duplicate payments failed")
+    try:
+        purged = purge_if_due()
+    except Exception:
+        logger.exception("retention purge failed")
+    else:
+        if purged and any(purged.values()):
+            logger.info("purged %s", purged)
 
 
 def run_forever(stop_event: threading.Event, *, interval: float | None = None) -> None:

@@ -9,17 +9,21 @@ translated into :mod:`.exceptions` here and never leak.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from django.db import DatabaseError, IntegrityError
+from django.db.models import F
 from django.utils import timezone
 
 from phonepe_gateway import (
     MIN_REFUND_AMOUNT,
     DuplicateRequestError,
+    GatewayError,
     NotFoundError,
     OrderStatus,
     PhonePeError,
@@ -37,6 +41,7 @@ from .exceptions import (
     GatewayUnavailable,
     InvalidRequest,
     NotFound,
+    PaymentsError,
     db_guard,
     gateway_error_info,
     gateway_may_have_acted,
@@ -45,13 +50,16 @@ from .exceptions import (
     storage_unavailable,
 )
 from .inbox import process_webhook, receive_webhook
-from .models import Payment, PaymentState, Refund, RefundState
+from .models import OPEN_STATES, Payment, PaymentState, Refund, RefundState
 from .reconcile import first_check_at
 
 __all__ = [
     "create_payment",
+    "duplicate_refund_id",
     "process_webhook",
     "receive_webhook",
+    "refund_duplicate",
+    "refund_duplicates",
     "refund_payment",
     "sync_payment",
     "sync_refund",
@@ -60,6 +68,13 @@ __all__ = [
 logger = logging.getLogger("phonepe_gateway.django")
 
 _T = TypeVar("_T")
+_HEALED = re.compile(r"^(.*)-L(\d+)$")
+#: successive lost links healed in one request before the caller is asked to retry
+_MAX_HEALS = 3
+#: open payments of a reference synced before a new link is issued for it
+_MAX_OPEN_SYNCS = 5
+#: automatic refunds of one duplicate payment tried before it is left to humans
+_MAX_AUTO_REFUNDS = 3
 _ORDER_STATES = {"PENDING": "PENDING", "COMPLETED": "COMPLETED", "FAILED": "FAILED"}
 _REFUND_STATES = {
     "PENDING": "PENDING",
@@ -109,16 +124,24 @@ def create_payment(
     reference: str = "",
     redirect_url: str | None = None,
     metadata: dict[str, Any] | None = None,
+    resume: bool = False,
 ) -> Payment:
     """Store a payment as CREATED, then ask the gateway for a checkout link.
 
-    Returns the PENDING payment (with ``checkout_url``). Raises :class:`InvalidRequest`
-    (nothing stored), :class:`Conflict` (the order id is taken),
-    :class:`StorageUnavailable`, or :class:`GatewayUnavailable` with the stored
+    Returns the PENDING payment (with ``checkout_url``). A link lost in transit heals
+    itself: a new attempt (``<id>-L1``) under the same reference is made and returned,
+    and the lost one is marked ``superseded_by`` it and left to expire.
+
+    With a ``reference``, its open payments are first synced with the gateway; if one of
+    them (or an earlier one) paid it, :class:`Conflict` ``reference_already_paid``.
+    ``resume=True`` (a retry under the same Idempotency-Key, whose ids are derived from
+    the key): a payment already stored under ``merchant_order_id`` with the same amount
+    and reference is resumed, never created twice.
+
+    Raises :class:`InvalidRequest` (nothing stored), :class:`Conflict` (the order id is
+    taken), :class:`StorageUnavailable`, or :class:`GatewayUnavailable` with the stored
     payment attached: ``UNKNOWN`` (will be reconciled) or ``FAILED`` (gateway did not act).
     """
-    from .conf import app_setting
-
     _checked(check_amount, amount)
     order_id = _checked(check_merchant_id, merchant_order_id or new_merchant_id("MO"))
     if not isinstance(reference, str) or len(reference) > 255:
@@ -127,8 +150,13 @@ def create_payment(
         )
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidRequest("metadata must be a JSON object.", details={"field": "metadata"})
-    client = get_client()  # a misconfigured app fails loudly here, before storing anything
-    now = timezone.now()
+    get_client()  # a misconfigured app fails loudly here, before storing anything
+    if resume:
+        existing = Payment.objects.filter(merchant_order_id=order_id).first()
+        if existing is not None:
+            return _resume_or_conflict(existing, amount, reference, redirect_url)
+    if reference:
+        _refuse_if_paid(reference)
     try:
         payment = Payment.objects.create(
             merchant_order_id=order_id,
@@ -136,37 +164,112 @@ def create_payment(
             reference=reference,
             metadata=metadata or {},
             state=PaymentState.CREATED,
-            next_check_at=first_check_at(now),
+            next_check_at=first_check_at(timezone.now()),
         )
     except IntegrityError:
-        raise Conflict(
-            f"A payment with merchant_order_id {order_id!r} already exists.",
-            code="duplicate_merchant_order_id",
-            details={"merchant_order_id": order_id},
-        ) from None
+        existing = Payment.objects.filter(merchant_order_id=order_id).first()
+        if resume and existing is not None:
+            return _resume_or_conflict(existing, amount, reference, redirect_url)
+        raise _order_id_taken(order_id) from None
     except DatabaseError as exc:
         raise storage_unavailable(exc) from exc
+    return _request_order(payment, redirect_url, resumed=False, depth=0)
+
+
+def _order_id_taken(order_id: str) -> Conflict:
+    return Conflict(
+        f"A payment with merchant_order_id {order_id!r} already exists.",
+        code="duplicate_merchant_order_id",
+        details={"merchant_order_id": order_id},
+    )
+
+
+def _refuse_if_paid(reference: str) -> None:
+    """Sync the reference's open payments; refuse a new link when it is already paid."""
+    open_ones = Payment.objects.filter(reference=reference, state__in=OPEN_STATES)
+    for payment in open_ones.order_by("-created_at")[:_MAX_OPEN_SYNCS]:
+        try:
+            sync_payment(payment)
+        except PaymentsError as exc:  # unreachable: the reconciler keeps following it
+            logger.info("could not sync %s first: %s", payment.merchant_order_id, exc.code)
+    paid = (
+        Payment.objects.filter(
+            reference=reference, state=PaymentState.COMPLETED, refunded_amount__lt=F("amount")
+        )
+        .values_list("merchant_order_id", flat=True)
+        .first()
+    )
+    if paid is not None:
+        raise Conflict(
+            f"Reference {reference!r} is already paid by {paid}; no new payment link is issued.",
+            code="reference_already_paid",
+            details={"reference": reference, "merchant_order_id": paid},
+        )
+
+
+def _resume_or_conflict(
+    payment: Payment, amount: int, reference: str, redirect_url: str | None
+) -> Payment:
+    if payment.amount != amount or payment.reference != reference:
+        raise _order_id_taken(payment.merchant_order_id)
+    return _resume_payment(payment, redirect_url, depth=0)
+
+
+def _resume_payment(payment: Payment, redirect_url: str | None, *, depth: int) -> Payment:
+    """Carry on with a payment an earlier attempt of the same request stored."""
+    if payment.superseded_by:
+        successor = Payment.objects.filter(merchant_order_id=payment.superseded_by).first()
+        if successor is None:  # the earlier attempt died between the two writes
+            return _create_successor(payment, redirect_url, depth=depth)
+        return _resume_payment(successor, redirect_url, depth=depth + 1)
+    if payment.state in (PaymentState.CREATED, PaymentState.UNKNOWN):
+        # Sending the same id again is safe: the gateway refuses a second order with it.
+        return _request_order(payment, redirect_url, resumed=True, depth=depth)
+    if payment.state == PaymentState.PENDING and not payment.checkout_url:
+        return _heal_lost_link(payment, redirect_url, depth=depth)
+    if payment.state == PaymentState.FAILED:
+        raise Conflict(
+            f"Payment {payment.merchant_order_id} FAILED; use a new Idempotency-Key to try again.",
+            code="payment_failed",
+            details={"merchant_order_id": payment.merchant_order_id, "state": payment.state},
+        )
+    return payment
+
+
+def _request_order(
+    payment: Payment, redirect_url: str | None, *, resumed: bool, depth: int
+) -> Payment:
+    """Ask the gateway to create ``payment``'s order and record the answer."""
+    from .conf import app_setting
+
     try:
-        result = client.create_payment(
-            amount=amount,
-            merchant_order_id=order_id,
+        result = get_client().create_payment(
+            amount=int(payment.amount),
+            merchant_order_id=payment.merchant_order_id,
             redirect_url=redirect_url or app_setting("redirect_url"),
             expire_after=app_setting("expire_after"),
-            meta_info={"udf1": reference} if reference else None,
+            meta_info={"udf1": payment.reference} if payment.reference else None,
             callback_url=app_setting("callback_url"),
         )
     except ValidationError as exc:
         Payment.objects.filter(pk=payment.pk, state=PaymentState.CREATED).delete()
         raise InvalidRequest(str(exc), details={"field": exc.field} if exc.field else None) from exc
-    except PhonePeError as exc:
-        failed: str = PaymentState.UNKNOWN if gateway_may_have_acted(exc) else PaymentState.FAILED
-        review = (
-            "duplicate order id at the gateway" if isinstance(exc, DuplicateRequestError) else ""
-        )
+    except GatewayError as exc:
+        if resumed and exc.may_mean_reused_id:
+            # Our own earlier attempt may have created it (PhonePe refuses the reused id,
+            # usually as a plain 400): find out what became of it.
+            return _after_duplicate(payment, redirect_url, depth=depth)
+        if not isinstance(exc, DuplicateRequestError):
+            return _order_refused(payment, exc)
         payment = states.move_payment(
-            payment.pk, failed, info=gateway_error_info(exc), review=review
+            payment.pk,
+            PaymentState.UNKNOWN,
+            info=gateway_error_info(exc),
+            review="duplicate order id at the gateway",
         )
         raise gateway_unavailable(exc, payment, "order") from exc
+    except PhonePeError as exc:
+        return _order_refused(payment, exc)
     info = {
         "gateway_order_id": result.order_id,
         "checkout_url": result.redirect_url,
@@ -179,16 +282,79 @@ def create_payment(
         payment = states.move_payment(payment.pk, target, info=info)
     if not result.redirect_url and payment.state == PaymentState.PENDING:
         # The client recovered a lost answer through the status API: the order exists
-        # (the reconciler follows it) but PhonePe's checkout link was in the lost answer.
+        # but PhonePe's checkout link was in the lost answer.
+        return _heal_lost_link(payment, redirect_url, depth=depth)
+    return payment
+
+
+def _order_refused(payment: Payment, exc: PhonePeError) -> NoReturn:
+    failed: str = PaymentState.UNKNOWN if gateway_may_have_acted(exc) else PaymentState.FAILED
+    payment = states.move_payment(payment.pk, failed, info=gateway_error_info(exc))
+    raise gateway_unavailable(exc, payment, "order") from exc
+
+
+def _after_duplicate(payment: Payment, redirect_url: str | None, *, depth: int) -> Payment:
+    payment = sync_payment(payment)
+    if payment.state in (PaymentState.CREATED, PaymentState.UNKNOWN):
         raise GatewayUnavailable(
-            f"The gateway created order {order_id} but its checkout link was lost in "
-            "transit; create a new payment for the customer. This one will be reconciled.",
-            code="checkout_link_lost",
+            f"The gateway has order {payment.merchant_order_id} but its status is not known "
+            "yet; retry with the same Idempotency-Key.",
+            code="gateway_outcome_unknown",
             http_status=502,
-            details={"merchant_order_id": order_id, "state": payment.state},
+            details={"merchant_order_id": payment.merchant_order_id, "state": payment.state},
             payment=payment,
         )
-    return payment
+    return _resume_payment(payment, redirect_url, depth=depth)
+
+
+def _successor_id(order_id: str) -> str:
+    match = _HEALED.match(order_id)
+    root, n = (match.group(1), int(match.group(2))) if match else (order_id, 0)
+    return f"{root[:56]}-L{n + 1}"
+
+
+def _heal_lost_link(payment: Payment, redirect_url: str | None, *, depth: int) -> Payment:
+    """The order exists but nobody has its link: make a new attempt under the same purpose.
+
+    The lost one is marked ``superseded_by`` the new one (the reconciler follows it until
+    it expires). Crash-safe: the successor's id is fixed before it is stored, so a retry
+    finds and resumes it.
+    """
+    if depth >= _MAX_HEALS:
+        raise GatewayUnavailable(
+            f"The gateway created order {payment.merchant_order_id} but its checkout link was "
+            "lost in transit again; retry with the same Idempotency-Key.",
+            code="checkout_link_lost",
+            http_status=502,
+            details={"merchant_order_id": payment.merchant_order_id, "state": payment.state},
+            payment=payment,
+        )
+    Payment.objects.filter(pk=payment.pk, superseded_by="").update(
+        superseded_by=_successor_id(payment.merchant_order_id)
+    )
+    payment.refresh_from_db(fields=["superseded_by"])
+    logger.info(
+        "checkout link of %s was lost; superseded by %s",
+        payment.merchant_order_id,
+        payment.superseded_by,
+    )
+    return _create_successor(payment, redirect_url, depth=depth)
+
+
+def _create_successor(lost: Payment, redirect_url: str | None, *, depth: int) -> Payment:
+    try:
+        successor = Payment.objects.create(
+            merchant_order_id=lost.superseded_by,
+            amount=lost.amount,
+            reference=lost.reference,
+            metadata=dict(lost.metadata or {}),
+            state=PaymentState.CREATED,
+            next_check_at=first_check_at(timezone.now()),
+        )
+    except IntegrityError:
+        successor = Payment.objects.get(merchant_order_id=lost.superseded_by)
+        return _resume_payment(successor, redirect_url, depth=depth + 1)
+    return _request_order(successor, redirect_url, resumed=True, depth=depth + 1)
 
 
 @db_guard
@@ -219,6 +385,10 @@ def observe_order_status(payment: Payment, status: OrderStatus) -> Payment:
             f"{payment.amount}; not completed",
         )
     target = _ORDER_STATES.get(status.state)
+    if target == PaymentState.COMPLETED:
+        problem = _completion_problem(payment, status)
+        if problem:
+            return states.flag_payment(payment.pk, problem)
     detail = status.successful_payment or (
         status.payment_details[-1] if status.payment_details else None
     )
@@ -233,7 +403,90 @@ def observe_order_status(payment: Payment, status: OrderStatus) -> Payment:
         target = ""
     if states.changes_nothing(payment, target, info):
         return payment  # the usual reconciler answer "still PENDING": nothing to write
-    return states.move_payment(payment.pk, target, info=info)
+    payment = states.move_payment(payment.pk, target, info=info)
+    if payment.duplicate_of and payment.state == PaymentState.COMPLETED:
+        refund_duplicate(payment)
+    return payment
+
+
+def duplicate_refund_id(payment: Payment) -> str:
+    """The id of a duplicate payment's automatic refund (so it happens once); a later
+    attempt after a FAILED one is ``<id>-2``, ``<id>-3``."""
+    return "DR" + hashlib.sha256(payment.merchant_order_id.encode()).hexdigest()[:24]
+
+
+def refund_duplicate(payment: Payment) -> Refund | None:
+    """Refund what is left of a payment that paid an already-paid reference, if the host
+    enables it (``refund_duplicates``). Safe to call any number of times from any process:
+    each attempt's refund id is fixed, so the gateway refunds it at most once; a FAILED
+    attempt is followed by the next id (at most :data:`_MAX_AUTO_REFUNDS`). Never raises."""
+    from .conf import app_setting
+
+    if not app_setting("refund_duplicates") or not payment.duplicate_of:
+        return None
+    base = duplicate_refund_id(payment)
+    try:
+        payment = Payment.objects.get(pk=payment.pk)
+        attempts = list(
+            Refund.objects.filter(payment_id=payment.pk, merchant_refund_id__startswith=base)
+        )
+        live = [r for r in attempts if r.state != RefundState.FAILED]
+        if live:  # resume one a crash or an outage interrupted; a settled one is done
+            refund = live[0]
+            if refund.state not in (RefundState.CREATED, RefundState.UNKNOWN):
+                return refund
+            amount, refund_id = int(refund.amount), refund.merchant_refund_id
+        elif len(attempts) >= _MAX_AUTO_REFUNDS or payment.refundable_amount <= 0:
+            return None
+        else:
+            amount = payment.refundable_amount  # the merchant may have refunded part already
+            refund_id = base if not attempts else f"{base}-{len(attempts) + 1}"
+        reason = (
+            f"automatic refund: reference {payment.reference!r} was already paid by "
+            f"{payment.duplicate_of}"
+        )
+        return refund_payment(
+            payment.merchant_order_id,
+            amount=amount,
+            merchant_refund_id=refund_id,
+            reason=reason[:255],
+            resume=True,
+        )
+    except PaymentsError as exc:  # the reconciler tries again on its next pass
+        logger.warning("automatic refund of %s not done yet: %s", payment.merchant_order_id, exc)
+        return None
+
+
+def refund_duplicates(limit: int = 100) -> int:
+    """The reconciler's sweep: automatic refunds a crash, an outage or a merchant's own
+    partial refund left undone. Returns how many refunds it started or resumed."""
+    from .conf import app_setting
+
+    if not app_setting("refund_duplicates"):
+        return 0
+    due = Payment.objects.filter(
+        state=PaymentState.COMPLETED, duplicate_of__gt="", refunded_amount__lt=F("amount")
+    ).order_by("pk")[:limit]
+    return sum(refund_duplicate(payment) is not None for payment in due)
+
+
+def _completion_problem(payment: Payment, status: Any) -> str:
+    """Why a COMPLETED answer cannot complete ``payment`` ('' when it can): the amount and
+    the merchant order id must both be the ledger's (the gateway's order id too, if known)."""
+    if status.amount is None:
+        return "the gateway reported COMPLETED without an amount; not completed"
+    if status.merchant_order_id != payment.merchant_order_id:
+        return (
+            f"the gateway's COMPLETED answer names order {status.merchant_order_id!r}, not "
+            f"{payment.merchant_order_id}; not completed"
+        )
+    known = payment.gateway_order_id
+    if known and status.order_id and status.order_id != known:
+        return (
+            f"the gateway's COMPLETED answer names gateway order {status.order_id}, not "
+            f"{known}; not completed"
+        )
+    return ""
 
 
 def _in_flight_window(settings_timeout: float) -> timedelta:
@@ -264,20 +517,29 @@ def refund_payment(
     amount: int,
     merchant_refund_id: str | None = None,
     reason: str = "",
+    resume: bool = False,
 ) -> Refund:
     """Reserve ``amount`` of the refundable remainder under the payment's lock, then refund.
 
-    An ``UNKNOWN`` (or ``CREATED``) payment is synced first. Raises :class:`Conflict`
-    (payment not COMPLETED, refund id taken), :class:`RefundExceedsRemainder`,
-    :class:`InvalidRequest` (nothing stored) or :class:`GatewayUnavailable` (the refund
-    is attached: ``UNKNOWN`` keeps its reservation, ``FAILED`` released it).
+    An ``UNKNOWN`` (or ``CREATED``) payment is synced first. ``resume=True`` (a retry
+    under the same Idempotency-Key, whose refund id is derived from the key): a refund
+    already stored under ``merchant_refund_id`` for this payment and amount is resumed
+    (sent again under the same id, which the gateway never refunds twice) and returned.
+    Raises :class:`Conflict` (payment not COMPLETED, refund id taken),
+    :class:`RefundExceedsRemainder`, :class:`InvalidRequest` (nothing stored) or
+    :class:`GatewayUnavailable` (the refund is attached: ``UNKNOWN`` keeps its
+    reservation, ``FAILED`` released it).
     """
     payment = _payment(payment)
     _checked(check_amount, amount, minimum=MIN_REFUND_AMOUNT)
     refund_id = _checked(
         check_merchant_id, merchant_refund_id or new_merchant_id("MR"), field="merchant_refund_id"
     )
-    client = get_client()
+    get_client()
+    if resume:
+        existing = Refund.objects.filter(merchant_refund_id=refund_id).first()
+        if existing is not None:
+            return _resume_refund(existing, payment, amount)
     if payment.state in (PaymentState.CREATED, PaymentState.UNKNOWN):
         payment = sync_payment(payment)
     try:
@@ -289,31 +551,68 @@ def refund_payment(
             next_check_at=first_check_at(timezone.now()),
         )
     except IntegrityError:
-        raise Conflict(
-            f"A refund with merchant_refund_id {refund_id!r} already exists.",
-            code="duplicate_merchant_refund_id",
-            details={"merchant_refund_id": refund_id},
-        ) from None
+        existing = Refund.objects.filter(merchant_refund_id=refund_id).first()
+        if resume and existing is not None:
+            return _resume_refund(existing, payment, amount)
+        raise _refund_id_taken(refund_id) from None
     except DatabaseError as exc:
         raise storage_unavailable(exc) from exc
+    return _request_refund(refund, payment.merchant_order_id, resumed=False)
+
+
+def _refund_id_taken(refund_id: str) -> Conflict:
+    return Conflict(
+        f"A refund with merchant_refund_id {refund_id!r} already exists.",
+        code="duplicate_merchant_refund_id",
+        details={"merchant_refund_id": refund_id},
+    )
+
+
+def _resume_refund(refund: Refund, payment: Payment, amount: int) -> Refund:
+    if refund.payment_id != payment.pk or refund.amount != amount:
+        raise _refund_id_taken(refund.merchant_refund_id)
+    if refund.state in (RefundState.CREATED, RefundState.UNKNOWN):
+        return _request_refund(refund, payment.merchant_order_id, resumed=True)
+    return refund
+
+
+def _request_refund(refund: Refund, order_id: str, *, resumed: bool) -> Refund:
     try:
-        result = client.refund(
-            original_merchant_order_id=payment.merchant_order_id,
-            amount=amount,
-            merchant_refund_id=refund_id,
+        result = get_client().refund(
+            original_merchant_order_id=order_id,
+            amount=int(refund.amount),
+            merchant_refund_id=refund.merchant_refund_id,
         )
     except ValidationError as exc:
         states.discard_refund(refund.pk)
         raise InvalidRequest(str(exc), details={"field": exc.field} if exc.field else None) from exc
-    except PhonePeError as exc:
-        failed = RefundState.UNKNOWN if gateway_may_have_acted(exc) else RefundState.FAILED
-        review = (
-            "duplicate refund id at the gateway" if isinstance(exc, DuplicateRequestError) else ""
+    except GatewayError as exc:
+        if resumed and exc.may_mean_reused_id:
+            # Our own earlier attempt may have reached the gateway (PhonePe refuses the
+            # reused id, usually as a plain 400): ask what became of it.
+            refund = sync_refund(refund)
+            if refund.state in (RefundState.CREATED, RefundState.UNKNOWN):
+                raise gateway_unavailable(exc, refund, "refund") from exc
+            return refund
+        if not isinstance(exc, DuplicateRequestError):
+            _refund_refused(refund, exc)
+        refund = states.move_refund(
+            refund.pk,
+            RefundState.UNKNOWN,
+            info=gateway_error_info(exc),
+            review="duplicate refund id at the gateway",
         )
-        refund = states.move_refund(refund.pk, failed, info=gateway_error_info(exc), review=review)
         raise gateway_unavailable(exc, refund, "refund") from exc
+    except PhonePeError as exc:
+        _refund_refused(refund, exc)
     target: str = _REFUND_STATES.get(result.state, RefundState.PENDING)
     return states.move_refund(refund.pk, target, info={"gateway_refund_id": result.refund_id})
+
+
+def _refund_refused(refund: Refund, exc: PhonePeError) -> NoReturn:
+    failed = RefundState.UNKNOWN if gateway_may_have_acted(exc) else RefundState.FAILED
+    refund = states.move_refund(refund.pk, failed, info=gateway_error_info(exc))
+    raise gateway_unavailable(exc, refund, "refund") from exc
 
 
 @db_guard

@@ -1,6 +1,9 @@
 """Signals of the payments app. Sent after commit, exactly once per state transition.
 
-- ``payment_completed(sender=Payment, payment=...)`` / ``payment_failed``
+- ``payment_completed(sender=Payment, payment=..., duplicate_of=...)`` / ``payment_failed``:
+  ``duplicate_of`` is the merchant order id that had already paid the payment's
+  ``reference`` (the payment is flagged, and refunded when ``refund_duplicates`` is on),
+  else None.
 - ``refund_completed(sender=Refund, refund=...)`` / ``refund_failed``
 - ``gateway_call(sender=None, event=CallEvent)``: every attempt of every gateway call
   made through :func:`phonepe_gateway.django.conf.get_client` (metrics subscribe here).

@@ -16,7 +16,9 @@ diagram and the ones in the docs against them):
     COMPLETED ──► nothing    (a gateway FAILED for it is only flagged for review)
 
 Each transition sends its signal exactly once, after the commit (``on_commit``): the
-row lock makes exactly one caller see the old state. This module never talks to the
+row lock makes exactly one caller see the old state. ``payment_completed`` goes through
+an outbox (:func:`deliver_completion`) so that a crash between the commit and the
+signal delays it instead of losing it. This module never talks to the
 gateway; the services decide what the gateway said and call :func:`move_payment` /
 :func:`move_refund`.
 """
@@ -28,6 +30,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from django.db import transaction
+from django.db.models import F as Field
 from django.utils import timezone
 
 from . import signals
@@ -39,6 +42,7 @@ __all__ = [
     "REFUND_TRANSITIONS",
     "acknowledge_payment",
     "changes_nothing",
+    "deliver_completion",
     "discard_refund",
     "flag_payment",
     "flag_refund",
@@ -136,10 +140,36 @@ def _notify(signal_name: str, sender: type, key: str, obj: Any, old: str, new: s
 
     def send() -> None:
         signals.emit(generic, sender=sender, **{key: obj}, old_state=old, new_state=new)
-        if signal_name:
+        if signal_name == "payment_completed":
+            deliver_completion(obj.pk)  # through the outbox: survives a crash right here
+        elif signal_name:
             signals.emit(getattr(signals, signal_name), sender=sender, **{key: obj})
 
     transaction.on_commit(send, robust=True)
+
+
+def deliver_completion(payment_id: int) -> bool:
+    """Send ``payment_completed`` for a COMPLETED payment whose signal is not out yet.
+
+    The outbox: claiming the payment (``completion_signalled_at``) and running the
+    receivers are one transaction, so a receiver's database writes commit together with
+    the claim, or neither does and the reconciler sends it again (see
+    :func:`~.reconcile.run_once`). Two deliverers queue on the row; one sends.
+    """
+    with transaction.atomic():
+        claimed = Payment.objects.filter(
+            pk=payment_id, state=PaymentState.COMPLETED, completion_signalled_at__isnull=True
+        ).update(completion_signalled_at=timezone.now())
+        if not claimed:
+            return False
+        payment = Payment.objects.get(pk=payment_id)
+        signals.emit(
+            signals.payment_completed,
+            sender=Payment,
+            payment=payment,
+            duplicate_of=payment.duplicate_of or None,
+        )
+    return True
 
 
 def move_payment(
@@ -158,7 +188,7 @@ def move_payment(
     """
     now = timezone.now()
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        payment = _lock_payment(payment_id, completing=target == PaymentState.COMPLETED)
         old = payment.state
         _record_info(payment, info, _PAYMENT_INFO)
         if review:
@@ -177,6 +207,7 @@ def move_payment(
             payment.state = target
             if target == PaymentState.COMPLETED:
                 payment.completed_at = now
+                _check_purpose(payment)
             if old == PaymentState.FAILED and target == PaymentState.COMPLETED:
                 _add_review(
                     payment,
@@ -193,6 +224,47 @@ def move_payment(
         if moved:
             _notify(_PAYMENT_SIGNALS.get(target, ""), Payment, "payment", payment, old, target)
     return payment
+
+
+def _lock_payment(payment_id: int, *, completing: bool) -> Payment:
+    """Lock the payment; before a completion, every payment of its ``reference`` too (in
+    primary-key order, so two completions of one purpose queue instead of deadlocking and
+    the second always sees the first)."""
+    if completing:
+        reference = Payment.objects.values_list("reference", flat=True).get(pk=payment_id)
+        if reference:
+            locked = Payment.objects.select_for_update().filter(reference=reference)
+            rows = {p.pk: p for p in locked.order_by("pk")}
+            if payment_id in rows:
+                return rows[payment_id]
+    return Payment.objects.select_for_update().get(pk=payment_id)
+
+
+def _check_purpose(payment: Payment) -> None:
+    """One purpose, one payment: a completion for a reference another payment already
+    paid (and did not refund in full) is recorded, flagged and marked ``duplicate_of``."""
+    if not payment.reference:
+        return
+    first = (
+        Payment.objects.filter(
+            reference=payment.reference,
+            state=PaymentState.COMPLETED,
+            refunded_amount__lt=Field("amount"),
+        )
+        .exclude(pk=payment.pk)
+        .exclude(duplicate_of__gt="")
+        .order_by("completed_at", "pk")
+        .values_list("merchant_order_id", flat=True)
+        .first()
+    )
+    if first is None:
+        return
+    payment.duplicate_of = first
+    _add_review(
+        payment,
+        f"paid twice: reference {payment.reference!r} was already paid by {first}; "
+        "refund this payment",
+    )
 
 
 def acknowledge_payment(payment: Payment, *, info: Mapping[str, Any]) -> Payment:

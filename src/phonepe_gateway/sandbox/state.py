@@ -48,6 +48,14 @@ class StateError(Exception):
         self.http_status = http_status
 
 
+def _reused_id() -> StateError:
+    """Generation 2's answer to a reused merchantOrderId, as PhonePe's pay page publishes
+    it: a plain 400 that does not name the duplicate (corpus sample
+    ``v2-pay-duplicate-merchant-order-id-docs``). Nothing is published for a reused
+    merchantRefundId; the sandbox answers it the same way."""
+    return StateError("BAD_REQUEST", "Please check the inputs you have provided.")
+
+
 class SandboxState:
     def __init__(
         self, clock: SandboxClock, *, seed: int | None = None, refund_settlement_delay: float = 5.0
@@ -120,10 +128,11 @@ class SandboxState:
     ) -> Order:
         with self.lock:
             if merchant_order_id in self.orders or merchant_order_id in self.refunds:
+                if generation == 2:
+                    raise _reused_id()
+                # Nothing is published for generation 1: a descriptive code.
                 raise StateError(
-                    "DUPLICATE_MERCHANT_ORDER_ID"
-                    if generation == 2
-                    else "DUPLICATE_TRANSACTION_ID",
+                    "DUPLICATE_TRANSACTION_ID",
                     f"An order with merchant order id {merchant_order_id} already exists. "
                     "Use a new id for a new payment, or check the status of the existing one.",
                 )
@@ -281,7 +290,7 @@ class SandboxState:
     ) -> Refund:
         with self.lock:
             order = self._refundable(
-                merchant_refund_id, original_merchant_order_id, amount, merchant_id
+                merchant_refund_id, original_merchant_order_id, amount, merchant_id, generation
             )
             now = self.clock.now()
             paid = order.successful_attempt
@@ -307,10 +316,17 @@ class SandboxState:
             return refund
 
     def _refundable(
-        self, merchant_refund_id: str, original: str, amount: int, merchant_id: str
+        self,
+        merchant_refund_id: str,
+        original: str,
+        amount: int,
+        merchant_id: str,
+        generation: Generation,
     ) -> Order:
         """The order a new refund may draw on, or PhonePe's refusal."""
         if merchant_refund_id in self.refunds or merchant_refund_id in self.orders:
+            if generation == 2:
+                raise _reused_id()
             raise StateError(
                 "DUPLICATE_MERCHANT_REFUND_ID",
                 f"A refund with merchant refund id {merchant_refund_id} already exists.",

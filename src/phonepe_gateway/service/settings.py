@@ -18,6 +18,7 @@
 | ``PHONEPE_SERVICE_METRICS_ALLOWED_IPS`` | addresses/networks that may scrape without the token | none |
 | ``PHONEPE_SERVICE_API_DOCS`` | serve ``/api/docs`` and ``/api/openapi.json`` | on, except ``PHONEPE_ENV=production`` |
 | ``PHONEPE_ALLOW_LOCAL`` | allow ``PHONEPE_ENV=local`` (a loopback demo) although ``DEBUG`` is off | ``false`` |
+| ``PHONEPE_SERVICE_EXTRA_APPS`` | comma-separated extra ``INSTALLED_APPS`` (e.g. signal receivers) | none |
 
 The PhonePe options themselves are the usual ``PHONEPE_*`` variables (README.md, "Configuration").
 This module never prints or logs a secret.
@@ -81,6 +82,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "phonepe_gateway.django",
+    # the host's own apps (signal receivers, say): PHONEPE_SERVICE_EXTRA_APPS=a.b,c.d
+    *_list("PHONEPE_SERVICE_EXTRA_APPS"),
 ]
 
 MIDDLEWARE = [

@@ -60,7 +60,9 @@ def test_invalid_request_then_key_released_for_a_corrected_request(api) -> None:
     assert _create(api, {"amount": 1000}, "key-3").status_code == 201
 
 
-def test_gateway_error_then_same_error_replayed_and_no_second_order(api, control) -> None:
+def test_gateway_error_with_open_outcome_then_retry_resumes_it_and_no_second_order(
+    api, control
+) -> None:
     control.post(
         "/_sandbox/faults",
         json={
@@ -72,9 +74,30 @@ def test_gateway_error_then_same_error_replayed_and_no_second_order(api, control
         },
     )
     first = _create(api, {"amount": 1000}, "key-4")
-    assert first.status_code in (502, 503)
+    assert first.status_code == 502  # a 503 from the gateway: it may have acted
+    assert first.json()["error"]["details"]["state"] == "UNKNOWN"
+    # Not a final answer: the retry resumes the same payment under the same order id ...
     second = _create(api, {"amount": 1000}, "key-4")
-    assert second.status_code == first.status_code
+    assert second.status_code == 201
+    assert (
+        second.json()["merchant_order_id"] == first.json()["error"]["details"]["merchant_order_id"]
+    )
+    # ... and from then on the answer is final and replayed byte for byte.
+    third = _create(api, {"amount": 1000}, "key-4")
+    assert third.content == second.content
+    assert third["Idempotent-Replayed"] == "true"
+    assert Payment.objects.count() == 1
+    assert len(control.get("/_sandbox/orders").json()["orders"]) == 1
+
+
+def test_gateway_refused_for_certain_then_same_error_replayed(api, control) -> None:
+    control.post(
+        "/_sandbox/faults",
+        json={"method": "POST", "path": "/checkout/v2/pay", "action": "reset", "times": 5},
+    )
+    first = _create(api, {"amount": 1000}, "key-5")
+    second = _create(api, {"amount": 1000}, "key-5")
+    assert first.status_code >= 500
     assert second.content == first.content
     assert Payment.objects.count() == 1
 
