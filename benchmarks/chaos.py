@@ -625,6 +625,9 @@ def _service_env(
         **base,
         "DATABASE_URL": cluster.url,
         "PHONEPE_ENV": "local",
+        # A loopback test rig: the services run with DEBUG off, which phonepe.E006 refuses
+        # in local mode unless it is allowed explicitly.
+        "PHONEPE_ALLOW_LOCAL": "true",
         "PHONEPE_LOCAL_URL": sandbox,
         "PHONEPE_SERVICE_API_KEYS": API_KEY,
         "PHONEPE_SERVICE_DATA_DIR": str(data_dir),
