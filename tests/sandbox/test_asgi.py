@@ -106,3 +106,57 @@ async def test_lifespan_when_started_then_ticker_runs_and_stops_cleanly() -> Non
             while sandbox.state.orders["asgi-exp"].state != "FAILED":
                 await anyio.sleep(0.01)
     assert sandbox._task is None
+
+
+def test_lifespan_when_stopped_during_a_storm_of_wakes_then_ticker_ends() -> None:
+    """stop() under constant wakes (webhook sends, clock advances) ends the ticker.
+
+    On Python 3.11 ``asyncio.wait_for`` can swallow the cancellation that lands as the wake
+    event fires; the ticker then outlived stop() and the loop's shutdown and hung a test run.
+    Runs in its own thread and loop so that a regression fails here instead of hanging.
+    """
+    import asyncio
+    import threading
+
+    async def start_and_stop(n: int) -> None:
+        app = create_app(clock_speed=1000)
+        sandbox = app.state.sandbox
+        storming = threading.Event()
+        storming.set()
+
+        def storm() -> None:
+            while storming.is_set():
+                sandbox.wake()
+
+        async with app.router.lifespan_context(app):
+            sandbox.state.create_order(
+                merchant_order_id=f"storm-{n}",
+                generation=2,
+                merchant_id="M",
+                amount=100,
+                expire_after=300,
+            )
+            waker = threading.Thread(target=storm, daemon=True)
+            waker.start()
+            await asyncio.sleep(0.002)
+        storming.clear()
+        waker.join()
+        assert sandbox._task is None
+
+    async def many() -> None:
+        for n in range(150):
+            await start_and_stop(n)
+
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(many())
+        except BaseException as exc:  # reported to the test below
+            errors.append(exc)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(timeout=60)
+    assert not runner.is_alive(), "the sandbox ticker did not stop (cancellation swallowed)"
+    assert not errors, errors

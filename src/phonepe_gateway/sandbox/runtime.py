@@ -112,8 +112,12 @@ class Sandbox:
                 self._tick()
             except Exception:  # keep ticking: one bad record must not stop the sandbox
                 log.exception("sandbox ticker failed")
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation that lands as the wake event fires, and the ticker then outlives
+            # stop() and the event loop's shutdown (a test run hung on it).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake_event.wait(), self._sleep_for())
+                async with asyncio.timeout(self._sleep_for()):
+                    await self._wake_event.wait()
             self._wake_event.clear()
 
     def _tick(self) -> None:
