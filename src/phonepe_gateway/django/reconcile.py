@@ -10,7 +10,8 @@ minute until expiry; ``UNKNOWN`` is due at once. The reconciler never decides th
 payment FAILED on its own: only the gateway's answer does. Each pass also retries stuck
 inbox events, sends ``payment_completed`` signals a crash held back (the outbox), makes
 automatic refunds of duplicate payments a crash left undone
-(``refund_duplicates``), and purges what is past its retention (:mod:`.retention`).
+(``refund_duplicates``), purges what is past its retention (:mod:`.retention`), and
+runs the scheduled UPI AutoPay debits (:func:`.debits.run_debits`).
 """
 
 from __future__ import annotations
@@ -175,6 +176,12 @@ def run_once(*, now: datetime | None = None, limit: int | None = None) -> int:
         checked += replay_stuck_events(now, limit)
     except Exception:
         logger.exception("replaying stuck webhook events failed")
+    try:  # UPI AutoPay: set-ups to check, notices to send, debits to redeem or retry
+        from .debits import run_debits
+
+        checked += run_debits(now, limit)
+    except Exception:
+        logger.exception("scheduled debits failed")
     _housekeeping(limit)
     return checked
 
