@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -187,7 +186,7 @@ def _start_debit(sub: Subscription, period: int, attempt: int, now: datetime) ->
         locked.save(update_fields=["next_period", "next_debit_at", "updated_at"])
     if payment.state != PaymentState.CREATED:
         return payment  # another worker got there first
-    return _send_notice(sub, payment, now, resumed=False)
+    return _send_notice(sub, payment, now)
 
 
 def _resume_unsent(sub: Subscription, now: datetime) -> None:
@@ -196,10 +195,10 @@ def _resume_unsent(sub: Subscription, now: datetime) -> None:
     for payment in Payment.objects.filter(
         subscription=sub, debit_period__gte=1, state=PaymentState.CREATED, created_at__lte=stale
     ):
-        _send_notice(sub, payment, now, resumed=True)
+        _send_notice(sub, payment, now)
 
 
-def _send_notice(sub: Subscription, payment: Payment, now: datetime, *, resumed: bool) -> Payment:
+def _send_notice(sub: Subscription, payment: Payment, now: datetime) -> Payment:
     from .services import sync_payment
 
     try:
@@ -213,21 +212,17 @@ def _send_notice(sub: Subscription, payment: Payment, now: datetime, *, resumed:
             payment.pk, PaymentState.FAILED, info=gateway_error_info(exc), review=str(exc)[:500]
         )
     except PhonePeError as exc:
-        if (
-            isinstance(exc, GatewayError)
-            and exc.may_mean_reused_id
-            and (resumed or exc.details.get("after_maybe_sent"))
-        ):
+        if isinstance(exc, GatewayError) and exc.may_mean_reused_id:
+            # The id is derived, so "taken" can only mean our own notice (a crashed or a
+            # concurrent worker's): ask. A refusal for any other reason (a paused mandate)
+            # leaves the gateway without the order.
             try:
-                return sync_payment(payment, now=now)  # our own earlier notice: what is it?
+                payment = sync_payment(payment, now=now)
             except PaymentsError:
                 return payment
-        acted = gateway_may_have_acted(exc)
-        target = PaymentState.UNKNOWN if acted else PaymentState.FAILED
-        payment = states.move_payment(payment.pk, target, info=gateway_error_info(exc))
-        if not acted:  # e.g. the mandate is paused or revoked: mark it
-            _sync_quietly(sub, now)
-        return payment
+            if payment.state != PaymentState.CREATED:
+                return payment
+        return _notice_refused(sub, payment, exc, now)
     due = max(payment.period_start or now, now + _seconds("debit_notice_min"))
     Payment.objects.filter(pk=payment.pk, debit_due_at__isnull=True).update(debit_due_at=due)
     info = {"gateway_order_id": result.order_id, "expires_at": result.expire_at}
@@ -239,6 +234,17 @@ def _send_notice(sub: Subscription, payment: Payment, now: datetime, *, resumed:
         payment.debit_period,
         due.isoformat(),
     )
+    return payment
+
+
+def _notice_refused(
+    sub: Subscription, payment: Payment, exc: PhonePeError, now: datetime
+) -> Payment:
+    acted = gateway_may_have_acted(exc)
+    target = PaymentState.UNKNOWN if acted else PaymentState.FAILED
+    payment = states.move_payment(payment.pk, target, info=gateway_error_info(exc))
+    if not acted:  # e.g. the mandate is paused or revoked: mark it
+        _sync_quietly(sub, now)
     return payment
 
 
@@ -345,11 +351,3 @@ def _retry_failed(sub: Subscription, now: datetime) -> None:
     assert last.debit_period is not None
     _start_debit(sub, last.debit_period, int(last.debit_attempt or 1) + 1, now)
 
-
-def debit_summary(sub: Subscription) -> dict[str, Any]:
-    """Counts of a mandate's debits by state (admin and API)."""
-    rows = Payment.objects.filter(subscription=sub, debit_period__gte=1).values_list("state")
-    summary: dict[str, Any] = {}
-    for (state,) in rows:
-        summary[state] = summary.get(state, 0) + 1
-    return summary
