@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from phonepe_gateway import Category, GatewayError, TransportError, UpiIntent
-from phonepe_gateway.django import debits, signals, subscriptions
+from phonepe_gateway.django import reconcile, signals, subscriptions
 from phonepe_gateway.django.models import Payment, Subscription
 from phonepe_gateway.django.schedule import debit_order_id
 
@@ -32,6 +32,7 @@ def refused() -> TransportError:
 
 T0 = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
+NOTICE_MARGIN = timedelta(minutes=10)
 
 
 class Recorder:
@@ -90,10 +91,11 @@ def clock():
 
 
 def run(at: datetime) -> None:
-    """What the reconciler does at ``at``: every mandate looked at (its lease ignored)."""
+    """A reconciler pass at ``at`` (payments due by their schedule, every mandate looked
+    at, its lease ignored)."""
     _clock[-1].move_to(at)
     Subscription.objects.update(next_check_at=at)
-    debits.run_debits()
+    reconcile.run_once()
 
 
 def test_create_subscription_then_pending_with_intent_and_setup_payment(autopay) -> None:
@@ -145,11 +147,57 @@ def test_late_activation_then_redeem_waits_for_the_notice_period(autopay) -> Non
     sub = active(autopay)
     run(T0 + timedelta(hours=2))  # the notice goes out after the period was already due
     debit = Payment.objects.get(subscription=sub, debit_period=1)
-    assert debit.debit_due_at == T0 + timedelta(hours=2) + DAY
-    run(T0 + timedelta(hours=3))
-    assert autopay.calls["redeem"] == 0
+    assert debit.debit_due_at == T0 + timedelta(hours=2) + DAY + NOTICE_MARGIN
     run(T0 + timedelta(hours=26, minutes=1))
+    assert autopay.calls["redeem"] == 0
+    run(T0 + timedelta(hours=26, minutes=11))
     assert autopay.calls["redeem"] == 1
+
+
+def test_redeem_refused_as_too_early_then_sent_again_under_same_id(autopay) -> None:
+    sub = active(autopay)
+    run(T0 - DAY - timedelta(minutes=30))
+    autopay.fail_next(
+        "redeem", GatewayError("too early", http_status=400, code="REDEMPTION_NOT_ALLOWED")
+    )
+    run(T0 + timedelta(minutes=1))
+    debit = Payment.objects.get(subscription=sub, debit_period=1)
+    assert debit.state == "PENDING"
+    assert debit.redeem_sent_at is None  # nothing ran: it may be sent again
+    run(T0 + timedelta(minutes=2))
+    debit.refresh_from_db()
+    assert debit.state == "COMPLETED"
+    assert autopay.calls["redeem"] == 2
+    assert autopay.executed[debit.merchant_order_id] == 1
+
+
+def test_paused_over_periods_then_only_latest_due_period_debited(autopay) -> None:
+    sub = active(autopay, frequency="WEEKLY")
+    autopay.set_mandate(sub.merchant_subscription_id, "PAUSED")
+    run(T0 - DAY)
+    autopay.set_mandate(sub.merchant_subscription_id, "ACTIVE")
+    run(T0 + 15 * DAY)  # periods 1 (T0), 2 (T0+7d) and 3 (T0+14d) went by
+    debits_made = list(
+        Payment.objects.filter(subscription=sub, debit_period__gte=1).values_list(
+            "debit_period", flat=True
+        )
+    )
+    assert debits_made == [3]
+    sub.refresh_from_db()
+    assert sub.next_period == 4
+
+
+def test_open_debit_then_next_period_not_notified_until_it_ends(autopay) -> None:
+    sub = active(autopay, frequency="DAILY")
+    autopay.debit_outcome = "PENDING"  # the bank takes its time
+    run(T0 - timedelta(hours=20))
+    run(T0 + timedelta(hours=5))  # period 1 redeemed, still PENDING; period 2 due for notice
+    assert autopay.calls["redeem"] == 1
+    assert autopay.calls["notify"] == 1
+    first = Payment.objects.get(subscription=sub, debit_period=1)
+    autopay.settle_debit(first.merchant_order_id, "COMPLETED")
+    run(T0 + timedelta(hours=6))
+    assert autopay.calls["notify"] == 2
 
 
 def test_many_passes_and_months_then_each_period_debited_exactly_once(autopay) -> None:
@@ -232,7 +280,7 @@ def test_failed_debit_then_retried_on_policy_under_new_attempt_id(autopay, recor
     run(moment + DAY + timedelta(minutes=1))
     second = Payment.objects.get(subscription=sub, debit_period=1, debit_attempt=2)
     assert second.merchant_order_id == debit_order_id(sub.merchant_subscription_id, 1, 2)
-    run(moment + 2 * DAY + timedelta(minutes=2))
+    run(moment + 2 * DAY + timedelta(minutes=12))
     second.refresh_from_db()
     assert second.state == "COMPLETED"
     assert recorder.of("debit_completed") == [1]

@@ -83,8 +83,9 @@ APP_DEFAULTS: dict[str, Any] = {
     # -- UPI AutoPay (subscriptions.py, debits.py) --
     # seconds before a period falls due that its pre-debit notice is sent
     "debit_notify_ahead": 25 * 3600,
-    # least seconds between a notice and its redemption (PhonePe/NPCI: 24 h)
-    "debit_notice_min": 24 * 3600,
+    # least seconds between a notice and its redemption (PhonePe: 24 h; plus a margin
+    # for the notification to reach the customer, from when PhonePe counts)
+    "debit_notice_min": 24 * 3600 + 600,
     # debits tried per period (the first and its retries) before the period is given up
     "debit_max_attempts": 3,
     # seconds after a FAILED debit before the next attempt's notice is sent

@@ -35,6 +35,7 @@ from .conf import app_setting, get_client
 from .exceptions import PaymentsError, gateway_error_info, gateway_may_have_acted
 from .models import (
     LIVE_STATES,
+    OPEN_STATES,
     SETUP_STATES,
     Payment,
     PaymentState,
@@ -49,6 +50,8 @@ logger = logging.getLogger("phonepe_gateway.django.debits")
 
 #: a debit stored but not yet acknowledged is looked at again this soon
 _SOON = timedelta(seconds=5)
+#: a redemption refused before it ran is sent again this much later
+_REDEEM_AGAIN = timedelta(seconds=15)
 
 
 def _seconds(name: str) -> timedelta:
@@ -155,10 +158,42 @@ def _next_wake(sub: Subscription, now: datetime) -> datetime:
 # -- notices ------------------------------------------------------------------------------
 
 
+def _open_debit(sub: Subscription) -> bool:
+    """PhonePe keeps one redemption of a mandate open at a time: the next notice waits."""
+    return Payment.objects.filter(
+        subscription=sub, debit_period__gte=1, state__in=OPEN_STATES
+    ).exists()
+
+
 def _notify_due_period(sub: Subscription, now: datetime) -> None:
     if sub.next_debit_at is None or sub.next_debit_at - _seconds("debit_notify_ahead") > now:
         return
-    _start_debit(sub, sub.next_period, 1, now)
+    if _open_debit(sub):
+        return
+    _skip_missed(sub, now)
+    sub.refresh_from_db(fields=["next_period", "next_debit_at"])
+    if sub.next_debit_at is not None:
+        _start_debit(sub, sub.next_period, 1, now)
+
+
+def _skip_missed(sub: Subscription, now: datetime) -> None:
+    """Periods that went by while nothing could be debited (a pause, an outage) are not
+    debited later in a row: only the latest period that has fallen due is."""
+    with transaction.atomic():
+        locked = Subscription.objects.select_for_update().get(pk=sub.pk)
+        first, skipped = locked.first_debit_at, []
+        while first is not None and locked.next_debit_at is not None:
+            if period_due(first, locked.frequency, locked.next_period + 1) > now:
+                break
+            skipped.append(locked.next_period)
+            machine.advance_schedule(locked, locked.next_period)
+        if skipped:
+            locked.save(update_fields=["next_period", "next_debit_at", "updated_at"])
+            logger.warning(
+                "mandate %s: periods %s went by undebited (paused or unreachable); skipped",
+                locked.merchant_subscription_id,
+                skipped,
+            )
 
 
 def _start_debit(sub: Subscription, period: int, attempt: int, now: datetime) -> Payment | None:
@@ -318,9 +353,16 @@ def _after_redeem_error(payment: Payment, exc: PhonePeError, now: datetime) -> N
 
     logger.info("redeem of %s: %s", payment.merchant_order_id, type(exc).__name__)
     try:
-        sync_payment(payment, now=now)
+        payment = sync_payment(payment, now=now)
     except PaymentsError:
         return
+    if isinstance(exc, GatewayError) and payment.state == PaymentState.PENDING:
+        # Refused (e.g. "too early": PhonePe counts the notice period from when the
+        # notification reached the customer) and, per its status, not executed: send it
+        # again, under the same id, a little later.
+        Payment.objects.filter(pk=payment.pk, state=PaymentState.PENDING).update(
+            redeem_sent_at=None, debit_due_at=now + _REDEEM_AGAIN
+        )
     if isinstance(exc, GatewayError) and not gateway_may_have_acted(exc) and payment.subscription:
         _sync_quietly(payment.subscription, now)
 
@@ -348,6 +390,7 @@ def _retry_failed(sub: Subscription, now: datetime) -> None:
     last = _retry_candidate(sub)
     if last is None or last.updated_at + _seconds("debit_retry_after") > now:
         return
+    if _open_debit(sub):
+        return
     assert last.debit_period is not None
     _start_debit(sub, last.debit_period, int(last.debit_attempt or 1) + 1, now)
-
