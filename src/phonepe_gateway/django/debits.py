@@ -393,4 +393,7 @@ def _retry_failed(sub: Subscription, now: datetime) -> None:
     if _open_debit(sub):
         return
     assert last.debit_period is not None
+    first = sub.first_debit_at
+    if first is not None and period_due(first, sub.frequency, last.debit_period + 1) <= now:
+        return  # the next period is due already: that one is debited, not this one again
     _start_debit(sub, last.debit_period, int(last.debit_attempt or 1) + 1, now)

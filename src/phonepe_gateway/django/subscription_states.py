@@ -132,6 +132,7 @@ def move_subscription(
                     sub.next_debit_at = period_due(
                         sub.first_debit_at, sub.frequency, sub.next_period
                     )
+                    _stop_at_mandate_end(sub)
             if target in ENDED_STATES:
                 sub.ended_at = now
                 sub.next_debit_at = None
@@ -164,6 +165,10 @@ def advance_schedule(sub: Subscription, period: int) -> None:
     sub.next_period = period + 1
     if sub.first_debit_at is not None and sub.frequency != "ON_DEMAND":
         sub.next_debit_at = period_due(sub.first_debit_at, sub.frequency, sub.next_period)
+    _stop_at_mandate_end(sub)
+
+
+def _stop_at_mandate_end(sub: Subscription) -> None:
     ends = sub.mandate_expires_at
     if ends is not None and sub.next_debit_at is not None and sub.next_debit_at > ends:
         sub.next_debit_at = None  # the mandate ends before the next period
