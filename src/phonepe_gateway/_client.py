@@ -22,13 +22,16 @@ from ._calls import CallCore
 from ._clock import SYSTEM_CLOCK, Clock
 from ._config import Settings
 from ._drivers import AsyncTransport, SyncTransport
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, ValidationError
 from ._events import EventHook
+from ._instruments import INSTRUMENT_TYPES, REDIRECT_INSTRUMENTS, Instrument, PaymentModes
 from ._models import CreatePaymentResult, OrderStatus, RefundResult, RefundStatus, WebhookEvent
 from ._protocol import Prepared, Protocol, V2Protocol
 from ._protocol_v1 import protocol_for
 from ._transport import TransportCore
 from ._validation import (
+    CUSTOM_EXPIRE_AFTER_MAX,
+    EXPIRE_AFTER_RANGE,
     MAX_ID_LENGTH,
     MAX_V1_ID_LENGTH,
     MIN_REFUND_AMOUNT,
@@ -36,6 +39,8 @@ from ._validation import (
     check_expire_after,
     check_merchant_id,
     check_meta_info,
+    check_phone,
+    check_transaction_id,
     check_url,
     new_merchant_id,
 )
@@ -92,19 +97,110 @@ class _Base:
     def _prepare_payment(
         self, amount: int, merchant_order_id: str | None, redirect_url: str | None,
         expire_after: int | None, meta_info: Mapping[str, str] | None, callback_url: str | None,
+        instrument: Instrument | None = None, payment_modes: PaymentModes | None = None,
+        disable_payment_retry: bool = False, prefill_phone: str | None = None,
     ) -> Prepared[CreatePaymentResult]:  # fmt: skip
-        return self._protocol.create_payment(
+        if instrument is not None:
+            return self._prepare_custom_payment(
+                amount, merchant_order_id, redirect_url, expire_after, meta_info, instrument,
+                payment_modes, disable_payment_retry, prefill_phone,
+            )  # fmt: skip
+        if payment_modes is not None and not isinstance(payment_modes, PaymentModes):
+            raise ValidationError(
+                "payment_modes must be a PaymentModes(enabled=…, disabled=…).",
+                field="payment_modes",
+            )
+        retry_off = _flag(disable_payment_retry, "disable_payment_retry")
+        phone = check_phone(prefill_phone)
+        amount = check_amount(amount)
+        mid = self._id(merchant_order_id, "merchant_order_id", "PP")
+        redirect = check_url(redirect_url, field="redirect_url")
+        expire = check_expire_after(expire_after)
+        meta = check_meta_info(meta_info)
+        callback = check_url(callback_url, field="callback_url")
+        if payment_modes is None and not retry_off and phone is None:
+            return self._protocol.create_payment(
+                amount=amount, merchant_order_id=mid, redirect_url=redirect,
+                expire_after=expire, meta_info=meta, callback_url=callback,
+            )  # fmt: skip
+        return self._v2_only("create_payment with page options").create_payment(
+            amount=amount, merchant_order_id=mid, redirect_url=redirect, expire_after=expire,
+            meta_info=meta, callback_url=callback, payment_modes=payment_modes,
+            disable_payment_retry=retry_off, prefill_phone=phone,
+        )  # fmt: skip
+
+    def _prepare_custom_payment(
+        self, amount: int, merchant_order_id: str | None, redirect_url: str | None,
+        expire_after: int | None, meta_info: Mapping[str, str] | None, instrument: Instrument,
+        payment_modes: PaymentModes | None, disable_payment_retry: bool,
+        prefill_phone: str | None,
+    ) -> Prepared[CreatePaymentResult]:  # fmt: skip
+        if not isinstance(instrument, INSTRUMENT_TYPES):
+            raise ValidationError(
+                "instrument must be one of UpiIntent, UpiCollect, UpiQr, NetBanking, Card or "
+                f"Token, not {type(instrument).__name__}.",
+                field="instrument",
+            )
+        for name, given in (
+            ("payment_modes", payment_modes is not None),
+            ("disable_payment_retry", disable_payment_retry),
+            ("prefill_phone", prefill_phone is not None),
+        ):
+            if given:
+                raise ValidationError(
+                    f"{name} applies only to PhonePe's hosted page (instrument=None); a "
+                    f"custom-checkout payment by {instrument.mode} has no such option.",
+                    field=name,
+                )
+        redirect = check_url(redirect_url, field="redirect_url")
+        if redirect is None and isinstance(instrument, REDIRECT_INSTRUMENTS):
+            raise ValidationError(
+                f"redirect_url is required for {instrument.mode}: PhonePe returns the customer "
+                "there from the bank's page.",
+                field="redirect_url",
+            )
+        return self._v2_only("create_payment with an instrument").custom_payment(
+            amount=check_amount(amount),
+            merchant_order_id=self._id(merchant_order_id, "merchant_order_id", "PP"),
+            instrument=instrument,
+            redirect_url=redirect,
+            expire_after=check_expire_after(expire_after, maximum=CUSTOM_EXPIRE_AFTER_MAX),
+            meta_info=check_meta_info(meta_info),
+        )
+
+    def _prepare_sdk_order(
+        self, amount: int, merchant_order_id: str | None, redirect_url: str | None,
+        expire_after: int | None, meta_info: Mapping[str, str] | None, custom_checkout: bool,
+        disable_payment_retry: bool,
+    ) -> Prepared[CreatePaymentResult]:  # fmt: skip
+        custom = _flag(custom_checkout, "custom_checkout")
+        maximum = CUSTOM_EXPIRE_AFTER_MAX if custom else EXPIRE_AFTER_RANGE[1]
+        return self._v2_only("create_sdk_order").sdk_order(
             amount=check_amount(amount),
             merchant_order_id=self._id(merchant_order_id, "merchant_order_id", "PP"),
             redirect_url=check_url(redirect_url, field="redirect_url"),
-            expire_after=check_expire_after(expire_after),
+            expire_after=check_expire_after(expire_after, maximum=maximum),
             meta_info=check_meta_info(meta_info),
-            callback_url=check_url(callback_url, field="callback_url"),
+            custom=custom,
+            disable_payment_retry=_flag(disable_payment_retry, "disable_payment_retry"),
         )
 
-    def _prepare_status(self, merchant_order_id: str, details: bool) -> Prepared[OrderStatus]:
+    def _prepare_status(
+        self, merchant_order_id: str, details: bool, custom_checkout: bool = False
+    ) -> Prepared[OrderStatus]:
         mid = self._id(merchant_order_id, "merchant_order_id")
+        if _flag(custom_checkout, "custom_checkout"):
+            return self._v2_only("get_order_status(custom_checkout=True)").order_status(
+                mid, details=bool(details), custom=True
+            )
         return self._protocol.order_status(mid, details=bool(details))
+
+    def _prepare_transaction_status(
+        self, transaction_id: str, custom_checkout: bool
+    ) -> Prepared[OrderStatus]:
+        return self._v2_only("get_transaction_status").transaction_status(
+            check_transaction_id(transaction_id), custom=_flag(custom_checkout, "custom_checkout")
+        )
 
     def _prepare_refund(
         self, original_merchant_order_id: str, amount: int, merchant_refund_id: str | None
@@ -123,6 +219,12 @@ class _Base:
     def _describe(self) -> str:
         s = self.settings
         return f"env={s.env!r}, api_version={s.api_version!r}, base_urls={list(s.base_urls)!r}"
+
+
+def _flag(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(f"{field} must be True or False.", field=field)
+    return value
 
 
 def _with_options(settings: Settings, options: Mapping[str, Any]) -> Settings:
@@ -171,14 +273,73 @@ class PhonePeClient(_Base):
         expire_after: int | None = None,
         meta_info: dict[str, str] | None = None,
         callback_url: str | None = None,
+        instrument: Instrument | None = None,
+        payment_modes: PaymentModes | None = None,
+        disable_payment_retry: bool = False,
+        prefill_phone: str | None = None,
     ) -> CreatePaymentResult:
-        prepared = self._prepare_payment(
-            amount, merchant_order_id, redirect_url, expire_after, meta_info, callback_url
-        )
-        return self._run(prepared)
+        """Create an order for ``amount`` paise.
 
-    def get_order_status(self, merchant_order_id: str, *, details: bool = False) -> OrderStatus:
-        return self._run(self._prepare_status(merchant_order_id, details))
+        ``instrument=None``: PhonePe's hosted page (``result.redirect_url``), where
+        ``payment_modes``, ``disable_payment_retry`` and ``prefill_phone`` shape the page.
+        An instrument (``UpiIntent``, ``UpiQr``, ``UpiCollect``, ``NetBanking``, ``Card``,
+        ``Token``): custom checkout, answered with ``intent_url``, ``qr_data`` or a bank
+        ``redirect_url`` (card, net banking and token need ``redirect_url``);
+        ``expire_after`` may then reach 5 184 000 s. Generation 2 only beyond the plain page.
+        """
+        return self._run(
+            self._prepare_payment(
+                amount,
+                merchant_order_id,
+                redirect_url,
+                expire_after,
+                meta_info,
+                callback_url,
+                instrument,
+                payment_modes,
+                disable_payment_retry,
+                prefill_phone,
+            )
+        )
+
+    def create_sdk_order(
+        self,
+        *,
+        amount: int,
+        merchant_order_id: str | None = None,
+        redirect_url: str | None = None,
+        expire_after: int | None = None,
+        meta_info: dict[str, str] | None = None,
+        custom_checkout: bool = False,
+        disable_payment_retry: bool = False,
+    ) -> CreatePaymentResult:
+        """An order for PhonePe's Android/iOS SDK: hand ``result.token`` to the app.
+        ``custom_checkout``: the custom-checkout SDK order (the app picks the instrument)."""
+        return self._run(
+            self._prepare_sdk_order(
+                amount,
+                merchant_order_id,
+                redirect_url,
+                expire_after,
+                meta_info,
+                custom_checkout,
+                disable_payment_retry,
+            )
+        )
+
+    def get_order_status(
+        self, merchant_order_id: str, *, details: bool = False, custom_checkout: bool = False
+    ) -> OrderStatus:
+        """The order's state. ``custom_checkout``: ask custom checkout's status path, as
+        PhonePe's ``CustomCheckoutClient`` does for orders paid by an instrument."""
+        return self._run(self._prepare_status(merchant_order_id, details, custom_checkout))
+
+    def get_transaction_status(
+        self, transaction_id: str, *, custom_checkout: bool = False
+    ) -> OrderStatus:
+        """One payment attempt (``PaymentDetail.transaction_id``), in the order-status
+        shape; ``merchant_order_id`` is empty when PhonePe's answer leaves it out."""
+        return self._run(self._prepare_transaction_status(transaction_id, custom_checkout))
 
     def refund(
         self, *, original_merchant_order_id: str, amount: int, merchant_refund_id: str | None = None
@@ -254,16 +415,62 @@ class AsyncPhonePeClient(_Base):
         expire_after: int | None = None,
         meta_info: dict[str, str] | None = None,
         callback_url: str | None = None,
+        instrument: Instrument | None = None,
+        payment_modes: PaymentModes | None = None,
+        disable_payment_retry: bool = False,
+        prefill_phone: str | None = None,
     ) -> CreatePaymentResult:
-        prepared = self._prepare_payment(
-            amount, merchant_order_id, redirect_url, expire_after, meta_info, callback_url
+        """See :meth:`PhonePeClient.create_payment`."""
+        return await self._run(
+            self._prepare_payment(
+                amount,
+                merchant_order_id,
+                redirect_url,
+                expire_after,
+                meta_info,
+                callback_url,
+                instrument,
+                payment_modes,
+                disable_payment_retry,
+                prefill_phone,
+            )
         )
-        return await self._run(prepared)
+
+    async def create_sdk_order(
+        self,
+        *,
+        amount: int,
+        merchant_order_id: str | None = None,
+        redirect_url: str | None = None,
+        expire_after: int | None = None,
+        meta_info: dict[str, str] | None = None,
+        custom_checkout: bool = False,
+        disable_payment_retry: bool = False,
+    ) -> CreatePaymentResult:
+        """See :meth:`PhonePeClient.create_sdk_order`."""
+        return await self._run(
+            self._prepare_sdk_order(
+                amount,
+                merchant_order_id,
+                redirect_url,
+                expire_after,
+                meta_info,
+                custom_checkout,
+                disable_payment_retry,
+            )
+        )
 
     async def get_order_status(
-        self, merchant_order_id: str, *, details: bool = False
+        self, merchant_order_id: str, *, details: bool = False, custom_checkout: bool = False
     ) -> OrderStatus:
-        return await self._run(self._prepare_status(merchant_order_id, details))
+        """See :meth:`PhonePeClient.get_order_status`."""
+        return await self._run(self._prepare_status(merchant_order_id, details, custom_checkout))
+
+    async def get_transaction_status(
+        self, transaction_id: str, *, custom_checkout: bool = False
+    ) -> OrderStatus:
+        """See :meth:`PhonePeClient.get_transaction_status`."""
+        return await self._run(self._prepare_transaction_status(transaction_id, custom_checkout))
 
     async def refund(
         self, *, original_merchant_order_id: str, amount: int, merchant_refund_id: str | None = None
