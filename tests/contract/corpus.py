@@ -20,6 +20,7 @@ APIS = frozenset(
     {
         "token",
         "pay",
+        "custom_pay",
         "sdk_order",
         "order_status",
         "transaction_status",

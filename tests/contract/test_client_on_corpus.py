@@ -115,6 +115,9 @@ EXPECT: dict[str, Expectation | dict[int, Expectation]] = {
     "v2-pay-429-empty": Raises(RateLimitedError, False, None, Category.PROTOCOL_ERROR),
     "v2-pay-503-empty": Raises(GatewayServerError, True, None, Category.PROTOCOL_ERROR),
     "v2-sdk-order-created": Ok("PENDING"),
+    # custom checkout (served to create_payment with the sample's instrument)
+    "v2-custom-pay-upi-qr-docs": {200: Ok("PENDING")},
+    "v2-custom-pay-upi-collect": Ok("PENDING"),
     "v2-sdk-order-503-r999": Raises(GatewayServerError, True, None, Category.PROTOCOL_ERROR),
     "v2-sdk-order-400-bare-capture": {400: Raises(GatewayError, False, "400")},
     "v2-errorcode-unauthorized-capture": {401: Raises(AuthenticationError, False, "PR004")},
@@ -355,7 +358,7 @@ def call_sync(client: PhonePeClient, sample: Sample) -> Any:
         return client.create_sdk_order(
             amount=100, merchant_order_id=ORDER_ID, custom_checkout=_custom(sample)
         )
-    if api in ("pay", "v1_pay"):
+    if api in ("pay", "custom_pay", "v1_pay"):
         return client.create_payment(
             amount=100,
             merchant_order_id=ORDER_ID,
@@ -379,7 +382,7 @@ async def call_async(client: AsyncPhonePeClient, sample: Sample) -> Any:
         return await client.create_sdk_order(
             amount=100, merchant_order_id=ORDER_ID, custom_checkout=_custom(sample)
         )
-    if api in ("pay", "v1_pay"):
+    if api in ("pay", "custom_pay", "v1_pay"):
         return await client.create_payment(
             amount=100,
             merchant_order_id=ORDER_ID,
@@ -414,13 +417,21 @@ def check_result(sample: Sample, expected: Ok, result: Any, server: CorpusServer
     assert result.state == expected.state
     assert result.raw == body, "the result must keep everything PhonePe said"
     data = body.get("data") if isinstance(body.get("data"), dict) else {}
-    if api in ("pay", "sdk_order"):
+    if api in ("pay", "custom_pay", "sdk_order"):
         assert isinstance(result, CreatePaymentResult)
         assert result.merchant_order_id == ORDER_ID
         assert result.order_id == body["orderId"]
         assert result.redirect_url == body.get("redirectUrl")
         assert result.token == body.get("token")
         assert result.expire_at is not None
+        instrument = _instrument(sample) if api == "custom_pay" else None
+        assert result.instrument == (instrument.mode if instrument else None)
+        # An empty string is no link; a UPI QR order's QR is its UPI string, under either name.
+        assert result.intent_url == (body.get("intentUrl") or None)
+        qr = body.get("qrData") or (
+            body.get("intentUrl") if isinstance(instrument, UpiQr) else None
+        )
+        assert result.qr_data == (qr or None)
     elif api == "v1_pay":
         assert isinstance(result, CreatePaymentResult)
         redirect = data["instrumentResponse"].get("redirectInfo") or {}
