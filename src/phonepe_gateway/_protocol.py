@@ -387,10 +387,9 @@ def _checkout_flow(redirect_url: str | None) -> dict[str, Any]:
 
 
 def _link(value: Any) -> str | None:
-    """A URL or QR string from the answer; an empty string (PhonePe's samples send
-    ``"qrData": ""`` beside an intent URL) is no link."""
-    text = as_str(value)
-    return text or None
+    """A URL or QR string from the answer: only a non-empty string is one (PhonePe's UPI
+    QR sample sends ``"qrData": ""``; a number or ``false`` is no link either)."""
+    return value if isinstance(value, str) and value else None
 
 
 def _created_order_parser(
