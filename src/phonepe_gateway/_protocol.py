@@ -386,8 +386,8 @@ def _checkout_flow(redirect_url: str | None) -> dict[str, Any]:
     return flow
 
 
-def _link(value: Any) -> str | None:
-    """A URL or QR string from the answer: only a non-empty string is one (PhonePe's UPI
+def _nonempty(value: Any) -> str | None:
+    """A link, QR string or token from the answer: only a non-empty string is one (PhonePe's UPI
     QR sample sends ``"qrData": ""``; a number or ``false`` is no link either)."""
     return value if isinstance(value, str) and value else None
 
@@ -399,8 +399,8 @@ def _created_order_parser(
 
     def parse(data: dict[str, Any]) -> CreatePaymentResult:
         state = as_str(data.get("state")) or OrderState.PENDING
-        intent_url = _link(data.get("intentUrl"))
-        qr_data = _link(data.get("qrData"))
+        intent_url = _nonempty(data.get("intentUrl"))
+        qr_data = _nonempty(data.get("qrData"))
         if qr_data is None and isinstance(instrument, UpiQr):
             # PhonePe's UPI QR page: "intentUrl … present in case of UPI_INTENT or UPI_QR";
             # the UPI string is what the QR encodes either way.
@@ -409,9 +409,9 @@ def _created_order_parser(
             merchant_order_id=merchant_order_id,
             order_id=as_str(data.get("orderId")),
             state=_ORDER_STATE_ALIASES.get(state, state),
-            redirect_url=_link(data.get("redirectUrl")),
+            redirect_url=_nonempty(data.get("redirectUrl")),
             expire_at=ms_to_datetime(data.get("expireAt")),
-            token=as_str(data.get("token")),
+            token=_nonempty(data.get("token")),
             instrument=instrument.mode if instrument is not None else None,
             intent_url=intent_url,
             qr_data=qr_data,
