@@ -37,7 +37,9 @@ __all__ = ["SANDBOX_OTP", "routes"]
 #: The one-time password the sandbox bank accepts (shown on the page: it is a test bank).
 SANDBOX_OTP = "123456"
 _BANKED = {"NET_BANKING", "CARD", "TOKEN"}
-_KIND = {"NET_BANKING": "net banking", "CARD": "3-D Secure card", "TOKEN": "tokenised card"}
+#: What a bank (not a UPI app) can answer: no funds, or the bank is down.
+_BANK_FAILURES = ("INSUFFICIENT_BALANCE", "BANK_TECHNICAL_ISSUE")
+_KIND = {"NET_BANKING": "net banking", "CARD": "card 3-D Secure", "TOKEN": "card 3-D Secure"}
 
 
 @cache
@@ -108,7 +110,7 @@ def _reasons() -> str:
     return "".join(
         f'<option value="{name}">{html.escape(f.description)} ({html.escape(f.error_code)})</option>'
         for name, f in FAILURES.items()
-        if name != "DECLINED"
+        if name in _BANK_FAILURES
     )
 
 
@@ -189,7 +191,8 @@ async def submit(request: Request) -> Response:
         elif action == "cancel":
             order = sb.state.decline_attempt(moid, failure=FAILURES["DECLINED"], payment_mode=mode)
         elif action == "fail":
-            failure = FAILURES.get(form.get("reason", ""), FAILURES["BANK_TECHNICAL_ISSUE"])
+            reason = form.get("reason", "")
+            failure = FAILURES[reason if reason in _BANK_FAILURES else "BANK_TECHNICAL_ISSUE"]
             order = sb.state.fail_order(moid, failure=failure, payment_mode=mode)
         else:
             return RedirectResponse(here, status_code=303)
