@@ -74,6 +74,10 @@ def test_upi_intent_when_paid_then_real_upi_link_and_status_completed(
     assert params["am"] == "123.45"
     assert params["cu"] == "INR"
     assert params["mode"] == "04"
+    view = httpx.get(sandbox.url + "/_sandbox/orders/cc-intent").json()
+    assert view["instrument"] == "UPI_INTENT"
+    assert view["instrumentDetails"] == {"targetApp": "com.phonepe.app"}
+    assert view["intentUrl"] == body["intentUrl"]
     # PhonePe's published default expiry of a UPI intent order: 600 s.
     assert body["expireAt"] == int(sandbox.state.get_order("cc-intent").created_at * 1000) + 600_000
 

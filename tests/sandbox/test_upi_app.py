@@ -233,7 +233,9 @@ def test_register_link_kind_when_new_kind_then_page_and_control_dispatch_to_it(
         seen.append((outcome, reason))
         return {"ok": params["id"]}
 
-    register_link_kind("testkind", LinkKind(screen=screen, act=act))
+    register_link_kind(
+        "testkind", LinkKind(screen=screen, act=act, pin_outcomes=frozenset({"APPROVE"}))
+    )
     try:
         assert 'data-testid="custom-kind">42<' in page(sandbox, "upi://testkind?id=42").text
         answer = httpx.post(
@@ -241,8 +243,12 @@ def test_register_link_kind_when_new_kind_then_page_and_control_dispatch_to_it(
             json={"link": "upi://testkind?id=42", "outcome": "approve"},
         )
         assert answer.json() == {"ok": "42"}
-        assert submit(sandbox, "upi://testkind?id=42", outcome="APPROVE").status_code == 303
-        assert seen == [("APPROVE", None), ("APPROVE", None)]
+        refused = submit(sandbox, "upi://testkind?id=42", outcome="APPROVE")  # no PIN
+        assert "error=" in refused.headers["location"]
+        assert seen == [("APPROVE", None)]
+        submit(sandbox, "upi://testkind?id=42", outcome="APPROVE", pin="123456")
+        submit(sandbox, "upi://testkind?id=42", outcome="REJECT", reason="ZA")
+        assert seen == [("APPROVE", None), ("APPROVE", None), ("REJECT", "ZA")]
     finally:
         LINK_KINDS.pop("testkind")
 

@@ -114,6 +114,8 @@ class LinkKind:
 
     screen: Callable[[Sandbox, str, dict[str, str]], str]
     act: Callable[[Sandbox, dict[str, str], str, str | None], dict[str, Any]]
+    #: Outcomes the app's form accepts only with a 4- or 6-digit UPI PIN (``pin`` field).
+    pin_outcomes: frozenset[str] = frozenset({"PAY"})
 
 
 LINK_KINDS: dict[str, LinkKind] = {}
@@ -316,12 +318,12 @@ async def pay_submit(request: Request) -> Response:
     outcome = form.get("outcome", "").upper()
     reason = form.get("reason") or None
     back = "/upi-app/pay?" + urlencode({"link": link}, quote_via=quote)
-    pin = form.get("pin")
-    if outcome == "PAY" and not (isinstance(pin, str) and pin.isdigit() and len(pin) in _PINS):
-        message = "Enter your 4- or 6-digit UPI PIN to pay."
-        return RedirectResponse(back + "&" + urlencode({"error": message}), status_code=303)
+    pin = form.get("pin", "")
     try:
         handler, params = _handler(link)
+        if outcome in handler.pin_outcomes and not (pin.isdigit() and len(pin) in _PINS):
+            message = "Enter your 4- or 6-digit UPI PIN to continue."
+            return RedirectResponse(back + "&" + urlencode({"error": message}), status_code=303)
         handler.act(_sb(request), params, outcome, reason)
     except StateError as exc:
         if exc.code in ("INVALID_ORDER_STATE", "ATTEMPT_IN_PROGRESS"):
