@@ -207,12 +207,12 @@ def pay_answer(sb: Sandbox, request: Request, order: Order) -> dict[str, Any]:
 
 
 async def pay(request: Request) -> Response:
-    denied = gen2._unauthorized(request)
+    denied = gen2.unauthorized(request)
     if denied:
         return denied
     sb: Sandbox = request.app.state.sandbox
     try:
-        body = await gen2._json_body(request)
+        body = await gen2.json_body(request)
         kind, kept, redirect = _pay_flow(body)
         order = sb.state.create_order(
             merchant_order_id=check.order_id(body.get("merchantOrderId"), "merchantOrderId", 63),

@@ -41,6 +41,7 @@ from .guard import guarded
 from .models import Order
 from .responses import control_error, json_response
 from .state import StateError
+from .views import order_json
 
 if TYPE_CHECKING:
     from .config import SandboxConfig
@@ -50,6 +51,7 @@ __all__ = [
     "LINK_KINDS",
     "OUTCOMES",
     "LinkKind",
+    "order_answer",
     "parse_link",
     "register_link_kind",
     "render_screen",
@@ -166,13 +168,20 @@ def pay_outcome(sb: Sandbox, order: Order, outcome: str, reason: str | None) -> 
     raise StateError("BAD_REQUEST", f"outcome must be one of {', '.join(OUTCOMES)}.")
 
 
+def order_answer(order: Order) -> dict[str, Any]:
+    """What the control calls answer: the order's status (PhonePe's JSON, every attempt)
+    with whose order it is and what pays it."""
+    return {
+        "merchantOrderId": order.merchant_order_id,
+        "instrument": order.instrument,
+        **order_json(order, details=True),
+    }
+
+
 def _pay_act(
     sb: Sandbox, params: dict[str, str], outcome: str, reason: str | None
 ) -> dict[str, Any]:
-    from .control import _order_view
-
-    order = pay_outcome(sb, _order_for(sb, params), outcome, reason)
-    return _order_view(sb, order)
+    return order_answer(pay_outcome(sb, _order_for(sb, params), outcome, reason))
 
 
 def _reason_options() -> str:
@@ -437,8 +446,6 @@ async def control_pay(request: Request) -> Response:
 
 async def control_collect(request: Request) -> Response:
     """Answer the collect request of one order: ``{"outcome": …, "reason": …}``."""
-    from .control import _order_view
-
     sb = _sb(request)
     moid = request.path_params["moid"]
     try:
@@ -447,7 +454,7 @@ async def control_collect(request: Request) -> Response:
         order = sb.state.get_order(moid)
         if order is None or order.instrument != "UPI_COLLECT":
             raise StateError("ORDER_NOT_FOUND", f"No collect request for order {moid}.", 404)
-        return json_response(_order_view(sb, pay_outcome(sb, order, outcome, reason)))
+        return json_response(order_answer(pay_outcome(sb, order, outcome, reason)))
     except StateError as exc:
         return control_error(exc.http_status, exc.code, exc.message)
 
