@@ -11,7 +11,13 @@ import httpx
 import pytest
 
 from phonepe_gateway.sandbox.testing import RunningSandbox
-from phonepe_gateway.sandbox.upi_app import LINK_KINDS, LinkKind, register_link_kind
+from phonepe_gateway.sandbox.upi_app import (
+    LINK_KINDS,
+    LINK_PAGES,
+    LinkKind,
+    register_link_kind,
+    register_link_page,
+)
 
 from .test_custom_checkout import CARD, REDIRECT, TOKEN, custom_body
 
@@ -332,3 +338,18 @@ def test_pay_page_link_when_url_encoded_twice_in_query_then_still_opens(
     link = intent(api, "app-11")
     url = f"{sandbox.url}/upi-app/pay?{urlencode({'link': link}, quote_via=quote)}"
     assert 'data-testid="pay"' in httpx.get(url).text
+
+
+def test_register_link_page_when_kind_has_its_own_page_then_pay_redirects_there(
+    sandbox: RunningSandbox,
+) -> None:
+    register_link_page("otherkind", "/upi-app/elsewhere")
+    try:
+        link = "upi://otherkind?id=7&pa=x@ybl"
+        answer = page(sandbox, link)
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/upi-app/elsewhere?" + urlencode({"link": link})
+        with pytest.raises(ValueError, match="UPI app"):
+            register_link_page("bad", "https://example.invalid/")
+    finally:
+        LINK_PAGES.pop("otherkind")

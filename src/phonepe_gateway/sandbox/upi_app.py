@@ -15,7 +15,8 @@
 Links are dispatched on their kind (``upi://pay`` -> ``"pay"``; the authority of the URI):
 :data:`LINK_KINDS` maps a kind to how its screen looks and what an outcome does, so
 another kind (an AutoPay ``upi://mandate`` link) is one :func:`register_link_kind` call
-away and every route above serves it. Every change goes through the state (never the
+away and every route above serves it; or :func:`register_link_page` sends that kind to
+its own page of the app. Every change goes through the state (never the
 record directly); the order is found by the link's ``tr`` (PhonePe's order id) and the
 link must match it (payee and amount), as a PSP refuses a tampered request.
 """
@@ -49,11 +50,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LINK_KINDS",
+    "LINK_PAGES",
     "OUTCOMES",
     "LinkKind",
     "order_answer",
     "parse_link",
     "register_link_kind",
+    "register_link_page",
     "render_screen",
     "routes",
     "upi_link",
@@ -126,6 +129,19 @@ LINK_KINDS: dict[str, LinkKind] = {}
 def register_link_kind(kind: str, handler: LinkKind) -> None:
     """Teach the UPI app another kind of link (``upi://<kind>?…``)."""
     LINK_KINDS[kind.lower()] = handler
+
+
+#: Kinds whose screen is another page of the app: ``/upi-app/pay?link=upi://<kind>…``
+#: redirects (303) there with the same ``link`` query.
+LINK_PAGES: dict[str, str] = {}
+
+
+def register_link_page(kind: str, path: str) -> None:
+    """Send ``upi://<kind>`` links opened at ``/upi-app/pay`` to ``path?link=…`` (a page of
+    the UPI app, e.g. AutoPay's mandate screen)."""
+    if not path.startswith("/upi-app/"):
+        raise ValueError("a link page is a page of the UPI app (/upi-app/…)")
+    LINK_PAGES[kind.lower()] = path
 
 
 # -- the "pay" kind: a payment request for one order --------------------------------------
@@ -308,6 +324,9 @@ async def pay_page(request: Request) -> Response:
     link = request.query_params.get("link", "")
     error = request.query_params.get("error", "")
     try:
+        page = LINK_PAGES.get(parse_link(link)[0])
+        if page is not None:
+            return RedirectResponse(page + "?" + urlencode({"link": link}), status_code=303)
         handler, params = _handler(link)
         body = handler.screen(_sb(request), link, params)
     except StateError as exc:
