@@ -39,7 +39,6 @@ from ._subscriptions import (
     SubscriptionSetup,
     SubscriptionStatus,
     cancel_call,
-    check_device_os,
     check_expire_after_in,
     check_setup_instrument,
     check_subscription_terms,
@@ -154,7 +153,6 @@ class _Base:
         frequency: str, amount_type: str, auth_workflow: str, merchant_order_id: str | None,
         merchant_subscription_id: str | None, expire_after: int | None,
         subscription_expire_at: datetime | None, meta_info: Mapping[str, str] | None,
-        device_os: str,
     ) -> Prepared[SubscriptionSetup]:  # fmt: skip
         protocol = self._v2_only("setup_subscription")
         terms = check_subscription_terms(
@@ -173,7 +171,6 @@ class _Base:
             instrument=check_setup_instrument(instrument),
             order_expire_at_ms=self._expire_at_ms(expire),
             meta_info=check_meta_info(meta_info),
-            device_os=check_device_os(device_os),
         )
 
     def _prepare_subscription_status(
@@ -329,7 +326,6 @@ class PhonePeClient(_Base):
         expire_after: int | None = None,
         subscription_expire_at: datetime | None = None,
         meta_info: dict[str, str] | None = None,
-        device_os: str = "ANDROID",
     ) -> SubscriptionSetup:
         """Start a UPI AutoPay mandate (``POST /subscriptions/v2/setup``).
 
@@ -338,7 +334,9 @@ class PhonePeClient(_Base):
         ``amount`` is the first debit (``TRANSACTION``) or 200 (``PENNY_DROP``);
         ``max_amount`` caps every later debit. Terms PhonePe would refuse raise
         ``ValidationError`` before anything is sent (see ``check_subscription_terms``).
-        A lost answer is recovered through the subscription order status.
+        An intent set-up sends ``deviceContext`` (the intent's device OS, else ANDROID).
+        A lost answer is recovered through the subscription order status (the recovered
+        result has no ``intent_url``: PhonePe gives the link only in the set-up answer).
         """
         return self._run(
             self._prepare_setup_subscription(
@@ -347,7 +345,7 @@ class PhonePeClient(_Base):
                 merchant_order_id=merchant_order_id,
                 merchant_subscription_id=merchant_subscription_id,
                 expire_after=expire_after, subscription_expire_at=subscription_expire_at,
-                meta_info=meta_info, device_os=device_os,
+                meta_info=meta_info,
             )
         )  # fmt: skip
 
@@ -503,7 +501,6 @@ class AsyncPhonePeClient(_Base):
         expire_after: int | None = None,
         subscription_expire_at: datetime | None = None,
         meta_info: dict[str, str] | None = None,
-        device_os: str = "ANDROID",
     ) -> SubscriptionSetup:
         """Start a UPI AutoPay mandate (``POST /subscriptions/v2/setup``).
 
@@ -512,7 +509,9 @@ class AsyncPhonePeClient(_Base):
         ``amount`` is the first debit (``TRANSACTION``) or 200 (``PENNY_DROP``);
         ``max_amount`` caps every later debit. Terms PhonePe would refuse raise
         ``ValidationError`` before anything is sent (see ``check_subscription_terms``).
-        A lost answer is recovered through the subscription order status.
+        An intent set-up sends ``deviceContext`` (the intent's device OS, else ANDROID).
+        A lost answer is recovered through the subscription order status (the recovered
+        result has no ``intent_url``: PhonePe gives the link only in the set-up answer).
         """
         return await self._run(
             self._prepare_setup_subscription(
@@ -521,7 +520,7 @@ class AsyncPhonePeClient(_Base):
                 merchant_order_id=merchant_order_id,
                 merchant_subscription_id=merchant_subscription_id,
                 expire_after=expire_after, subscription_expire_at=subscription_expire_at,
-                meta_info=meta_info, device_os=device_os,
+                meta_info=meta_info,
             )
         )  # fmt: skip
 

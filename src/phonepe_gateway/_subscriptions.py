@@ -376,10 +376,6 @@ def check_expire_after_in(value: object, bounds: tuple[int, int], field: str) ->
     return value
 
 
-def check_device_os(value: object) -> str:
-    return _choice(value, frozenset({"ANDROID", "IOS"}), "device_os")
-
-
 # -- declarations ----------------------------------------------------------------------
 
 
@@ -396,7 +392,6 @@ def setup_call(
     instrument: UpiIntent | UpiCollect,
     order_expire_at_ms: int | None,
     meta_info: dict[str, str] | None,
-    device_os: str,
 ) -> Prepared[SubscriptionSetup]:
     flow: dict[str, Any] = {
         "type": "SUBSCRIPTION_SETUP",
@@ -416,7 +411,11 @@ def setup_call(
         body["metaInfo"] = meta_info
     body["paymentFlow"] = flow
     if isinstance(instrument, UpiIntent):
-        body["deviceContext"] = {"deviceOS": device_os}
+        # PhonePe's set-up page marks deviceContext.deviceOS mandatory for an intent: the
+        # instrument's own context when it has one, else Android (where intents open).
+        context = getattr(instrument, "device_context", None)
+        given = context() if callable(context) else None
+        body["deviceContext"] = given if isinstance(given, dict) else {"deviceOS": "ANDROID"}
     spec = protocol._json("setup_subscription", "POST", "/subscriptions/v2/setup", body)
 
     def parse(data: dict[str, Any]) -> SubscriptionSetup:

@@ -329,7 +329,6 @@ REFUSED: list[tuple[dict[str, Any], str]] = [
     ({"instrument": UpiQr()}, "instrument"),
     ({"instrument": UpiCollect(phone="9876543210")}, "instrument"),
     ({"expire_after": 30}, "expire_after"),
-    ({"device_os": "SYMBIAN"}, "device_os"),
     ({"merchant_subscription_id": "bad id!"}, "merchant_subscription_id"),
     ({"merchant_order_id": "x" * 64}, "merchant_order_id"),
     ({"meta_info": {"udf99": "x"}}, "meta_info"),
