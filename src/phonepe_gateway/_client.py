@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import fields
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -24,10 +25,37 @@ from ._config import Settings
 from ._drivers import AsyncTransport, SyncTransport
 from ._errors import ConfigurationError, ValidationError
 from ._events import EventHook
-from ._instruments import INSTRUMENT_TYPES, REDIRECT_INSTRUMENTS, Instrument, PaymentModes
+from ._instruments import (
+    INSTRUMENT_TYPES,
+    REDIRECT_INSTRUMENTS,
+    Instrument,
+    PaymentModes,
+    UpiCollect,
+    UpiIntent,
+)
 from ._models import CreatePaymentResult, OrderStatus, RefundResult, RefundStatus, WebhookEvent
 from ._protocol import Prepared, Protocol, V2Protocol
 from ._protocol_v1 import protocol_for
+from ._subscriptions import (
+    MAX_MANDATE_AMOUNT,
+    NOTIFY_EXPIRE_AFTER_RANGE,
+    SETUP_EXPIRE_AFTER_RANGE,
+    RedemptionNotice,
+    RedemptionResult,
+    RetryStrategy,
+    SubscriptionSetup,
+    SubscriptionStatus,
+    cancel_call,
+    check_expire_after_in,
+    check_setup_instrument,
+    check_subscription_terms,
+    notify_call,
+    redeem_call,
+    setup_call,
+    subscription_order_status_call,
+    subscription_status_call,
+    subscription_transaction_status_call,
+)
 from ._transport import TransportCore
 from ._validation import (
     CUSTOM_EXPIRE_AFTER_MAX,
@@ -216,6 +244,100 @@ class _Base:
     def _prepare_refund_status(self, merchant_refund_id: str) -> Prepared[RefundStatus]:
         return self._protocol.refund_status(self._id(merchant_refund_id, "merchant_refund_id"))
 
+    # -- UPI AutoPay (subscriptions): argument checks and declarations --------------------
+
+    def _expire_at_ms(self, seconds: int | None) -> int | None:
+        """PhonePe's subscription calls take an order's expiry as epoch ms, not seconds."""
+        return None if seconds is None else int((self.clock.time() + seconds) * 1000)
+
+    def _prepare_setup_subscription(
+        self, *, amount: int, max_amount: int, instrument: UpiIntent | UpiCollect,
+        frequency: str, amount_type: str, auth_workflow: str, merchant_order_id: str | None,
+        merchant_subscription_id: str | None, expire_after: int | None,
+        subscription_expire_at: datetime | None, meta_info: Mapping[str, str] | None,
+    ) -> Prepared[SubscriptionSetup]:  # fmt: skip
+        protocol = self._v2_only("setup_subscription")
+        terms = check_subscription_terms(
+            amount=amount, max_amount=max_amount, frequency=frequency,
+            amount_type=amount_type, auth_workflow=auth_workflow,
+            subscription_expire_at=subscription_expire_at, now=self.clock.time(),
+        )  # fmt: skip
+        expire = check_expire_after_in(expire_after, SETUP_EXPIRE_AFTER_RANGE, "expire_after")
+        return setup_call(
+            protocol,
+            merchant_order_id=self._id(merchant_order_id, "merchant_order_id", "PS"),
+            merchant_subscription_id=self._id(
+                merchant_subscription_id, "merchant_subscription_id", "MS"
+            ),
+            terms=terms,
+            instrument=check_setup_instrument(instrument),
+            order_expire_at_ms=self._expire_at_ms(expire),
+            meta_info=check_meta_info(meta_info),
+        )
+
+    def _prepare_subscription_status(
+        self, merchant_subscription_id: str, details: bool
+    ) -> Prepared[SubscriptionStatus]:
+        protocol = self._v2_only("get_subscription_status")
+        mid = self._id(merchant_subscription_id, "merchant_subscription_id")
+        return subscription_status_call(protocol, mid, details=bool(details))
+
+    def _prepare_notify_redemption(
+        self, *, merchant_subscription_id: str, amount: int, merchant_order_id: str | None,
+        expire_after: int | None, auto_debit: bool, retry_strategy: str,
+        meta_info: Mapping[str, str] | None,
+    ) -> Prepared[RedemptionNotice]:  # fmt: skip
+        protocol = self._v2_only("notify_redemption")
+        if not isinstance(auto_debit, bool):
+            raise ValidationError("auto_debit must be True or False.", field="auto_debit")
+        if not isinstance(retry_strategy, str) or retry_strategy not in RetryStrategy.ALL:
+            raise ValidationError(
+                f"retry_strategy must be STANDARD or CUSTOM, not {retry_strategy!r}.",
+                field="retry_strategy",
+            )
+        expire = check_expire_after_in(expire_after, NOTIFY_EXPIRE_AFTER_RANGE, "expire_after")
+        amount = check_amount(amount)
+        if amount > MAX_MANDATE_AMOUNT:
+            raise ValidationError(
+                f"amount {amount} paise is over NPCI's UPI AutoPay ceiling "
+                f"({MAX_MANDATE_AMOUNT} paise).",
+                field="amount",
+            )
+        return notify_call(
+            protocol,
+            merchant_order_id=self._id(merchant_order_id, "merchant_order_id", "PN"),
+            merchant_subscription_id=self._id(merchant_subscription_id, "merchant_subscription_id"),
+            amount=amount,
+            expire_at_ms=self._expire_at_ms(expire),
+            auto_debit=auto_debit,
+            retry_strategy=retry_strategy,
+            meta_info=check_meta_info(meta_info),
+        )
+
+    def _prepare_redeem(self, merchant_order_id: str) -> Prepared[RedemptionResult]:
+        protocol = self._v2_only("redeem")
+        return redeem_call(protocol, self._id(merchant_order_id, "merchant_order_id"))
+
+    def _prepare_cancel_subscription(self, merchant_subscription_id: str) -> Prepared[bool]:
+        protocol = self._v2_only("cancel_subscription")
+        return cancel_call(protocol, self._id(merchant_subscription_id, "merchant_subscription_id"))
+
+    def _prepare_subscription_order_status(
+        self, merchant_order_id: str, details: bool
+    ) -> Prepared[OrderStatus]:
+        protocol = self._v2_only("get_subscription_order_status")
+        mid = self._id(merchant_order_id, "merchant_order_id")
+        return subscription_order_status_call(protocol, mid, details=bool(details))
+
+    def _prepare_subscription_transaction_status(
+        self, transaction_id: str
+    ) -> Prepared[OrderStatus]:
+        protocol = self._v2_only("get_subscription_transaction_status")
+        tid = check_merchant_id(transaction_id, field="transaction_id", max_length=self._max_id)
+        return subscription_transaction_status_call(protocol, tid)
+
+    # -- end of UPI AutoPay ----------------------------------------------------------------
+
     def _describe(self) -> str:
         s = self.settings
         return f"env={s.env!r}, api_version={s.api_version!r}, base_urls={list(s.base_urls)!r}"
@@ -355,6 +477,96 @@ class PhonePeClient(_Base):
         """Authenticate and parse a callback (no I/O); raises ``WebhookVerificationError``."""
         return verify_webhook(self.settings, headers, body)
 
+    # -- UPI AutoPay (subscriptions; PhonePe's SubscriptionClient) ------------------------
+
+    def setup_subscription(
+        self,
+        *,
+        amount: int,
+        max_amount: int,
+        instrument: UpiIntent | UpiCollect,
+        frequency: str,
+        amount_type: str = "VARIABLE",
+        auth_workflow: str = "TRANSACTION",
+        merchant_order_id: str | None = None,
+        merchant_subscription_id: str | None = None,
+        expire_after: int | None = None,
+        subscription_expire_at: datetime | None = None,
+        meta_info: dict[str, str] | None = None,
+    ) -> SubscriptionSetup:
+        """Start a UPI AutoPay mandate (``POST /subscriptions/v2/setup``).
+
+        The customer approves it from ``intent_url`` (``UpiIntent``) or in their UPI app
+        (``UpiCollect(vpa=...)``); then ``get_subscription_status`` turns ``ACTIVE``.
+        ``amount`` is the first debit (``TRANSACTION``) or 200 (``PENNY_DROP``);
+        ``max_amount`` caps every later debit. Terms PhonePe would refuse raise
+        ``ValidationError`` before anything is sent (see ``check_subscription_terms``).
+        An intent set-up sends ``deviceContext`` (the intent's device OS, else ANDROID).
+        A lost answer is recovered through the subscription order status (the recovered
+        result has no ``intent_url``: PhonePe gives the link only in the set-up answer).
+        """
+        return self._run(
+            self._prepare_setup_subscription(
+                amount=amount, max_amount=max_amount, instrument=instrument,
+                frequency=frequency, amount_type=amount_type, auth_workflow=auth_workflow,
+                merchant_order_id=merchant_order_id,
+                merchant_subscription_id=merchant_subscription_id,
+                expire_after=expire_after, subscription_expire_at=subscription_expire_at,
+                meta_info=meta_info,
+            )
+        )  # fmt: skip
+
+    def get_subscription_status(
+        self, merchant_subscription_id: str, *, details: bool = False
+    ) -> SubscriptionStatus:
+        """The mandate's state (``PENDING``, ``ACTIVE``, ``PAUSED``, ``REVOKED``, …)."""
+        return self._run(self._prepare_subscription_status(merchant_subscription_id, details))
+
+    def notify_redemption(
+        self,
+        *,
+        merchant_subscription_id: str,
+        amount: int,
+        merchant_order_id: str | None = None,
+        expire_after: int | None = None,
+        auto_debit: bool = False,
+        retry_strategy: str = "STANDARD",
+        meta_info: dict[str, str] | None = None,
+    ) -> RedemptionNotice:
+        """Tell the customer about a coming debit (``POST /subscriptions/v2/notify``).
+
+        The debit is :meth:`redeem` of the returned ``merchant_order_id``, once PhonePe's
+        notice period has passed (or PhonePe debits by itself with ``auto_debit=True``).
+        """
+        return self._run(
+            self._prepare_notify_redemption(
+                merchant_subscription_id=merchant_subscription_id, amount=amount,
+                merchant_order_id=merchant_order_id, expire_after=expire_after,
+                auto_debit=auto_debit, retry_strategy=retry_strategy, meta_info=meta_info,
+            )
+        )  # fmt: skip
+
+    def redeem(self, merchant_order_id: str) -> RedemptionResult:
+        """Debit a notified order (``POST /subscriptions/v2/redeem``); usually PENDING:
+        confirm with :meth:`get_subscription_order_status`."""
+        return self._run(self._prepare_redeem(merchant_order_id))
+
+    def cancel_subscription(self, merchant_subscription_id: str) -> None:
+        """Cancel the mandate (``POST /subscriptions/v2/{id}/cancel``); no later debit."""
+        self._run(self._prepare_cancel_subscription(merchant_subscription_id))
+
+    def get_subscription_order_status(
+        self, merchant_order_id: str, *, details: bool = False
+    ) -> OrderStatus:
+        """A set-up or redemption order (``GET /subscriptions/v2/order/{id}/status``)."""
+        return self._run(self._prepare_subscription_order_status(merchant_order_id, details))
+
+    def get_subscription_transaction_status(self, transaction_id: str) -> OrderStatus:
+        """One attempt of a subscription order, by PhonePe's transaction id."""
+        return self._run(self._prepare_subscription_transaction_status(transaction_id))
+
+    # -- end of UPI AutoPay ----------------------------------------------------------------
+
     # -- sending ------------------------------------------------------------------------
 
     def _run(self, prepared: Prepared[T]) -> T:
@@ -485,6 +697,96 @@ class AsyncPhonePeClient(_Base):
     async def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
         """Awaitable for symmetry with the other calls; does no I/O."""
         return verify_webhook(self.settings, headers, body)
+
+    # -- UPI AutoPay (subscriptions; PhonePe's SubscriptionClient) ------------------------
+
+    async def setup_subscription(
+        self,
+        *,
+        amount: int,
+        max_amount: int,
+        instrument: UpiIntent | UpiCollect,
+        frequency: str,
+        amount_type: str = "VARIABLE",
+        auth_workflow: str = "TRANSACTION",
+        merchant_order_id: str | None = None,
+        merchant_subscription_id: str | None = None,
+        expire_after: int | None = None,
+        subscription_expire_at: datetime | None = None,
+        meta_info: dict[str, str] | None = None,
+    ) -> SubscriptionSetup:
+        """Start a UPI AutoPay mandate (``POST /subscriptions/v2/setup``).
+
+        The customer approves it from ``intent_url`` (``UpiIntent``) or in their UPI app
+        (``UpiCollect(vpa=...)``); then ``get_subscription_status`` turns ``ACTIVE``.
+        ``amount`` is the first debit (``TRANSACTION``) or 200 (``PENNY_DROP``);
+        ``max_amount`` caps every later debit. Terms PhonePe would refuse raise
+        ``ValidationError`` before anything is sent (see ``check_subscription_terms``).
+        An intent set-up sends ``deviceContext`` (the intent's device OS, else ANDROID).
+        A lost answer is recovered through the subscription order status (the recovered
+        result has no ``intent_url``: PhonePe gives the link only in the set-up answer).
+        """
+        return await self._run(
+            self._prepare_setup_subscription(
+                amount=amount, max_amount=max_amount, instrument=instrument,
+                frequency=frequency, amount_type=amount_type, auth_workflow=auth_workflow,
+                merchant_order_id=merchant_order_id,
+                merchant_subscription_id=merchant_subscription_id,
+                expire_after=expire_after, subscription_expire_at=subscription_expire_at,
+                meta_info=meta_info,
+            )
+        )  # fmt: skip
+
+    async def get_subscription_status(
+        self, merchant_subscription_id: str, *, details: bool = False
+    ) -> SubscriptionStatus:
+        """The mandate's state (``PENDING``, ``ACTIVE``, ``PAUSED``, ``REVOKED``, …)."""
+        return await self._run(self._prepare_subscription_status(merchant_subscription_id, details))
+
+    async def notify_redemption(
+        self,
+        *,
+        merchant_subscription_id: str,
+        amount: int,
+        merchant_order_id: str | None = None,
+        expire_after: int | None = None,
+        auto_debit: bool = False,
+        retry_strategy: str = "STANDARD",
+        meta_info: dict[str, str] | None = None,
+    ) -> RedemptionNotice:
+        """Tell the customer about a coming debit (``POST /subscriptions/v2/notify``).
+
+        The debit is :meth:`redeem` of the returned ``merchant_order_id``, once PhonePe's
+        notice period has passed (or PhonePe debits by itself with ``auto_debit=True``).
+        """
+        return await self._run(
+            self._prepare_notify_redemption(
+                merchant_subscription_id=merchant_subscription_id, amount=amount,
+                merchant_order_id=merchant_order_id, expire_after=expire_after,
+                auto_debit=auto_debit, retry_strategy=retry_strategy, meta_info=meta_info,
+            )
+        )  # fmt: skip
+
+    async def redeem(self, merchant_order_id: str) -> RedemptionResult:
+        """Debit a notified order (``POST /subscriptions/v2/redeem``); usually PENDING:
+        confirm with :meth:`get_subscription_order_status`."""
+        return await self._run(self._prepare_redeem(merchant_order_id))
+
+    async def cancel_subscription(self, merchant_subscription_id: str) -> None:
+        """Cancel the mandate (``POST /subscriptions/v2/{id}/cancel``); no later debit."""
+        await self._run(self._prepare_cancel_subscription(merchant_subscription_id))
+
+    async def get_subscription_order_status(
+        self, merchant_order_id: str, *, details: bool = False
+    ) -> OrderStatus:
+        """A set-up or redemption order (``GET /subscriptions/v2/order/{id}/status``)."""
+        return await self._run(self._prepare_subscription_order_status(merchant_order_id, details))
+
+    async def get_subscription_transaction_status(self, transaction_id: str) -> OrderStatus:
+        """One attempt of a subscription order, by PhonePe's transaction id."""
+        return await self._run(self._prepare_subscription_transaction_status(transaction_id))
+
+    # -- end of UPI AutoPay ----------------------------------------------------------------
 
     # -- sending ------------------------------------------------------------------------
 

@@ -149,7 +149,16 @@ class WebhookEvent(_Result):
     amount: int | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
     generation: int = 2
+    # UPI AutoPay: the mandate a ``subscription.*`` event is about (top level of the
+    # payload for state changes, ``payload.paymentFlow`` for set-up/redemption orders).
+    merchant_subscription_id: str | None = None
+    subscription_id: str | None = None
 
     @property
     def is_refund(self) -> bool:
         return self.event.startswith("pg.refund.") or self.merchant_refund_id is not None
+
+    @property
+    def is_subscription(self) -> bool:
+        """A UPI AutoPay event (set-up, notification, redemption or mandate state)."""
+        return self.event.startswith("subscription.") or self.merchant_subscription_id is not None
