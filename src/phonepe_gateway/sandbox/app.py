@@ -35,15 +35,25 @@ __all__ = ["create_app"]
 def _api_mounts(lenient: bool) -> list[BaseRoute]:
     from . import gen1
 
-    everything = [*gen2.routes, *gen1.routes]
+    everything: list[BaseRoute] = [*gen2.routes, *gen1.routes]
+    pg_routes: list[BaseRoute] = list(gen2.api_routes)
+    # UPI AutoPay (subscription_api.py): generation 2 paths, served beside the others.
+    everything += _subscription_routes()
+    pg_routes += _subscription_routes()
     if lenient:
         return [Mount(prefix, routes=everything) for prefix in PREFIXES]
     return [
         Mount("/apis/pg-sandbox", routes=everything),
         Mount("/apis/identity-manager", routes=gen2.token_routes),
-        Mount("/apis/pg", routes=gen2.api_routes),
+        Mount("/apis/pg", routes=pg_routes),
         Mount("/apis/hermes", routes=gen1.routes),
     ]
+
+
+def _subscription_routes() -> list[BaseRoute]:
+    from . import subscription_api
+
+    return list(subscription_api.routes)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -77,6 +87,7 @@ def create_app(config: SandboxConfig | None = None, **overrides: Any) -> Starlet
     routes: list[BaseRoute] = _api_mounts(config.lenient_hosts)
     routes += control.routes
     routes += _checkout_routes()
+    routes += _mandate_routes()
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -85,6 +96,13 @@ def create_app(config: SandboxConfig | None = None, **overrides: Any) -> Starlet
     )
     app.state.sandbox = sandbox
     return app
+
+
+def _mandate_routes() -> list[BaseRoute]:
+    """The UPI app's AutoPay pages and the mandate control API (upi_mandates.py)."""
+    from . import upi_mandates
+
+    return [*upi_mandates.control_routes, *upi_mandates.page_routes]
 
 
 def _checkout_routes() -> list[BaseRoute]:

@@ -8,7 +8,7 @@ Nothing here renders JSON for the wire (that is ``views``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["Attempt", "Event", "Order", "Refund"]
 
@@ -55,6 +55,9 @@ class Order:
     detailed_error_code: str | None = None
     completed_at: float | None = None
     refund_ids: list[str] = field(default_factory=list)
+    # -- UPI AutoPay (sandbox/subscriptions.py owns these orders' transitions) --
+    #: The mandate a SUBSCRIPTION_SETUP / SUBSCRIPTION_REDEMPTION order belongs to.
+    merchant_subscription_id: str | None = None
 
     @property
     def last_attempt(self) -> Attempt | None:
@@ -97,6 +100,8 @@ class Event:
 
     name: str
     record: Order | Refund
+    #: A ready webhook payload (subscription events); None: derived from ``record``.
+    payload: dict[str, Any] | None = None
 
     @property
     def generation(self) -> Generation:
