@@ -36,7 +36,8 @@ from .guard import guarded
 from .responses import control_error, json_response
 from .runtime import Sandbox
 from .state import StateError
-from .subscriptions import DEBIT_FAILURES, Mandate, Subscriptions
+from .subscription_rules import DEBIT_FAILURES, Mandate
+from .subscriptions import Subscriptions
 
 __all__ = ["control_routes", "page_routes"]
 
