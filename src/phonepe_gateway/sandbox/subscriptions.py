@@ -429,13 +429,13 @@ class Subscriptions:
         steps: list[tuple[float, Any]] = []
         if mandate.state == "PENDING":
             setup = self.state.orders[mandate.setup_order_id]
-            steps.append((setup.expire_at, lambda at: self._setup_expired(mandate, setup)))
+            steps.append((setup.expire_at, lambda at: self._setup_expired(mandate, setup, at)))
         end = mandate.pause_end
         if mandate.state == "PAUSED" and end is not None and end < mandate.expire_at:
-            steps.append((end, lambda at: self._unpause(mandate)))
+            steps.append((end, lambda at: self._unpause(mandate, at)))
         if mandate.state in ("ACTIVE", "PAUSED"):
             # PhonePe publishes no webhook for a mandate reaching its end date.
-            steps.append((mandate.expire_at, lambda at: self._move(mandate, "EXPIRED")))
+            steps.append((mandate.expire_at, lambda at: self._move(mandate, "EXPIRED", at)))
         for moid in mandate.redemption_ids:
             steps.extend(self._redemption_steps(mandate, self.redemptions[moid]))
         return steps
@@ -455,12 +455,12 @@ class Subscriptions:
             steps.append((red.valid_after, lambda at: self._start_debit(order, red, at)))
         return steps
 
-    def _setup_expired(self, mandate: Mandate, setup: Order) -> None:
+    def _setup_expired(self, mandate: Mandate, setup: Order, at: float) -> None:
         """The customer never answered the set-up request."""
         attempt = setup.last_attempt
         if attempt is not None and attempt.state == "PENDING":
             self._fail_attempt(setup, attempt, EXPIRED)
-        self._fail_setup(mandate, setup, EXPIRED)
+        self._fail_setup(mandate, setup, EXPIRED, at)
 
     def _notification_sent(self, mandate: Mandate, order: Order) -> None:
         if mandate.state == "ACTIVE":
@@ -533,11 +533,11 @@ class Subscriptions:
 
     # -- moves ---------------------------------------------------------------------------
 
-    def _move(self, mandate: Mandate, target: str) -> None:
-        """The only place a mandate changes state."""
+    def _move(self, mandate: Mandate, target: str, at: float | None = None) -> None:
+        """The only place a mandate changes state (``at``: when it happened, if in the past)."""
         if target not in MANDATE_TRANSITIONS[mandate.state]:
             raise _conflict(mandate, f"moved to {target}", "one that allows it")
-        mandate.history.append((self.clock.now(), mandate.state, target))
+        mandate.history.append((self.clock.now() if at is None else at, mandate.state, target))
         mandate.state = target
         if target != "PAUSED":
             mandate.pause_start = mandate.pause_end = None
@@ -552,15 +552,17 @@ class Subscriptions:
             )
         order.state = target
 
-    def _unpause(self, mandate: Mandate) -> None:
-        self._move(mandate, "ACTIVE")
+    def _unpause(self, mandate: Mandate, at: float | None = None) -> None:
+        self._move(mandate, "ACTIVE", at)
         self._emit_mandate("subscription.unpaused", mandate)
 
-    def _fail_setup(self, mandate: Mandate, order: Order, failure: Failure) -> None:
+    def _fail_setup(
+        self, mandate: Mandate, order: Order, failure: Failure, at: float | None = None
+    ) -> None:
         order.error_code = failure.error_code
         order.detailed_error_code = failure.detailed_error_code
         self._order_to(order, "FAILED")
-        self._move(mandate, "FAILED")
+        self._move(mandate, "FAILED", at)
         self._emit_order("subscription.setup.order.failed", order)
 
     def _attempt(self, order: Order, mode: str) -> Attempt:
