@@ -57,6 +57,15 @@ _BUTTONS: dict[str, tuple[tuple[str, str, str], ...]] = {
 }
 
 
+#: What the customer may answer when declining (UPI's reasons, as the app words them).
+_REASONS = {
+    "DECLINED": "I don't want this AutoPay",
+    "INVALID_MPIN": "Wrong UPI PIN",
+    "INSUFFICIENT_BALANCE": "Not enough balance",
+    "BANK_TECHNICAL_ISSUE": "My bank is down",
+}
+
+
 def _sb(request: Request) -> Sandbox:
     sandbox: Sandbox = request.app.state.sandbox
     return sandbox
@@ -100,8 +109,8 @@ def _card(subs: Subscriptions, mandate: Mandate, merchant: str, back: str) -> st
     ]
     if mandate.state == "PAUSED":
         facts.append(("Paused until", _date(mandate.pause_end)))
-    done = [subs.state.orders[i] for i in mandate.redemption_ids]
-    paid = sum(o.amount for o in done if o.state == "COMPLETED")
+    done = [setup, *(subs.state.orders[i] for i in mandate.redemption_ids)]
+    paid = sum(o.amount for o in done if o.state == "COMPLETED")  # the set-up's first debit too
     facts.append(("Debited so far", _rupees(paid)))
     rows = "".join(f"<div><dt>{e(k)}</dt><dd>{e(v)}</dd></div>" for k, v in facts)
     buttons = []
@@ -109,17 +118,16 @@ def _card(subs: Subscriptions, mandate: Mandate, merchant: str, back: str) -> st
         reason = ""
         if action == "DECLINE":
             options = "".join(
-                f'<option value="{e(k)}">{e(f.description)}</option>'
-                for k, f in FAILURES.items()
-                if f.source == "CUSTOMER"
+                f'<option value="{e(k)}">{e(label)}</option>' for k, label in _REASONS.items()
             )
-            reason = f'<select name="reason" aria-label="Reason">{options}</select>'
+            reason = f'<select name="reason" aria-label="Why decline">{options}</select>'
         buttons.append(
-            f'<form method="post" action="/upi-app/mandates/{quote(msid)}">'
+            f'<form method="post" action="/upi-app/mandates/{quote(msid)}"'
+            f' class="{action.lower()}">'
             f'<input type="hidden" name="action" value="{action}">'
-            f'<input type="hidden" name="back" value="{e(back)}">'
+            f'<input type="hidden" name="back" value="{e(back)}">{reason}'
             f'<button type="submit" class="{css}" data-testid="{action.lower()}">{e(label)}</button>'
-            f"{reason}</form>"
+            f"</form>"
         )
     actions = f'<div class="actions">{"".join(buttons)}</div>' if buttons else ""
     return (
