@@ -36,8 +36,9 @@ __all__ = ["create_app"]
 def _api_mounts(lenient: bool) -> list[BaseRoute]:
     from . import custom, gen1
 
-    pg = [*gen2.api_routes, *custom.routes]  # generation 2: standard and custom checkout
-    everything = [*gen2.token_routes, *pg, *gen1.routes]
+    # Generation 2: standard and custom checkout, and UPI AutoPay (subscription_api.py).
+    pg: list[BaseRoute] = [*gen2.api_routes, *custom.routes, *_subscription_routes()]
+    everything: list[BaseRoute] = [*gen2.token_routes, *pg, *gen1.routes]
     if lenient:
         return [Mount(prefix, routes=everything) for prefix in PREFIXES]
     return [
@@ -46,6 +47,12 @@ def _api_mounts(lenient: bool) -> list[BaseRoute]:
         Mount("/apis/pg", routes=pg),
         Mount("/apis/hermes", routes=gen1.routes),
     ]
+
+
+def _subscription_routes() -> list[BaseRoute]:
+    from . import subscription_api
+
+    return list(subscription_api.routes)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -79,6 +86,7 @@ def create_app(config: SandboxConfig | None = None, **overrides: Any) -> Starlet
     routes: list[BaseRoute] = _api_mounts(config.lenient_hosts)
     routes += control.routes
     routes += _checkout_routes()
+    routes += _mandate_routes()
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -87,6 +95,13 @@ def create_app(config: SandboxConfig | None = None, **overrides: Any) -> Starlet
     )
     app.state.sandbox = sandbox
     return app
+
+
+def _mandate_routes() -> list[BaseRoute]:
+    """The UPI app's AutoPay pages and the mandate control API (upi_mandates.py)."""
+    from . import upi_mandates
+
+    return [*upi_mandates.control_routes, *upi_mandates.page_routes]
 
 
 def _checkout_routes() -> list[BaseRoute]:

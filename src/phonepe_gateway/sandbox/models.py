@@ -8,7 +8,7 @@ Nothing here renders JSON for the wire (that is ``views``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["Attempt", "Event", "Order", "Refund"]
 
@@ -65,6 +65,10 @@ class Order:
     #: The ``upi://pay`` link of an intent or QR order (the UPI app opens it).
     intent_url: str | None = None
 
+    # -- UPI AutoPay (sandbox/subscriptions.py owns these orders' transitions) --
+    #: The mandate a SUBSCRIPTION_SETUP / SUBSCRIPTION_REDEMPTION order belongs to.
+    merchant_subscription_id: str | None = None
+
     @property
     def retries_allowed(self) -> bool:
         """May the customer try again after a failed attempt? On the hosted page, yes
@@ -113,6 +117,8 @@ class Event:
 
     name: str
     record: Order | Refund
+    #: A ready webhook payload (subscription events); None: derived from ``record``.
+    payload: dict[str, Any] | None = None
 
     @property
     def generation(self) -> Generation:
