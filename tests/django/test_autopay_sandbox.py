@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from phonepe_gateway import UpiCollect, UpiIntent
-from phonepe_gateway.django import debits, services, signals, subscriptions
+from phonepe_gateway.django import reconcile, signals, subscriptions
 from phonepe_gateway.django.inbox import process_webhook, receive_webhook
 from phonepe_gateway.django.models import Payment, Subscription
 
@@ -55,18 +55,26 @@ def active(phonepe_sandbox, now: datetime, **kw) -> Subscription:
     return sub
 
 
-def tick(phonepe_sandbox, now: datetime, *, advance: float = 0) -> None:
-    """The sandbox clock moves ``advance`` seconds; one reconciler pass runs at ``now``."""
-    if advance:
-        phonepe_sandbox.advance(advance)
-    Subscription.objects.update(next_check_at=now)
-    debits.run_debits(now)
-    for payment in Payment.objects.filter(subscription__isnull=False, state="PENDING"):
-        services.sync_payment(payment, now=now)
+class Ticker:
+    """The Django side's ``now`` and the sandbox's clock, moved together."""
+
+    def __init__(self, phonepe_sandbox) -> None:
+        self.sandbox = phonepe_sandbox
+        self.now = datetime.now(UTC)
+
+    def __call__(self, delta: timedelta = timedelta(0)) -> datetime:
+        """Move both clocks by ``delta``, then run one reconciler pass at the new ``now``
+        (every mandate looked at: its lease is not what these tests are about)."""
+        if delta:
+            self.sandbox.advance(delta.total_seconds())
+            self.now += delta
+        Subscription.objects.update(next_check_at=self.now)
+        reconcile.run_once(now=self.now)  # payments by their schedule, then the debits
+        return self.now
 
 
 def test_month_debit_on_the_wire_then_notified_redeemed_completed_once(phonepe_sandbox) -> None:
-    now = datetime.now(UTC)
+    tick = Ticker(phonepe_sandbox)
     got: list[tuple[str, object]] = []
 
     def on(name):
@@ -85,11 +93,11 @@ def test_month_debit_on_the_wire_then_notified_redeemed_completed_once(phonepe_s
             amount_type="FIXED",
             frequency="MONTHLY",
             instrument=UpiIntent(),
-            first_debit_at=now + timedelta(minutes=30),
+            first_debit_at=tick.now + timedelta(minutes=30),
         )
         assert sub.intent_url.startswith("upi://")
         approve(phonepe_sandbox, sub)
-        tick(phonepe_sandbox, now)  # the set-up is confirmed, the first notice goes out
+        tick()  # the set-up is confirmed, the first notice goes out
         sub.refresh_from_db()
         assert sub.state == "ACTIVE"
         assert sub.intent_url == ""
@@ -97,15 +105,16 @@ def test_month_debit_on_the_wire_then_notified_redeemed_completed_once(phonepe_s
         assert setup.state == "COMPLETED"
         debit = Payment.objects.get(subscription=sub, debit_period=1)
         assert debit.state == "PENDING"
-        tick(phonepe_sandbox, now + timedelta(hours=2), advance=2 * 3600)
-        assert debit.__class__.objects.get(pk=debit.pk).redeem_sent_at is None  # not yet due
-        later = now + DAY + timedelta(minutes=15)
-        tick(phonepe_sandbox, later, advance=DAY.total_seconds())
-        tick(phonepe_sandbox, later + timedelta(minutes=1), advance=60)
+        tick(timedelta(hours=2))
+        debit.refresh_from_db()
+        assert debit.redeem_sent_at is None  # due, but the notice period is not over
+        tick(DAY)  # 24 h 10 min after the notice: redeemed
+        debit.refresh_from_db()
+        assert debit.redeem_sent_at is not None
+        tick(timedelta(minutes=1))  # the bank answers
         debit.refresh_from_db()
         assert debit.state == "COMPLETED"
-        gateway = mandate(phonepe_sandbox, sub)
-        [redemption] = gateway["redemptions"]
+        [redemption] = mandate(phonepe_sandbox, sub)["redemptions"]
         assert redemption["merchantOrderId"] == debit.merchant_order_id
         assert redemption["state"] == "COMPLETED"
         runs = [d for d in redemption["paymentDetails"] if d["state"] == "COMPLETED"]
@@ -118,12 +127,11 @@ def test_month_debit_on_the_wire_then_notified_redeemed_completed_once(phonepe_s
 
 
 def test_revoked_in_upi_app_then_marked_revoked_and_nothing_redeemed(phonepe_sandbox) -> None:
-    now = datetime.now(UTC)
-    sub = active(phonepe_sandbox, now)
-    tick(phonepe_sandbox, now)
+    tick = Ticker(phonepe_sandbox)
+    sub = active(phonepe_sandbox, tick.now)
+    tick()
     approve(phonepe_sandbox, sub, "REVOKE")
-    later = now + DAY + timedelta(minutes=15)
-    tick(phonepe_sandbox, later, advance=DAY.total_seconds())
+    tick(DAY + timedelta(hours=1))
     sub.refresh_from_db()
     assert sub.state == "REVOKED"
     debit = Payment.objects.get(subscription=sub, debit_period=1)
@@ -139,26 +147,23 @@ def test_insufficient_balance_then_failed_and_retried_under_next_attempt(
     phonepe_sandbox, settings
 ) -> None:
     settings.PHONEPE = {**settings.PHONEPE, "debit_retry_after": 60}
-    now = datetime.now(UTC)
-    sub = active(phonepe_sandbox, now, instrument=UpiCollect(vpa="driver@ybl"))
+    tick = Ticker(phonepe_sandbox)
+    sub = active(phonepe_sandbox, tick.now, instrument=UpiCollect(vpa="driver@ybl"))
     phonepe_sandbox.control(
         "POST",
         f"/subscriptions/{sub.merchant_subscription_id}/fail-next-debit",
         json={"reason": "INSUFFICIENT_BALANCE"},
     )
-    tick(phonepe_sandbox, now)
-    at = now + DAY + timedelta(minutes=15)
-    tick(phonepe_sandbox, at, advance=DAY.total_seconds())
-    tick(phonepe_sandbox, at + timedelta(minutes=1), advance=60)
+    tick()
+    tick(DAY + timedelta(hours=1))
+    tick(timedelta(minutes=1))
     first = Payment.objects.get(subscription=sub, debit_period=1, debit_attempt=1)
     assert first.state == "FAILED"
-    at += timedelta(minutes=5)
-    tick(phonepe_sandbox, at, advance=300)  # the retry's notice
+    tick(timedelta(minutes=5))  # the retry's notice
     second = Payment.objects.get(subscription=sub, debit_period=1, debit_attempt=2)
     assert second.state == "PENDING"
-    at += DAY + timedelta(minutes=15)
-    tick(phonepe_sandbox, at, advance=DAY.total_seconds() + 900)
-    tick(phonepe_sandbox, at + timedelta(minutes=1), advance=60)
+    tick(DAY + timedelta(hours=1))
+    tick(timedelta(minutes=1))
     second.refresh_from_db()
     assert second.state == "COMPLETED"
     completed = [
@@ -172,34 +177,33 @@ def test_insufficient_balance_then_failed_and_retried_under_next_attempt(
 def test_notice_answer_lost_then_unknown_then_recovered_without_a_second_order(
     phonepe_sandbox,
 ) -> None:
-    now = datetime.now(UTC)
-    sub = active(phonepe_sandbox, now)
+    tick = Ticker(phonepe_sandbox)
+    sub = active(phonepe_sandbox, tick.now)
     phonepe_sandbox.fault(method="POST", path=NOTIFY, action="drop_after_commit", times=10)
-    tick(phonepe_sandbox, now)
+    tick()
     debit = Payment.objects.get(subscription=sub, debit_period=1)
     assert debit.state in ("UNKNOWN", "PENDING")
     phonepe_sandbox.control("DELETE", "/faults")
-    services.sync_payment(debit, now=now + timedelta(minutes=1))
+    tick(timedelta(minutes=1))
     debit.refresh_from_db()
     assert debit.state == "PENDING"
-    at = now + DAY + timedelta(hours=1)
-    tick(phonepe_sandbox, at, advance=DAY.total_seconds() + 3600)
-    tick(phonepe_sandbox, at + DAY, advance=DAY.total_seconds())
+    tick(DAY + timedelta(hours=1))  # learnt of late: redeemed 24 h 10 min after that
+    tick(DAY)
+    tick(timedelta(minutes=1))
     debit.refresh_from_db()
     assert debit.state == "COMPLETED"
     assert len(mandate(phonepe_sandbox, sub)["redemptions"]) == 1
 
 
 def test_redeem_answer_lost_then_status_decides_never_debited_twice(phonepe_sandbox) -> None:
-    now = datetime.now(UTC)
-    sub = active(phonepe_sandbox, now)
-    tick(phonepe_sandbox, now)
+    tick = Ticker(phonepe_sandbox)
+    sub = active(phonepe_sandbox, tick.now)
+    tick()
     phonepe_sandbox.fault(method="POST", path=REDEEM, action="drop_after_commit", times=10)
-    at = now + DAY + timedelta(minutes=15)
-    tick(phonepe_sandbox, at, advance=DAY.total_seconds())
+    tick(DAY + timedelta(hours=1))
     phonepe_sandbox.control("DELETE", "/faults")
-    tick(phonepe_sandbox, at + timedelta(minutes=1), advance=60)
-    tick(phonepe_sandbox, at + timedelta(minutes=2), advance=60)
+    tick(timedelta(minutes=1))
+    tick(timedelta(minutes=1))
     debit = Payment.objects.get(subscription=sub, debit_period=1)
     assert debit.state == "COMPLETED"
     [redemption] = mandate(phonepe_sandbox, sub)["redemptions"]
@@ -207,8 +211,7 @@ def test_redeem_answer_lost_then_status_decides_never_debited_twice(phonepe_sand
 
 
 def test_mandate_webhook_then_a_hint_confirmed_by_status_api(phonepe_sandbox) -> None:
-    now = datetime.now(UTC)
-    sub = active(phonepe_sandbox, now)
+    sub = active(phonepe_sandbox, datetime.now(UTC))
     forged = {
         "event": "subscription.revoked",
         "payload": {"merchantSubscriptionId": sub.merchant_subscription_id, "state": "REVOKED"},

@@ -369,3 +369,14 @@ def test_declined_setup_then_failed_and_setup_payment_failed(autopay, recorder) 
     assert sub.intent_url == ""
     assert Payment.objects.get(subscription=sub).state == "FAILED"
     assert recorder.of("subscription_ended") == ["FAILED"]
+
+
+def test_notified_debit_checked_then_next_check_at_its_redemption_not_polled(autopay) -> None:
+    sub = active(autopay)
+    run(T0 - DAY - timedelta(minutes=30))
+    debit = Payment.objects.get(subscription=sub, debit_period=1)
+    assert debit.state == "PENDING"
+    Payment.objects.filter(pk=debit.pk).update(next_check_at=T0 - DAY)  # e.g. a sync asked
+    run(T0 - DAY + timedelta(minutes=1))  # the reconciler checks it once ...
+    debit.refresh_from_db()
+    assert debit.next_check_at == debit.debit_due_at  # ... then waits for the redemption

@@ -10,7 +10,7 @@ crash resumes the same mandate at PhonePe instead of setting up a second one.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Query, Router, Schema
@@ -20,7 +20,6 @@ from phonepe_gateway import UpiCollect, UpiIntent, ValidationError
 
 from . import subscriptions
 from .api import (
-    _ERRORS,
     IdempotencyKey,
     SyncQuery,
     _answer,
@@ -38,6 +37,7 @@ from .schemas import _ID_PATTERN, MAX_PAISE, ErrorOut, MetaKey, MetaValue
 __all__ = ["router", "subscription_body"]
 
 router = Router(tags=["subscriptions"])
+_ERRORS = frozenset({400, 401, 403, 404, 409, 422, 502, 503})
 
 SubscriptionStateName = Literal[
     "CREATED", "PENDING", "UNKNOWN", "ACTIVE", "PAUSED", "REVOKED", "CANCELLED", "EXPIRED", "FAILED"
@@ -55,7 +55,7 @@ Frequency = Literal[
     "YEARLY",
     "ON_DEMAND",
 ]
-assert set(Frequency.__args__) == set(FREQUENCIES)  # one list of frequencies
+assert set(get_args(Frequency)) == set(FREQUENCIES)  # one list of frequencies
 
 
 class InstrumentIn(Schema):

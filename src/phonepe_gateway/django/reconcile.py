@@ -77,6 +77,8 @@ def next_payment_check(payment: Payment, now: datetime) -> datetime | None:
     at = now + timedelta(seconds=next_delay(payment.check_count))
     if payment.state != "PENDING":
         return at
+    if payment.debit_due_at and not payment.redeem_sent_at and now < payment.debit_due_at:
+        return payment.debit_due_at  # AutoPay: a notified debit waits for its redemption
     # PhonePe's default link lifetime when the gateway did not say (generation 1).
     expires = payment.expires_at or payment.created_at + timedelta(
         seconds=float(app_setting("expire_after") or DEFAULT_EXPIRY)
