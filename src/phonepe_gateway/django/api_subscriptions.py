@@ -10,13 +10,14 @@ crash resumes the same mandate at PhonePe instead of setting up a second one.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from phonepe_gateway import UpiCollect, UpiIntent, ValidationError
+from phonepe_gateway._subscriptions import MAX_MANDATE_AMOUNT
 
 from . import subscriptions
 from .api import (
@@ -32,7 +33,7 @@ from .api import (
 from .exceptions import GatewayUnavailable, InvalidRequest, NotFound
 from .models import Payment, Subscription
 from .schedule import FREQUENCIES
-from .schemas import _ID_PATTERN, MAX_PAISE, ErrorOut, MetaKey, MetaValue
+from .schemas import _ID_PATTERN, ErrorOut, MetaKey, MetaValue
 
 __all__ = ["router", "subscription_body"]
 
@@ -58,20 +59,41 @@ Frequency = Literal[
 assert set(get_args(Frequency)) == set(FREQUENCIES)  # one list of frequencies
 
 
-class InstrumentIn(Schema):
+class UpiIntentIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["UPI_INTENT", "UPI_COLLECT"]
-    target_app: str | None = Field(default=None, max_length=128)
-    vpa: str | None = Field(default=None, max_length=255)
-    phone: str | None = Field(default=None, max_length=16)
+    type: Literal["UPI_INTENT"]
+    target_app: str | None = Field(
+        default=None,
+        pattern=r"^[^\x00-\x1f]{1,128}$",
+        description="An Android package, e.g. com.phonepe.app; omitted: the phone chooses.",
+    )
+
+
+class UpiCollectIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["UPI_COLLECT"]
+    vpa: str = Field(
+        pattern=r"^[A-Za-z0-9._-]{2,256}@[A-Za-z0-9.-]{2,64}$",
+        description="The payer's UPI id (PhonePe offers AutoPay collect to a VPA only).",
+    )
+
+
+InstrumentIn = Annotated[UpiIntentIn | UpiCollectIn, Field(discriminator="type")]
 
 
 class CreateSubscriptionIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    amount: int = Field(ge=100, le=MAX_PAISE, description="Paise debited each period.")
-    max_amount: int = Field(ge=100, le=MAX_PAISE, description="The mandate's cap, paise.")
+    amount: int = Field(
+        ge=100, le=MAX_MANDATE_AMOUNT, description="Paise debited each period (and at set-up)."
+    )
+    max_amount: int = Field(
+        ge=100,
+        le=MAX_MANDATE_AMOUNT,
+        description="The mandate's cap, paise (at least amount; NPCI: at most ₹1,00,000).",
+    )
     frequency: Frequency
     instrument: InstrumentIn
     amount_type: Literal["FIXED", "VARIABLE"] = "VARIABLE"
@@ -180,11 +202,11 @@ def debit_body(payment: Payment) -> dict[str, Any]:
     )
 
 
-def _instrument(data: InstrumentIn) -> UpiIntent | UpiCollect:
+def _instrument(data: UpiIntentIn | UpiCollectIn) -> UpiIntent | UpiCollect:
     try:
-        if data.type == "UPI_INTENT":
+        if isinstance(data, UpiIntentIn):
             return UpiIntent(target_app=data.target_app)
-        return UpiCollect(vpa=data.vpa, phone=data.phone)
+        return UpiCollect(vpa=data.vpa)
     except ValidationError as exc:
         raise InvalidRequest(str(exc), details={"field": f"instrument.{exc.field}"}) from exc
 
