@@ -862,6 +862,8 @@ def _service_env(
         # UPI AutoPay on a short fuse: redeem as soon as PhonePe allows (the sandbox clock
         # jumps 25 h), retry a failed debit after 3 s, look at live mandates every 5 s
         "PHONEPE_DEBIT_NOTICE_MIN": "1",
+        # (DAILY mandates: only period 1, due within seconds, is noticed during a run)
+        "PHONEPE_DEBIT_NOTIFY_AHEAD": "10",
         "PHONEPE_DEBIT_RETRY_AFTER": "3",
         "PHONEPE_SUBSCRIPTION_CHECK_INTERVAL": "5",
         "PYTHONPATH": str(ROOT),

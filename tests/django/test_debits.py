@@ -380,3 +380,18 @@ def test_notified_debit_checked_then_next_check_at_its_redemption_not_polled(aut
     run(T0 - DAY + timedelta(minutes=1))  # the reconciler checks it once ...
     debit.refresh_from_db()
     assert debit.next_check_at == debit.debit_due_at  # ... then waits for the redemption
+
+
+def test_approved_then_revoked_before_first_look_then_revoked_activated_and_ended(
+    autopay, recorder
+) -> None:
+    sub = subscriptions.create_subscription(
+        amount=10_000, max_amount=10_000, frequency="MONTHLY", instrument=UpiIntent()
+    )
+    autopay.approve(sub.merchant_subscription_id)
+    autopay.set_mandate(sub.merchant_subscription_id, "REVOKED")
+    sub = subscriptions.sync_subscription(sub)
+    assert sub.state == "REVOKED"
+    assert sub.activated_at is not None
+    assert recorder.of("subscription_activated") == [None]
+    assert recorder.of("subscription_ended") == ["REVOKED"]

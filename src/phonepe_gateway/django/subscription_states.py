@@ -7,9 +7,9 @@ move forward only; the one way back is a resume (``PAUSED`` to ``ACTIVE``), whic
 customer's to make. The ended states are final (:data:`SUBSCRIPTION_TRANSITIONS`;
 tests/docs checks this drawing and the one in docs/API.md against the table):
 
-    CREATED   ──▷ PENDING | UNKNOWN | ACTIVE | FAILED
-    UNKNOWN   ──▷ PENDING | ACTIVE | FAILED | EXPIRED
-    PENDING   ──▷ ACTIVE | FAILED | EXPIRED | CANCELLED
+    CREATED   ──▷ PENDING | UNKNOWN | ACTIVE | PAUSED | REVOKED | CANCELLED | EXPIRED | FAILED
+    UNKNOWN   ──▷ PENDING | ACTIVE | PAUSED | REVOKED | CANCELLED | EXPIRED | FAILED
+    PENDING   ──▷ ACTIVE | PAUSED | REVOKED | CANCELLED | EXPIRED | FAILED
     ACTIVE    ──▷ PAUSED | REVOKED | CANCELLED | EXPIRED
     PAUSED    ──▷ ACTIVE | REVOKED | CANCELLED | EXPIRED
     REVOKED   ──▷ nothing
@@ -17,7 +17,11 @@ tests/docs checks this drawing and the one in docs/API.md against the table):
     EXPIRED   ──▷ nothing
     FAILED    ──▷ nothing   (a gateway ACTIVE for it is only flagged for review)
 
-Signals: ``subscription_activated`` when a set-up becomes ``ACTIVE`` (not on a resume),
+A set-up state moves to any later one: the gateway may first be heard of after the
+customer approved and already paused or revoked the mandate.
+
+Signals: ``subscription_activated`` when a set-up is approved (it becomes ``ACTIVE``, or
+is first seen ``PAUSED`` or ``REVOKED``; not on a resume),
 ``subscription_ended`` on entering an ended state, ``subscription_state_changed`` on every
 move. A debit is a Payment, moved by :mod:`.states`; the receivers at the bottom turn its
 ``payment_completed`` / ``payment_failed`` (each sent once) into ``debit_completed`` /
@@ -46,10 +50,15 @@ __all__ = [
 ]
 
 _S = SubscriptionState
+_LATER = (_S.ACTIVE, _S.PAUSED, _S.REVOKED, _S.CANCELLED, _S.EXPIRED, _S.FAILED)
+#: moving from a set-up state into one of these means the customer approved the mandate
+_APPROVED = (_S.ACTIVE, _S.PAUSED, _S.REVOKED)
 SUBSCRIPTION_TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
-    _S.CREATED: frozenset({_S.PENDING, _S.UNKNOWN, _S.ACTIVE, _S.FAILED}),
-    _S.UNKNOWN: frozenset({_S.PENDING, _S.ACTIVE, _S.FAILED, _S.EXPIRED}),
-    _S.PENDING: frozenset({_S.ACTIVE, _S.FAILED, _S.EXPIRED, _S.CANCELLED}),
+    # The gateway may be first heard of after the customer already paused or revoked the
+    # mandate they approved: a set-up state moves to any later one.
+    _S.CREATED: frozenset({_S.PENDING, _S.UNKNOWN, *_LATER}),
+    _S.UNKNOWN: frozenset({_S.PENDING, *_LATER}),
+    _S.PENDING: frozenset(_LATER),
     _S.ACTIVE: frozenset({_S.PAUSED, _S.REVOKED, _S.CANCELLED, _S.EXPIRED}),
     _S.PAUSED: frozenset({_S.ACTIVE, _S.REVOKED, _S.CANCELLED, _S.EXPIRED}),
     _S.REVOKED: frozenset(),
@@ -124,7 +133,7 @@ def move_subscription(
             _add_review(sub, "the gateway reports ACTIVE for a mandate marked FAILED")
         if moved:
             sub.state = target
-            if target == _S.ACTIVE and old in SETUP_STATES:
+            if target in _APPROVED and old in SETUP_STATES:
                 sub.activated_at = now
                 if sub.first_debit_at is None and sub.frequency != "ON_DEMAND":
                     sub.first_debit_at = period_due(now, sub.frequency, 2)
@@ -183,7 +192,7 @@ def _notify(sub: Subscription, old: str, new: str) -> None:
             old_state=old,
             new_state=new,
         )
-        if new == _S.ACTIVE and old in SETUP_STATES:
+        if new in _APPROVED and old in SETUP_STATES:
             signals.emit(signals.subscription_activated, sender=Subscription, subscription=sub)
         if new in ENDED_STATES:
             signals.emit(
