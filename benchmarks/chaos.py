@@ -608,27 +608,38 @@ def check(url: str, sandbox: str, stats: Stats) -> list[str]:
     for rid, r in refunds.items():
         if r["state"] in OPEN:
             v.append(f"refund {rid} still {r['state']} after quiescence")
-    # 7. no purpose paid twice unless flagged and refunded
+
+    # 7. no purpose paid twice unless flagged and refunded (a payment refunded in full,
+    #    by the merchant or as a flagged duplicate, no longer pays its purpose)
+    def refunded_of(oid: str) -> int:
+        return sum(
+            int(r["amount"])
+            for r in refunds.values()
+            if r["merchant_order_id"] == oid and r["state"] == "COMPLETED"
+        )
+
     paid: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for p in payments.values():
         if p["state"] == "COMPLETED" and p["reference"]:
             paid[p["reference"]].append(p)
     for reference, group in paid.items():
         group.sort(key=lambda p: (p["completed_at"], p["id"]))
-        for extra in group[1:]:
+        live = [
+            p
+            for p in group
+            if refunded_of(p["merchant_order_id"]) < int(p["amount"])
+            or (p["duplicate_of"] and not p["needs_review"])
+        ]
+        for extra in live[1:]:
             oid = extra["merchant_order_id"]
-            refunded = sum(
-                int(r["amount"])
-                for r in refunds.values()
-                if r["merchant_order_id"] == oid and r["state"] == "COMPLETED"
-            )
+            refunded = refunded_of(oid)
             if (
                 not extra["duplicate_of"]
                 or not extra["needs_review"]
                 or refunded < int(extra["amount"])
             ):
                 v.append(
-                    f"reference {reference} paid twice: {oid} after {group[0]['merchant_order_id']} (flagged={extra['needs_review']}, refunded {refunded})"
+                    f"reference {reference} paid twice: {oid} after {live[0]['merchant_order_id']} (flagged={extra['needs_review']}, refunded {refunded})"
                 )
     # 8. no 500 answers
     v.extend(f"500 answer: {line}" for line in stats.server_errors)
