@@ -395,3 +395,27 @@ def test_approved_then_revoked_before_first_look_then_revoked_activated_and_ende
     assert sub.activated_at is not None
     assert recorder.of("subscription_activated") == [None]
     assert recorder.of("subscription_ended") == ["REVOKED"]
+
+
+def test_worker_dies_before_notice_then_mandate_paused_then_debit_settled_failed(
+    autopay, monkeypatch
+) -> None:
+    """Found by the fault campaign: a debit stored, its worker killed before the notice,
+    the mandate paused meanwhile (so nothing resends it) stayed CREATED forever."""
+    sub = active(autopay)
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("SIGKILL")  # the worker dies between the commit and the call
+
+    monkeypatch.setattr(autopay, "notify_redemption", killed)
+    run(T0 - DAY - timedelta(minutes=30))
+    debit = Payment.objects.get(subscription=sub, debit_period=1)
+    assert debit.state == "CREATED"
+    monkeypatch.undo()
+    autopay.set_mandate(sub.merchant_subscription_id, "PAUSED")
+    for minutes in range(1, 6):
+        run(T0 - DAY - timedelta(minutes=30) + timedelta(minutes=minutes))
+    debit.refresh_from_db()
+    assert debit.state == "FAILED"
+    assert autopay.calls["notify"] == 0
+    assert debit.merchant_order_id not in autopay.orders

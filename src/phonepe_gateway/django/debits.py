@@ -42,6 +42,7 @@ from .models import (
     Subscription,
     SubscriptionState,
 )
+from .reconcile import first_check_at
 from .schedule import debit_order_id, period_due
 
 __all__ = ["due_debits", "run_debits"]
@@ -215,6 +216,10 @@ def _start_debit(sub: Subscription, period: int, attempt: int, now: datetime) ->
                 "debit_attempt": attempt,
                 "period_start": period_due(locked.first_debit_at, locked.frequency, period),
                 "state": PaymentState.CREATED,
+                # Followed by the reconciler too: if this worker dies before the notice and
+                # the mandate stops being ACTIVE (nothing resends it), the status API
+                # settles it (FAILED once no notice can still be in flight).
+                "next_check_at": first_check_at(now),
             },
         )
         machine.advance_schedule(locked, period)
@@ -336,8 +341,6 @@ def _redeem(payment: Payment, now: datetime) -> None:
     except PhonePeError as exc:
         _after_redeem_error(payment, exc, now)
         return
-    from .reconcile import first_check_at
-
     info = {"transaction_id": result.transaction_id}
     target = {"COMPLETED": PaymentState.COMPLETED, "FAILED": PaymentState.FAILED}.get(
         str(result.state), PaymentState.PENDING
