@@ -236,7 +236,9 @@ def _on_payment_failed(sender: Any, payment: Any = None, **kwargs: Any) -> None:
         return
     sub, period = debit
     attempts = int(app_setting("debit_max_attempts"))
-    final = int(payment.debit_attempt or 1) >= attempts or sub.state != _S.ACTIVE
+    # final: no retry can follow (attempts used up, or the mandate ended; a paused one may
+    # still be retried once resumed, while the period is current)
+    final = int(payment.debit_attempt or 1) >= attempts or sub.state in ENDED_STATES
     # The debit loop decides on a retry: look at the mandate now.
     Subscription.objects.filter(pk=sub.pk, state=_S.ACTIVE).update(next_check_at=timezone.now())
     signals.emit(
