@@ -17,7 +17,6 @@ from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from phonepe_gateway import UpiCollect, UpiIntent, ValidationError
-from phonepe_gateway._subscriptions import MAX_MANDATE_AMOUNT
 
 from . import subscriptions
 from .api import (
@@ -38,6 +37,9 @@ from .schemas import _ID_PATTERN, ErrorOut, MetaKey, MetaValue
 __all__ = ["router", "subscription_body"]
 
 router = Router(tags=["subscriptions"])
+#: NPCI's ceiling for one UPI AutoPay debit, ₹1,00,000 (the client refuses more too; it
+#: is stated here so the OpenAPI document says it)
+MAX_MANDATE_AMOUNT = 10_000_000
 _ERRORS = frozenset({400, 401, 403, 404, 409, 422, 502, 503})
 
 SubscriptionStateName = Literal[
