@@ -16,7 +16,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import validation as check
-from .gen2 import _flag, _json_body, _sandbox, _unauthorized
+from .gen2 import flag as _flag
+from .gen2 import json_body as _json_body
+from .gen2 import sandbox_of as _sandbox
+from .gen2 import unauthorized as _unauthorized
 from .responses import api_error, json_response
 from .state import StateError
 
