@@ -303,3 +303,14 @@ def test_webhooks_when_sandbox_sends_subscription_events_then_verified_with_mand
     assert by_name["subscription.setup.order.completed"].merchant_order_id == "HOOK-1-SETUP"
     assert by_name["subscription.revoked"].state == "REVOKED"
     assert by_name["subscription.revoked"].subscription_id is not None
+
+
+def test_unknown_ids_when_asked_then_not_found_never_a_default_state(client: PhonePeClient) -> None:
+    from phonepe_gateway import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        client.get_subscription_status("NO-SUCH-MANDATE")
+    with pytest.raises(NotFoundError):
+        client.get_subscription_order_status("NO-SUCH-ORDER")
+    with pytest.raises(NotFoundError):
+        client.get_subscription_transaction_status("OMNOSUCHTXN")
