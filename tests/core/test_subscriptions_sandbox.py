@@ -314,3 +314,44 @@ def test_unknown_ids_when_asked_then_not_found_never_a_default_state(client: Pho
         client.get_subscription_order_status("NO-SUCH-ORDER")
     with pytest.raises(NotFoundError):
         client.get_subscription_transaction_status("OMNOSUCHTXN")
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"action": "status", "status": 503},  # not acted: the resend debits
+        {"action": "delay", "delay_ms": 2500},  # acted, answer too late: resend refused, confirmed
+    ],
+    ids=["503", "timeout-after-acting"],
+)
+def test_redeem_when_first_attempt_fails_then_retried_safely_one_debit(
+    sandbox: Any, control: Control, rule: dict[str, Any]
+) -> None:
+    settings = client_settings(sandbox, read_timeout=1, timeout=20, max_retries=2)
+    events: list[Any] = []
+    with PhonePeClient(settings, clock=FakeClock(), on_event=events.append) as client:
+        client.setup_subscription(
+            amount=100, max_amount=9_000, instrument=UpiIntent(), frequency="MONTHLY",
+            merchant_subscription_id="RETRY-1",
+        )  # fmt: skip
+        control.customer("RETRY-1", "APPROVE")
+        client.notify_redemption(
+            merchant_subscription_id="RETRY-1", amount=9_000, merchant_order_id="RETRY-D1"
+        )
+        control.advance(DAY + 5)
+        answer = control.http.post(
+            "/faults",
+            json={"method": "POST", "path": "/subscriptions/v2/redeem", "times": 1, **rule},
+        )
+        assert answer.status_code in (200, 201), answer.text
+        debit = client.redeem("RETRY-D1")
+        assert debit.transaction_id is not None
+        control.advance(10)
+        order = client.get_subscription_order_status("RETRY-D1", details=True)
+    assert order.state == "COMPLETED"
+    assert len(order.payment_details) == 1
+    # Besides a 401 after the day's jump (the token expired: refreshed once), the faulted
+    # attempt and exactly one resend.
+    sent = [e for e in events if e.call == "redeem" and e.status != 401]
+    assert [e.outcome for e in sent][-1] == "ok"
+    assert len(sent) == 2
