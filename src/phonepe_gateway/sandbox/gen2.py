@@ -247,3 +247,11 @@ api_routes = [
     Route("/payments/v2/refund/{merchant_refund_id}/status", refund_status, methods=["GET"]),
 ]
 routes = [*token_routes, *api_routes]
+
+# -- shared with the other generation 2 route modules (subscription_api.py) -------------
+#: The 401 answer for a missing or expired token, else None.
+refuse_unauthorized = _unauthorized
+#: The request body as a JSON object, or a StateError.
+json_body = _json_body
+#: An optional JSON boolean field.
+flag = _flag

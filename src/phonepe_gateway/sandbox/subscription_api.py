@@ -16,11 +16,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import validation as check
-from .gen2 import _flag, _json_body, _sandbox, _unauthorized
+from .gen2 import flag, json_body, refuse_unauthorized
 from .responses import api_error, json_response
+from .runtime import Sandbox
 from .state import StateError
 
 __all__ = ["routes"]
+
+
+def _sandbox(request: Request) -> Sandbox:
+    sandbox: Sandbox = request.app.state.sandbox
+    return sandbox
 
 
 def _refused(exc: StateError) -> Response:
@@ -77,12 +83,12 @@ def _instrument(flow: dict[str, Any]) -> tuple[str, str | None, str | None]:
 
 
 async def setup(request: Request) -> Response:
-    denied = _unauthorized(request)
+    denied = refuse_unauthorized(request)
     if denied:
         return denied
     sb = _sandbox(request)
     try:
-        body = await _json_body(request)
+        body = await json_body(request)
         flow = _flow_of(body, "SUBSCRIPTION_SETUP")
         mode, vpa, target_app = _instrument(flow)
         order, mandate = sb.subscriptions.setup(
@@ -115,12 +121,12 @@ async def setup(request: Request) -> Response:
 
 
 async def notify(request: Request) -> Response:
-    denied = _unauthorized(request)
+    denied = refuse_unauthorized(request)
     if denied:
         return denied
     sb = _sandbox(request)
     try:
-        body = await _json_body(request)
+        body = await json_body(request)
         flow = _flow_of(body, "SUBSCRIPTION_REDEMPTION")
         order = sb.subscriptions.notify(
             merchant_order_id=check.order_id(body.get("merchantOrderId"), "merchantOrderId", 63),
@@ -129,7 +135,7 @@ async def notify(request: Request) -> Response:
             ),
             amount=check.amount(body.get("amount")),
             retry_strategy=str(flow.get("redemptionRetryStrategy") or "STANDARD"),
-            auto_debit=_flag(flow.get("autoDebit"), "paymentFlow.autoDebit"),
+            auto_debit=flag(flow.get("autoDebit"), "paymentFlow.autoDebit"),
             expire_at=_order_expiry(body, sb.clock.now()),
             meta_info=check.meta_info(body.get("metaInfo")),
         )
@@ -141,12 +147,12 @@ async def notify(request: Request) -> Response:
 
 
 async def redeem(request: Request) -> Response:
-    denied = _unauthorized(request)
+    denied = refuse_unauthorized(request)
     if denied:
         return denied
     sb = _sandbox(request)
     try:
-        body = await _json_body(request)
+        body = await json_body(request)
         moid = check.order_id(body.get("merchantOrderId"), "merchantOrderId", 63)
         order, attempt = sb.subscriptions.redeem(moid)
     except StateError as exc:
@@ -155,7 +161,7 @@ async def redeem(request: Request) -> Response:
 
 
 async def subscription_status(request: Request) -> Response:
-    denied = _unauthorized(request)
+    denied = refuse_unauthorized(request)
     if denied:
         return denied
     sb = _sandbox(request)
@@ -172,7 +178,7 @@ async def subscription_status(request: Request) -> Response:
 
 
 async def cancel(request: Request) -> Response:
-    denied = _unauthorized(request)
+    denied = refuse_unauthorized(request)
     if denied:
         return denied
     try:
@@ -183,7 +189,7 @@ async def cancel(request: Request) -> Response:
 
 
 async def order_status(request: Request) -> Response:
-    denied = _unauthorized(request)
+    denied = refuse_unauthorized(request)
     if denied:
         return denied
     subs = _sandbox(request).subscriptions
@@ -201,7 +207,7 @@ async def order_status(request: Request) -> Response:
 
 
 async def transaction_status(request: Request) -> Response:
-    denied = _unauthorized(request)
+    denied = refuse_unauthorized(request)
     if denied:
         return denied
     subs = _sandbox(request).subscriptions
