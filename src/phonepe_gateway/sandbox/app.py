@@ -5,8 +5,9 @@ by default): ``/apis/pg-sandbox`` (UAT) serves everything, ``/apis/identity-mana
 only the token call, ``/apis/pg`` only generation 2, ``/apis/hermes`` only generation 1;
 anything else gets PhonePe's "Api Mapping Not Found" answer, so a wrong base URL fails
 here as it would in production. ``lenient_hosts`` serves every API under every prefix.
-Next to it: the hosted checkout page (``/transact/…``), its static files and the control
-API (``/_sandbox/…``). The app owns one :class:`~.runtime.Sandbox`
+Next to it: the hosted checkout page (``/transact/…``), the simulated UPI app
+(``/upi-app…``), the bank page of custom checkout (``/bank/…``), their static files and
+the control API (``/_sandbox/…``). The app owns one :class:`~.runtime.Sandbox`
 (``app.state.sandbox``); its ticker runs for the lifespan.
 """
 
@@ -33,19 +34,17 @@ __all__ = ["create_app"]
 
 
 def _api_mounts(lenient: bool) -> list[BaseRoute]:
-    from . import gen1
+    from . import custom, gen1
 
-    everything: list[BaseRoute] = [*gen2.routes, *gen1.routes]
-    pg_routes: list[BaseRoute] = list(gen2.api_routes)
-    # UPI AutoPay (subscription_api.py): generation 2 paths, served beside the others.
-    everything += _subscription_routes()
-    pg_routes += _subscription_routes()
+    # Generation 2: standard and custom checkout, and UPI AutoPay (subscription_api.py).
+    pg: list[BaseRoute] = [*gen2.api_routes, *custom.routes, *_subscription_routes()]
+    everything: list[BaseRoute] = [*gen2.token_routes, *pg, *gen1.routes]
     if lenient:
         return [Mount(prefix, routes=everything) for prefix in PREFIXES]
     return [
         Mount("/apis/pg-sandbox", routes=everything),
         Mount("/apis/identity-manager", routes=gen2.token_routes),
-        Mount("/apis/pg", routes=pg_routes),
+        Mount("/apis/pg", routes=pg),
         Mount("/apis/hermes", routes=gen1.routes),
     ]
 
@@ -106,6 +105,8 @@ def _mandate_routes() -> list[BaseRoute]:
 
 
 def _checkout_routes() -> list[BaseRoute]:
-    from . import checkout
+    from . import bank, checkout, upi_app
 
-    return list(checkout.routes)
+    # The customer's side: hosted checkout, the simulated UPI app (+ its control calls)
+    # and the bank page of custom-checkout card / net-banking payments.
+    return [*checkout.routes, *upi_app.routes, *bank.routes]

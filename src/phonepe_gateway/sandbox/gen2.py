@@ -23,7 +23,15 @@ from .runtime import Sandbox
 from .state import StateError
 from .views import order_json, refund_json
 
-__all__ = ["api_routes", "routes", "token_routes"]
+__all__ = [
+    "api_routes",
+    "flag",
+    "json_body",
+    "routes",
+    "sandbox_of",
+    "token_routes",
+    "unauthorized",
+]
 
 
 def _sandbox(request: Request) -> Sandbox:
@@ -237,6 +245,13 @@ async def refund_status(request: Request) -> Response:
     return json_response(refund_json(found))
 
 
+# The checks every generation 2 route module shares (custom checkout in ``custom``,
+# AutoPay in ``subscription_api``).
+unauthorized = _unauthorized
+json_body = _json_body
+sandbox_of = _sandbox
+flag = _flag
+
 token_routes = [Route("/v1/oauth/token", token, methods=["POST"])]
 api_routes = [
     Route("/checkout/v2/pay", pay, methods=["POST"]),
@@ -247,11 +262,3 @@ api_routes = [
     Route("/payments/v2/refund/{merchant_refund_id}/status", refund_status, methods=["GET"]),
 ]
 routes = [*token_routes, *api_routes]
-
-# -- shared with the other generation 2 route modules (subscription_api.py) -------------
-#: The 401 answer for a missing or expired token, else None.
-refuse_unauthorized = _unauthorized
-#: The request body as a JSON object, or a StateError.
-json_body = _json_body
-#: An optional JSON boolean field.
-flag = _flag

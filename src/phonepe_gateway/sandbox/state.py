@@ -204,12 +204,13 @@ class SandboxState:
         self, merchant_order_id: str, *, failure: Failure, payment_mode: str = "UPI_QR"
     ) -> Order:
         """One attempt failed. The order stays PENDING (the customer may try again on the
-        checkout page until it expires) unless the merchant sent ``disablePaymentRetry``."""
+        checkout page until it expires) unless the merchant sent ``disablePaymentRetry``
+        or the order is a custom-checkout one (see ``Order.retries_allowed``)."""
         with self.lock:
             order = self._pending(merchant_order_id)
             now = self.clock.now()
             self._failed_attempt(order, failure, payment_mode, now)
-            if order.disable_payment_retry:
+            if not order.retries_allowed:
                 order.state = "FAILED"
                 self._emit("checkout.order.failed", order)
             else:

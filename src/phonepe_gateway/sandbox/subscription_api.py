@@ -16,17 +16,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import validation as check
-from .gen2 import flag, json_body, refuse_unauthorized
+from .gen2 import flag, json_body, sandbox_of, unauthorized
 from .responses import api_error, json_response
-from .runtime import Sandbox
 from .state import StateError
 
 __all__ = ["routes"]
-
-
-def _sandbox(request: Request) -> Sandbox:
-    sandbox: Sandbox = request.app.state.sandbox
-    return sandbox
 
 
 def _refused(exc: StateError) -> Response:
@@ -83,10 +77,10 @@ def _instrument(flow: dict[str, Any]) -> tuple[str, str | None, str | None]:
 
 
 async def setup(request: Request) -> Response:
-    denied = refuse_unauthorized(request)
+    denied = unauthorized(request)
     if denied:
         return denied
-    sb = _sandbox(request)
+    sb = sandbox_of(request)
     try:
         body = await json_body(request)
         flow = _flow_of(body, "SUBSCRIPTION_SETUP")
@@ -121,10 +115,10 @@ async def setup(request: Request) -> Response:
 
 
 async def notify(request: Request) -> Response:
-    denied = refuse_unauthorized(request)
+    denied = unauthorized(request)
     if denied:
         return denied
-    sb = _sandbox(request)
+    sb = sandbox_of(request)
     try:
         body = await json_body(request)
         flow = _flow_of(body, "SUBSCRIPTION_REDEMPTION")
@@ -147,10 +141,10 @@ async def notify(request: Request) -> Response:
 
 
 async def redeem(request: Request) -> Response:
-    denied = refuse_unauthorized(request)
+    denied = unauthorized(request)
     if denied:
         return denied
-    sb = _sandbox(request)
+    sb = sandbox_of(request)
     try:
         body = await json_body(request)
         moid = check.order_id(body.get("merchantOrderId"), "merchantOrderId", 63)
@@ -161,10 +155,10 @@ async def redeem(request: Request) -> Response:
 
 
 async def subscription_status(request: Request) -> Response:
-    denied = refuse_unauthorized(request)
+    denied = unauthorized(request)
     if denied:
         return denied
-    sb = _sandbox(request)
+    sb = sandbox_of(request)
     mandate = sb.subscriptions.get(request.path_params["merchant_subscription_id"])
     if mandate is None:
         return json_response(
@@ -178,21 +172,21 @@ async def subscription_status(request: Request) -> Response:
 
 
 async def cancel(request: Request) -> Response:
-    denied = refuse_unauthorized(request)
+    denied = unauthorized(request)
     if denied:
         return denied
     try:
-        _sandbox(request).subscriptions.cancel(request.path_params["merchant_subscription_id"])
+        sandbox_of(request).subscriptions.cancel(request.path_params["merchant_subscription_id"])
     except StateError as exc:
         return _refused(exc)
     return Response(status_code=204)
 
 
 async def order_status(request: Request) -> Response:
-    denied = refuse_unauthorized(request)
+    denied = unauthorized(request)
     if denied:
         return denied
-    subs = _sandbox(request).subscriptions
+    subs = sandbox_of(request).subscriptions
     order = subs.order(request.path_params["merchant_order_id"])
     if order is None:
         return json_response(
@@ -207,10 +201,10 @@ async def order_status(request: Request) -> Response:
 
 
 async def transaction_status(request: Request) -> Response:
-    denied = refuse_unauthorized(request)
+    denied = unauthorized(request)
     if denied:
         return denied
-    subs = _sandbox(request).subscriptions
+    subs = sandbox_of(request).subscriptions
     txn = request.path_params["transaction_id"]
     order = subs.order_by_transaction(txn)
     if order is None:
