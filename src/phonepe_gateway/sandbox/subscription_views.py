@@ -16,19 +16,27 @@ from .views import order_json
 __all__ = ["mandate_link", "order_status_json", "payment_flow_json", "subscription_json"]
 
 
-def subscription_json(mandate: Mandate) -> dict[str, Any]:
-    return {
+def subscription_json(mandate: Mandate, *, webhook: bool = False) -> dict[str, Any]:
+    """Subscription status; a webhook payload (revoke, pause, cancel samples) omits the
+    product, instrument and currency fields the status API adds."""
+    out: dict[str, Any] = {
         "merchantSubscriptionId": mandate.merchant_subscription_id,
         "subscriptionId": mandate.subscription_id,
         "state": mandate.state,
+        "productType": "UPI_MANDATE",
+        "authInstrumentType": "UPI",
         "authWorkflowType": mandate.auth_workflow,
         "amountType": mandate.amount_type,
+        "currency": "INR",
         "maxAmount": mandate.max_amount,
         "frequency": mandate.frequency,
         "expireAt": _ms(mandate.expire_at),
         "pauseStartDate": _ms(mandate.pause_start),
         "pauseEndDate": _ms(mandate.pause_end),
     }
+    if webhook:
+        del out["productType"], out["authInstrumentType"], out["currency"]
+    return out
 
 
 def payment_flow_json(order: Order, mandate: Mandate, red: Redemption | None) -> dict[str, Any]:
@@ -68,6 +76,9 @@ def order_status_json(
     shape plus who it belongs to and its ``paymentFlow``; AutoPay debits carry the
     mandate's UMN on their UPI rail."""
     body = order_json(order, details=details, attempts=attempts)
+    # AutoPay's published order statuses have no order-level fee fields, and a currency.
+    del body["payableAmount"], body["feeAmount"]
+    body = {"orderId": body.pop("orderId"), "state": body.pop("state"), "currency": "INR", **body}
     for detail in body["paymentDetails"]:
         rail = detail.get("rail")
         if detail["paymentMode"] == "UPI_AUTO_PAY" and isinstance(rail, dict):

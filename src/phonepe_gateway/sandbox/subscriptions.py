@@ -611,12 +611,12 @@ class Subscriptions:
 
     def _emit_order(self, name: str, order: Order) -> None:
         payload = self.order_status_json(order)
-        del payload["payableAmount"], payload["feeAmount"]
+        del payload["currency"]  # not in PhonePe's subscription webhook samples
         self.state.emit(name, order, payload)
 
     def _emit_mandate(self, name: str, mandate: Mandate) -> None:
         setup = self.state.orders[mandate.setup_order_id]
-        self.state.emit(name, setup, self.subscription_json(mandate))
+        self.state.emit(name, setup, views.subscription_json(mandate, webhook=True))
 
     def _reset(self) -> None:
         self.mandates.clear()
