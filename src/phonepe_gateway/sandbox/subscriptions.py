@@ -526,7 +526,7 @@ class Subscriptions:
             raise _conflict(mandate, f"moved to {target}", "one that allows it")
         mandate.history.append((self.clock.now() if at is None else at, mandate.state, target))
         mandate.state = target
-        if target != "PAUSED":
+        if target == "ACTIVE":  # an ended mandate keeps its last pause window, as PhonePe's do
             mandate.pause_start = mandate.pause_end = None
 
     def _order_to(self, order: Order, target: str) -> None:
