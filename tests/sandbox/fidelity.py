@@ -725,3 +725,24 @@ def is_documented(diff: Difference, rows: list[tuple[str, str, str]]) -> bool:
         fnmatchcase(diff.sample, s) and fnmatchcase(diff.path, p) and diff.kind == k
         for s, p, k in rows
     )
+
+
+# -- UPI AutoPay (drivers in fidelity_autopay.py) -------------------------------------------
+
+
+def _register_autopay() -> None:
+    from . import fidelity_autopay as autopay
+
+    plain_webhook = DRIVERS["webhook"]
+
+    def webhook(h: Harness, sample: Sample) -> tuple[int | None, Any]:
+        if autopay.is_autopay_webhook(sample):
+            return autopay.webhook(h, sample)
+        return plain_webhook(h, sample)
+
+    DRIVERS.update(autopay.AUTOPAY_DRIVERS)
+    DRIVERS["webhook"] = webhook
+    NOT_COMPARED.pop("v2-webhook-subscription-*", None)
+
+
+_register_autopay()
