@@ -287,7 +287,7 @@ def cancel_subscription(request: HttpRequest, merchant_subscription_id: str) -> 
 @router.get(
     "/subscriptions/{merchant_subscription_id}/debits",
     response={200: DebitsOut, _ERRORS: ErrorOut},
-    summary="A mandate's debits, newest period first",
+    summary="A mandate's debits, newest period first (period 0: the set-up transaction)",
 )
 def list_debits(request: HttpRequest, merchant_subscription_id: str) -> HttpResponse:
     sub = _get(merchant_subscription_id)

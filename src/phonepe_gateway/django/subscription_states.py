@@ -252,7 +252,8 @@ def _on_payment_failed(sender: Any, payment: Any = None, **kwargs: Any) -> None:
 
 
 def debit_payments(sub: Subscription) -> Any:
-    """The mandate's debits (the set-up transaction excluded), newest period first."""
-    return Payment.objects.filter(subscription=sub, debit_period__gte=1).order_by(
+    """The mandate's payments, newest period first: its debits and, last, the set-up
+    transaction (period 0) when the set-up charged money."""
+    return Payment.objects.filter(subscription=sub).order_by(
         "-debit_period", "-debit_attempt"
     )

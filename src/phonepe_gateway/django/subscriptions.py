@@ -455,7 +455,7 @@ def process_subscription_event(event: WebhookEvent) -> str | None:
 
 
 def subscription_debits(sub: Subscription | str) -> Any:
-    """The mandate's debit payments (period 1 onwards), newest first."""
+    """The mandate's payments, newest period first (the set-up transaction, period 0, last)."""
     return machine.debit_payments(_subscription(sub))
 
 

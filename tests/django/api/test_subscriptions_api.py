@@ -132,7 +132,10 @@ def test_debits_then_listed_newest_first(api, autopay) -> None:
     debits.run_debits()
     listed = api.get(f"/api/subscriptions/{sub_id}/debits").json()
     assert listed["merchant_subscription_id"] == sub_id
-    assert [(d["debit_period"], d["state"]) for d in listed["debits"]] == [(1, "PENDING")]
+    assert [(d["debit_period"], d["state"]) for d in listed["debits"]] == [
+        (1, "PENDING"),
+        (0, "COMPLETED"),  # the set-up transaction
+    ]
     assert listed["debits"][0]["debit_due_at"] is not None
 
 
