@@ -1010,8 +1010,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 cluster.url,
                 "SELECT (SELECT count(*) FROM phonepe_payment WHERE state IN ('CREATED','PENDING','UNKNOWN')) + (SELECT count(*) FROM phonepe_refund WHERE state IN ('CREATED','PENDING','UNKNOWN')) + (SELECT count(*) FROM phonepe_subscription WHERE state IN ('CREATED','PENDING','UNKNOWN')) AS n",
             )[0]["n"]
-            if args.autopay > 0 and open_rows and jumps < 6 and time.monotonic() >= next_jump:
-                # a debit notified (or retried) meanwhile may run 24 h after its notice
+            if args.autopay > 0 and open_rows and jumps < 12 and time.monotonic() >= next_jump:
+                # A debit notified (or retried) meanwhile may run 24 h after its notice; a
+                # period failing three times takes a jump per attempt.
                 httpx.post(
                     sandbox + "/_sandbox/clock/advance", json={"seconds": 90_000}, timeout=10
                 )
