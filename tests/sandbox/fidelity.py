@@ -479,7 +479,7 @@ def _pay(h: Harness, sample: Sample) -> tuple[int, Any]:
         )
         answer = h.http.post(G2 + path, json={}, headers=h.auth())
         return answer.status_code, answer.json()
-    if _custom(sample) and sample.api == "pay":
+    if _custom(sample) and sample.api in ("pay", "custom_pay"):
         mode = _custom_mode(sample)
         answer = h.custom_pay(moid, mode)
         if sample.status == 400 and "merchantOrderId" in sample.situation:  # reused id
@@ -650,6 +650,7 @@ DRIVERS: dict[str, Callable[[Harness, Sample], tuple[int | None, Any]]] = {
     "transaction_status": _transaction_status,
     "token": _token,
     "pay": _pay,
+    "custom_pay": _pay,
     "sdk_order": _pay,
     "refund": _refund_call,
     "refund_status": _refund_status,
