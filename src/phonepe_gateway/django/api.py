@@ -20,23 +20,42 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import BaseModel
 
-from phonepe_gateway import DuplicateRequestError, GatewayError, __version__
+from phonepe_gateway import (
+    DuplicateRequestError,
+    GatewayError,
+    Instrument,
+    ValidationError,
+    __version__,
+)
 
 from . import services
 from .api_webhooks import router as webhooks_router
 from .auth import ApiAuth
 from .docs import LocalSwagger, docs_guard
-from .exceptions import GatewayUnavailable, NotFound, PaymentsError, storage_unavailable
+from .exceptions import (
+    GatewayUnavailable,
+    InvalidRequest,
+    NotFound,
+    PaymentsError,
+    storage_unavailable,
+)
 from .idempotency import Answer, derive_id, fingerprint, run_once
 from .logging import current_request_id
 from .models import Payment, Refund
 from .schemas import (
+    CardIn,
     CreatePaymentIn,
     CreateRefundIn,
     ErrorOut,
+    NetBankingIn,
     PaymentCreatedOut,
     PaymentOut,
     RefundOut,
+    SdkOrderIn,
+    TokenIn,
+    UpiCollectIn,
+    UpiIntentIn,
+    UpiQrIn,
 )
 
 __all__ = ["api", "error_response"]
@@ -173,8 +192,8 @@ def payment_body(payment: Payment) -> dict[str, Any]:
             "payment_mode": _or_none(payment.payment_mode),
             "transaction_id": _or_none(payment.transaction_id),
             "gateway_order_id": _or_none(payment.gateway_order_id),
-            "checkout_url": _or_none(payment.checkout_url),
             "expires_at": payment.expires_at,
+            **instrument_fields(payment),
             "needs_review": payment.needs_review,
             "error_code": _or_none(payment.error_code),
             "error_message": _or_none(payment.error_message),
@@ -183,6 +202,17 @@ def payment_body(payment: Payment) -> dict[str, Any]:
             "completed_at": payment.completed_at,
         },
     )
+
+
+def instrument_fields(payment: Payment) -> dict[str, Any]:
+    """What the customer pays with (custom checkout); links only while the order is open."""
+    return {
+        "checkout_url": payment.pay_url,
+        "instrument": _or_none(payment.instrument),
+        "intent_url": payment.intent_url,
+        "qr_data": payment.qr_data,
+        "sdk_token": payment.sdk_token,
+    }
 
 
 def refund_body(refund: Refund) -> dict[str, Any]:
@@ -271,15 +301,23 @@ def create_payment(
     order_id = payload.merchant_order_id or _key_id(request, route, idempotency_key, "MO")
 
     def action() -> Answer:
+        common: dict[str, Any] = {
+            "amount": payload.amount,
+            "merchant_order_id": order_id,
+            "reference": payload.reference,
+            "redirect_url": payload.redirect_url,
+            "metadata": payload.metadata,
+            "resume": idempotency_key is not None,
+        }
+        chosen = payload.instrument
         try:
-            payment = services.create_payment(
-                amount=payload.amount,
-                merchant_order_id=order_id,
-                reference=payload.reference,
-                redirect_url=payload.redirect_url,
-                metadata=payload.metadata,
-                resume=idempotency_key is not None,
-            )
+            if isinstance(chosen, SdkOrderIn):
+                payment = services.create_sdk_order(
+                    **common, custom_checkout=chosen.custom_checkout
+                )
+            else:
+                instrument = None if chosen is None else _instrument(chosen)
+                payment = services.create_payment(**common, instrument=instrument)
         except GatewayUnavailable as exc:
             raise _gateway_verdict(exc) from exc
         body = _dump(
@@ -288,13 +326,27 @@ def create_payment(
                 "merchant_order_id": payment.merchant_order_id,
                 "state": payment.state,
                 "amount": payment.amount,
-                "checkout_url": _or_none(payment.checkout_url),
                 "expires_at": payment.expires_at,
+                **instrument_fields(payment),
             },
         )
         return 201, body
 
-    return _answer(request, route, idempotency_key, payload.model_dump(mode="json"), action)
+    signed = payload.model_dump(mode="json")
+    if signed["instrument"] is None:
+        del signed["instrument"]  # the hosted page: the fingerprint keys stored before it existed
+    return _answer(request, route, idempotency_key, signed, action)
+
+
+def _instrument(
+    chosen: UpiIntentIn | UpiCollectIn | UpiQrIn | NetBankingIn | CardIn | TokenIn,
+) -> Instrument:
+    """The core instrument of an ``instrument`` object; its checks' error as a 422."""
+    try:
+        return chosen.to_instrument()
+    except ValidationError as exc:
+        field = f"instrument.{exc.field}" if exc.field else "instrument"
+        raise InvalidRequest(str(exc), details={"field": field}) from exc
 
 
 class SyncQuery(BaseModel):
