@@ -58,7 +58,7 @@ class CheckoutGateway(FakeGateway):
         )
         links = {
             "UPI_INTENT": {"intent_url": upi},
-            "UPI_QR": {"qr_data": upi},
+            "UPI_QR": {"qr_data": upi, "intent_url": upi},  # both, as PhonePe answers
         }.get(instrument.mode)
         if links is None and instrument.mode != "UPI_COLLECT":  # card, token, net banking
             links = {"redirect_url": f"http://127.0.0.1:9/bank/{result.order_id}"}
@@ -106,7 +106,7 @@ def test_upi_qr_then_qr_data(checkout_gateway) -> None:
     payment = services.create_payment(amount=1500, instrument=UpiQr())
     assert payment.instrument == "UPI_QR"
     assert payment.qr_data.startswith("upi://pay?")
-    assert payment.intent_url is None
+    assert payment.intent_url == payment.qr_data  # PhonePe answers the link for both
 
 
 def test_net_banking_then_bank_page_is_where_the_customer_goes(checkout_gateway) -> None:

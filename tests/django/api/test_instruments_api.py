@@ -64,20 +64,20 @@ def _create(client: Client, instrument: dict[str, Any] | None, **extra: Any) -> 
 
 
 @pytest.mark.parametrize(
-    ("instrument", "field"),
+    ("instrument", "fields"),
     [
-        ({"type": "UPI_INTENT"}, "intent_url"),
-        ({"type": "UPI_INTENT", "target_app": "com.phonepe.app"}, "intent_url"),
-        ({"type": "UPI_QR"}, "qr_data"),
-        ({"type": "NET_BANKING", "bank_id": "HDFC"}, "checkout_url"),
-        (CARD, "checkout_url"),
-        (TOKEN, "checkout_url"),
-        ({"type": "SDK"}, "sdk_token"),
-        ({"type": "SDK", "custom_checkout": True}, "sdk_token"),
+        ({"type": "UPI_INTENT"}, {"intent_url"}),
+        ({"type": "UPI_INTENT", "target_app": "com.phonepe.app"}, {"intent_url"}),
+        ({"type": "UPI_QR"}, {"qr_data", "intent_url"}),
+        ({"type": "NET_BANKING", "bank_id": "HDFC"}, {"checkout_url"}),
+        (CARD, {"checkout_url"}),
+        (TOKEN, {"checkout_url"}),
+        ({"type": "SDK"}, {"sdk_token"}),
+        ({"type": "SDK", "custom_checkout": True}, {"sdk_token"}),
     ],
 )
 def test_create_with_instrument_then_201_with_what_to_pay_with(
-    client, fake, instrument, field
+    client, fake, instrument, fields
 ) -> None:
     response = _create(client, instrument)
     assert response.status_code == 201, response.content
@@ -89,7 +89,7 @@ def test_create_with_instrument_then_201_with_what_to_pay_with(
     assert body["state"] == "PENDING"
     assert body["expires_at"]
     links = {k: body[k] for k in ("intent_url", "qr_data", "checkout_url", "sdk_token")}
-    assert {k for k, v in links.items() if v} == {field}
+    assert {k for k, v in links.items() if v} == fields
     stored = Payment.objects.get(merchant_order_id=body["merchant_order_id"])
     assert stored.instrument == expected_mode
     shown = client.get(f"/api/payments/{body['merchant_order_id']}").json()
