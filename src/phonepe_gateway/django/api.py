@@ -9,6 +9,7 @@ talk to the gateway themselves, and every failure leaves as
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from django.conf import settings
@@ -264,9 +265,15 @@ def _key_id(request: HttpRequest, route: str, key: str | None, prefix: str) -> s
 
 
 def _answer(
-    request: HttpRequest, route: str, key: str | None, payload: Any, action: Any
+    request: HttpRequest,
+    route: str,
+    key: str | None,
+    payload: Any,
+    action: Any,
+    finish: Callable[[int, dict[str, Any]], dict[str, Any]] | None = None,
 ) -> HttpResponse:
-    """Run ``action`` (-> Answer) once per Idempotency-Key; without a key, just run it."""
+    """Run ``action`` (-> Answer) once per Idempotency-Key; without a key, just run it.
+    ``finish`` completes the (stored or replayed) body with what is never stored."""
     replayed = False
     if key is None:
         status, body = action()
@@ -277,6 +284,8 @@ def _answer(
             request_fingerprint=fingerprint(payload),
             action=action,
         )
+    if finish is not None:
+        body = finish(status, body)
     # Sorted keys: a replay comes from a JSON column (PostgreSQL's jsonb reorders keys)
     # and must be byte-identical to the first answer.
     response = JsonResponse(body, status=status, json_dumps_params=_SORTED)
@@ -320,6 +329,7 @@ def create_payment(
                 payment = services.create_payment(**common, instrument=instrument)
         except GatewayUnavailable as exc:
             raise _gateway_verdict(exc) from exc
+        created.append(payment)
         body = _dump(
             PaymentCreatedOut,
             {
@@ -328,14 +338,36 @@ def create_payment(
                 "amount": payment.amount,
                 "expires_at": payment.expires_at,
                 **instrument_fields(payment),
+                **dict.fromkeys(_LINKS),  # never stored with the key: see with_links
             },
         )
         return 201, body
 
+    def with_links(status: int, body: dict[str, Any]) -> dict[str, Any]:
+        """The links as the ledger has them now: a replay while the order is open is the
+        first answer byte for byte; once it closed or expired they are null, and the
+        idempotency record never held them."""
+        if status != 201:
+            return body
+        payment = created[0] if created else _stored_payment(body)
+        if payment is None:
+            return body
+        links = instrument_fields(payment)
+        return {**body, **{name: links[name] for name in _LINKS}}
+
+    created: list[Payment] = []
     signed = payload.model_dump(mode="json")
     if signed["instrument"] is None:
         del signed["instrument"]  # the hosted page: the fingerprint keys stored before it existed
-    return _answer(request, route, idempotency_key, signed, action)
+    return _answer(request, route, idempotency_key, signed, action, with_links)
+
+
+#: The fields of a created payment's answer that are read from the ledger every time.
+_LINKS = ("checkout_url", "intent_url", "qr_data", "sdk_token")
+
+
+def _stored_payment(body: dict[str, Any]) -> Payment | None:
+    return Payment.objects.filter(merchant_order_id=body.get("merchant_order_id", "")).first()
 
 
 def _instrument(

@@ -222,3 +222,31 @@ def test_openapi_documents_every_instrument_variant(client) -> None:
     assert {"instrument", "intent_url", "qr_data", "sdk_token", "expires_at"} <= set(
         components[out]["properties"]
     )
+
+
+def test_idempotency_record_never_holds_the_link_and_replay_after_close_has_none(
+    client, fake
+) -> None:
+    headers = {"HTTP_IDEMPOTENCY_KEY": "intent-close-1"}
+    body = {"amount": 4200, "instrument": {"type": "UPI_INTENT"}}
+    first = post_json(client, "/api/payments", body, **headers)
+    order_id = first.json()["merchant_order_id"]
+    assert first.json()["intent_url"]
+    stored = IdempotencyRecord.objects.get(key="intent-close-1").response_body
+    assert stored["intent_url"] is None
+    assert "upi://" not in json.dumps(stored)
+
+    fake.settle(order_id, "COMPLETED")
+    services.process_webhook(services.receive_webhook(*fake.order_webhook(order_id)))
+    replay = post_json(client, "/api/payments", body, **headers)
+    assert replay.status_code == 201
+    assert replay["Idempotent-Replayed"] == "true"
+    assert replay.json() == {**first.json(), "intent_url": None}
+
+
+def test_hosted_page_replay_keeps_its_checkout_url(client, fake) -> None:
+    headers = {"HTTP_IDEMPOTENCY_KEY": "hosted-replay-1"}
+    first = post_json(client, "/api/payments", {"amount": 4200}, **headers)
+    again = post_json(client, "/api/payments", {"amount": 4200}, **headers)
+    assert first.json()["checkout_url"]
+    assert again.content == first.content
