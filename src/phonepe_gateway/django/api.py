@@ -19,7 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import Header, NinjaAPI, Query, Router
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
 from phonepe_gateway import (
     ConfigurationError,
@@ -64,9 +64,16 @@ __all__ = ["api", "error_response"]
 
 logger = logging.getLogger("phonepe_gateway.api")
 
+#: Documented only (a bad key is idempotency.py's 400 invalid_idempotency_key, not a 422).
+_KEY_SCHEMA = WithJsonSchema(
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"}
+)
 IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", description="Replays the first answer for the same key."),
+    Annotated[str, _KEY_SCHEMA] | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Replays the first answer for the same key (1-255 printable characters).",
+    ),
 ]
 _SORTED = {"sort_keys": True}
 _ERRORS = frozenset({400, 401, 403, 404, 409, 422, 502, 503})

@@ -54,8 +54,11 @@ class _In(Schema):
 # Each variant mirrors one of the core's instruments (phonepe_gateway._instruments, whose
 # checks are the real ones: ``to_instrument`` may still raise its ValidationError).
 
-_Text64 = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-_Encrypted = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+#: The core's rule for free text: not blank, no control characters.
+_PRINTABLE = r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$"
+_Text32 = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=_PRINTABLE)]
+_Text64 = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=_PRINTABLE)]
+_Encrypted = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=_PRINTABLE)]
 _Month = Annotated[str, StringConstraints(pattern=r"^(0?[1-9]|1[0-2])$")]
 _Year = Annotated[str, StringConstraints(pattern=r"^2[01][0-9]{2}$")]
 
@@ -68,6 +71,7 @@ class UpiIntentIn(_In):
         default=None,
         min_length=1,
         max_length=128,
+        pattern=_PRINTABLE,
         description="Android package of the one UPI app to open, e.g. com.phonepe.app.",
     )
 
@@ -86,7 +90,7 @@ class UpiCollectIn(_In):
     phone: str | None = Field(
         default=None, pattern=r"^[6-9][0-9]{9}$", description="10-digit mobile, no +91."
     )
-    message: str | None = Field(default=None, min_length=1, max_length=50)
+    message: str | None = Field(default=None, min_length=1, max_length=50, pattern=_PRINTABLE)
 
     def to_instrument(self) -> Instrument:
         return UpiCollect(vpa=self.vpa, phone=self.phone, message=self.message)
@@ -105,7 +109,7 @@ class NetBankingIn(_In):
     """Net banking at one bank (answer: `checkout_url`, the bank's page)."""
 
     type: Literal["NET_BANKING"]
-    bank_id: _Text64 = Field(description="PhonePe's bank id, e.g. HDFC.")
+    bank_id: _Text32 = Field(description="PhonePe's bank id, e.g. HDFC.")
     merchant_user_id: _Text64 | None = None
 
     def to_instrument(self) -> Instrument:
@@ -184,7 +188,26 @@ InstrumentIn = Annotated[
 INSTRUMENT_TYPES = ("UPI_INTENT", "UPI_COLLECT", "UPI_QR", "NET_BANKING", "CARD", "TOKEN", "SDK")
 
 
+#: Card, token and net banking return the customer to ``redirect_url`` after the bank's
+#: page: PhonePe requires it (the app's ``redirect_url`` setting may stand in for it).
+_REDIRECT_REQUIRED: dict[str, Any] = {
+    "if": {
+        "properties": {
+            "instrument": {
+                "type": "object",
+                "properties": {"type": {"enum": ["NET_BANKING", "CARD", "TOKEN"]}},
+                "required": ["type"],
+            }
+        },
+        "required": ["instrument"],
+    },
+    "then": {"required": ["redirect_url"], "properties": {"redirect_url": {"type": "string"}}},
+}
+
+
 class CreatePaymentIn(_In):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_REDIRECT_REQUIRED)
+
     amount: int = Field(ge=100, le=MAX_PAISE, description="Amount in paise (at least 100).")
     merchant_order_id: str | None = Field(
         default=None,
@@ -197,8 +220,10 @@ class CreatePaymentIn(_In):
     redirect_url: str | None = Field(
         default=None,
         max_length=2048,
-        pattern=r"^https?://[!-~]+$",
-        description="Where PhonePe sends the customer after checkout (http or https).",
+        pattern=r"^https?://[!-.0-~][!-~]*$",  # a host: not "https:///"
+        description="Where PhonePe sends the customer after checkout (http or https). "
+        "Required with a NET_BANKING, CARD or TOKEN instrument unless the service has a "
+        "default (`redirect_url` setting).",
     )
     metadata: dict[MetaKey, MetaValue] | None = Field(
         default=None,
