@@ -27,15 +27,6 @@ from .conftest import FakeGateway
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-if "intent_url" in CreatePaymentResult.model_fields:
-    Result = CreatePaymentResult
-else:  # MERGE: until i12-client's result fields land on main
-
-    class Result(CreatePaymentResult):  # type: ignore[no-redef]
-        instrument: str | None = None
-        intent_url: str | None = None
-        qr_data: str | None = None
-
 
 @dataclass
 class CheckoutGateway(FakeGateway):
@@ -76,7 +67,7 @@ class CheckoutGateway(FakeGateway):
             self.lose_links -= 1
             links = {}
         values = {**result.model_dump(), "redirect_url": None, **links, "instrument": mode}
-        return Result.model_validate(values)
+        return CreatePaymentResult.model_validate(values)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from phonepe_gateway import CreatePaymentResult, Instrument
+from phonepe_gateway import CreatePaymentResult, Instrument, PhonePeClient
 
 from .models import Payment
 
@@ -50,7 +50,7 @@ class Checkout:
 
     def request(
         self,
-        client: Any,
+        client: PhonePeClient,
         *,
         redirect_url: str | None,
         amount: int,
@@ -59,23 +59,24 @@ class Checkout:
         meta_info: dict[str, str] | None,
         callback_url: str | None,
     ) -> CreatePaymentResult:
-        common: dict[str, Any] = {
-            "amount": amount,
-            "merchant_order_id": merchant_order_id,
-            "redirect_url": redirect_url,
-            "expire_after": expire_after,
-            "meta_info": meta_info,
-        }
         if self.sdk:
-            result = client.create_sdk_order(**common, custom_checkout=self.sdk == SDK_CUSTOM)
-        elif self.instrument is not None:
-            result = client.create_payment(
-                **common, callback_url=callback_url, instrument=self.instrument
+            return client.create_sdk_order(
+                amount=amount,
+                merchant_order_id=merchant_order_id,
+                redirect_url=redirect_url,
+                expire_after=expire_after,
+                meta_info=meta_info,
+                custom_checkout=self.sdk == SDK_CUSTOM,
             )
-        else:  # the hosted page: the call as it always was
-            result = client.create_payment(**common, callback_url=callback_url)
-        assert isinstance(result, CreatePaymentResult)
-        return result
+        return client.create_payment(  # instrument None: the hosted page
+            amount=amount,
+            merchant_order_id=merchant_order_id,
+            redirect_url=redirect_url,
+            expire_after=expire_after,
+            meta_info=meta_info,
+            callback_url=callback_url,
+            instrument=self.instrument,
+        )
 
 
 def answer_info(mode: str, result: CreatePaymentResult) -> tuple[dict[str, Any], bool]:
@@ -86,8 +87,8 @@ def answer_info(mode: str, result: CreatePaymentResult) -> tuple[dict[str, Any],
         info["checkout_url"] = result.redirect_url
         return info, bool(result.redirect_url)
     found = {
-        "intent_url": getattr(result, "intent_url", None),  # MERGE: i12-client's fields
-        "qr_data": getattr(result, "qr_data", None),
+        "intent_url": result.intent_url,
+        "qr_data": result.qr_data,
         "redirect_url": result.redirect_url,
         "sdk_token": result.token,
     }
