@@ -114,9 +114,9 @@ def test_sdk_order_then_token_answered(api, control) -> None:
     assert body["checkout_url"] is None
 
 
-def test_card_rejected_by_the_gateway_then_no_secret_in_the_answer(api, control) -> None:
-    """Without a redirect URL PhonePe (and the sandbox) cannot 3-D Secure a card: refused,
-    nothing pending, and the encrypted details appear nowhere."""
+def test_card_without_redirect_then_422_nothing_stored_and_no_secret(api, control) -> None:
+    """PhonePe returns a card's customer to the redirect URL after 3-D Secure: without one
+    (and no default) the request is refused before anything is stored or sent."""
     card = {
         "type": "CARD",
         "encryption_key_id": 1,
@@ -127,8 +127,10 @@ def test_card_rejected_by_the_gateway_then_no_secret_in_the_answer(api, control)
     }
     response = post_json(api, "/api/payments", {"amount": 5000, "instrument": card})
     assert response.status_code == 422
+    assert response.json()["error"]["details"] == {"field": "redirect_url"}
     assert b"SENTINEL" not in response.content
-    assert not Payment.objects.filter(state__in=("CREATED", "PENDING", "UNKNOWN")).exists()
+    assert not Payment.objects.exists()
+    assert control.get("/_sandbox/orders").json()["orders"] == []
 
 
 def test_card_with_redirect_then_bank_page(api, control) -> None:
