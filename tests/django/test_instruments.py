@@ -258,3 +258,29 @@ def test_admin_lists_and_filters_by_instrument(admin_client, checkout_gateway) -
     assert [p.pk for p in only_qr.context["cl"].result_list] == [qr.pk]
     change = admin_client.get(reverse("admin:phonepe_payment_change", args=[hosted.pk]))
     assert set(change.context["adminform"].form.fields) == {"needs_review", "review_reason"}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"reference": "bay\x0012"},
+        {"metadata": {"plate": "KA\x0001"}},
+        {"metadata": {"\x00": "x"}},
+        {"metadata": {"nested": ["ok", {"deep": "\x00"}]}},
+    ],
+)
+def test_nul_character_then_invalid_and_nothing_stored(checkout_gateway, bad) -> None:
+    """PostgreSQL stores no NUL in text or jsonb: refused as bad input, never a 503."""
+    with pytest.raises(InvalidRequest):
+        services.create_payment(amount=1500, instrument=UpiQr(), **bad)
+    assert not Payment.objects.exists()
+    assert checkout_gateway.calls["create_payment"] == 0
+
+
+def test_refund_reason_with_nul_then_invalid_and_nothing_reserved(checkout_gateway) -> None:
+    payment = services.create_payment(amount=1500, instrument=UpiQr())
+    checkout_gateway.settle(payment.merchant_order_id, "COMPLETED")
+    payment = services.sync_payment(payment)
+    with pytest.raises(InvalidRequest):
+        services.refund_payment(payment, amount=500, reason="oops\x00")
+    assert Payment.objects.get(pk=payment.pk).refunded_amount == 0

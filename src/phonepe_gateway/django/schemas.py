@@ -41,8 +41,10 @@ __all__ = [
 MAX_PAISE = 10**11
 _ID_PATTERN = r"^[A-Za-z0-9_-]{1,63}$"
 
-MetaKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-MetaValue = Annotated[str, StringConstraints(max_length=256)]
+#: No NUL character: PostgreSQL cannot store one in text or jsonb (it would be a 503).
+_NO_NUL = r"^[^\x00]*$"
+MetaKey = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=_NO_NUL)]
+MetaValue = Annotated[str, StringConstraints(max_length=256, pattern=_NO_NUL)]
 PaymentStateName = Literal["CREATED", "PENDING", "UNKNOWN", "COMPLETED", "FAILED"]
 
 
@@ -215,7 +217,10 @@ class CreatePaymentIn(_In):
         description="Your order id (letters, digits, _ and -; at most 63). Generated when omitted.",
     )
     reference: str = Field(
-        default="", max_length=255, description='Your object, e.g. "parking-session:42".'
+        default="",
+        max_length=255,
+        pattern=_NO_NUL,
+        description='Your object, e.g. "parking-session:42".',
     )
     redirect_url: str | None = Field(
         default=None,
@@ -244,7 +249,7 @@ class CreateRefundIn(_In):
     merchant_refund_id: str | None = Field(
         default=None, pattern=_ID_PATTERN, description="Your refund id; generated when omitted."
     )
-    reason: str = Field(default="", max_length=255)
+    reason: str = Field(default="", max_length=255, pattern=_NO_NUL)
 
 
 _INSTRUMENT_OUT = "The instrument asked for (`UPI_INTENT`, ..., `SDK`); null: the hosted page."

@@ -98,6 +98,17 @@ def _checked(check: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         raise InvalidRequest(str(exc), details={"field": exc.field}) from exc
 
 
+def _has_nul(value: Any) -> bool:
+    """Does JSON ``value`` hold a NUL character (PostgreSQL stores none in text or jsonb)?"""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def _payment(payment: Payment | str) -> Payment:
     if isinstance(payment, Payment):
         return payment
@@ -192,12 +203,16 @@ def _create(
 ) -> Payment:
     _checked(check_amount, amount)
     order_id = _checked(check_merchant_id, merchant_order_id or new_merchant_id("MO"))
-    if not isinstance(reference, str) or len(reference) > 255:
+    if not isinstance(reference, str) or len(reference) > 255 or "\x00" in reference:
         raise InvalidRequest(
-            "reference must be text of at most 255 characters.", details={"field": "reference"}
+            "reference must be text of at most 255 characters (no NUL).",
+            details={"field": "reference"},
         )
-    if metadata is not None and not isinstance(metadata, dict):
-        raise InvalidRequest("metadata must be a JSON object.", details={"field": "metadata"})
+    if metadata is not None and (not isinstance(metadata, dict) or _has_nul(metadata)):
+        raise InvalidRequest(
+            "metadata must be a JSON object without NUL characters.",
+            details={"field": "metadata"},
+        )
     get_client()  # a misconfigured app fails loudly here, before storing anything
     if resume:
         existing = Payment.objects.filter(merchant_order_id=order_id).first()
@@ -575,6 +590,8 @@ def refund_payment(
     """
     payment = _payment(payment)
     _checked(check_amount, amount, minimum=MIN_REFUND_AMOUNT)
+    if not isinstance(reason, str) or "\x00" in reason:
+        raise InvalidRequest("reason must be text (no NUL).", details={"field": "reason"})
     refund_id = _checked(
         check_merchant_id, merchant_refund_id or new_merchant_id("MR"), field="merchant_refund_id"
     )

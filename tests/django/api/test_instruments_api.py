@@ -250,3 +250,16 @@ def test_hosted_page_replay_keeps_its_checkout_url(client, fake) -> None:
     again = post_json(client, "/api/payments", {"amount": 4200}, **headers)
     assert first.json()["checkout_url"]
     assert again.content == first.content
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"amount": 1500, "reference": "bay\u000012"},
+        {"amount": 1500, "metadata": {"\u0004": "a\u0000b"}},
+    ],
+)
+def test_nul_in_text_then_422_not_503(client, fake, body) -> None:
+    response = post_json(client, "/api/payments", body)
+    assert response.status_code == 422
+    assert not Payment.objects.exists()
