@@ -61,7 +61,9 @@ Frequency = Literal[
 assert set(get_args(Frequency)) == set(FREQUENCIES)  # one list of frequencies
 
 
-class UpiIntentIn(Schema):
+class MandateUpiIntentIn(Schema):
+    """Set up the mandate by a ``upi://`` link the customer's UPI app opens."""
+
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["UPI_INTENT"]
@@ -72,7 +74,9 @@ class UpiIntentIn(Schema):
     )
 
 
-class UpiCollectIn(Schema):
+class MandateUpiCollectIn(Schema):
+    """Set up the mandate by a request sent to the payer's UPI id."""
+
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["UPI_COLLECT"]
@@ -82,10 +86,14 @@ class UpiCollectIn(Schema):
     )
 
 
-InstrumentIn = Annotated[UpiIntentIn | UpiCollectIn, Field(discriminator="type")]
+MandateInstrumentIn = Annotated[
+    MandateUpiIntentIn | MandateUpiCollectIn, Field(discriminator="type")
+]
 
 
 class CreateSubscriptionIn(Schema):
+    """A UPI AutoPay mandate to set up; amounts in paise."""
+
     model_config = ConfigDict(extra="forbid")
 
     amount: int = Field(
@@ -97,7 +105,7 @@ class CreateSubscriptionIn(Schema):
         description="The mandate's cap, paise (at least amount; NPCI: at most ₹1,00,000).",
     )
     frequency: Frequency
-    instrument: InstrumentIn
+    instrument: MandateInstrumentIn
     amount_type: Literal["FIXED", "VARIABLE"] = "VARIABLE"
     auth_workflow: Literal["TRANSACTION", "PENNY_DROP"] = "TRANSACTION"
     merchant_subscription_id: str | None = Field(default=None, pattern=_ID_PATTERN)
@@ -204,9 +212,9 @@ def debit_body(payment: Payment) -> dict[str, Any]:
     )
 
 
-def _instrument(data: UpiIntentIn | UpiCollectIn) -> UpiIntent | UpiCollect:
+def _instrument(data: MandateUpiIntentIn | MandateUpiCollectIn) -> UpiIntent | UpiCollect:
     try:
-        if isinstance(data, UpiIntentIn):
+        if isinstance(data, MandateUpiIntentIn):
             return UpiIntent(target_app=data.target_app)
         return UpiCollect(vpa=data.vpa)
     except ValidationError as exc:

@@ -141,3 +141,12 @@ def test_debits_then_listed_newest_first(api, autopay) -> None:
 
 def test_subscriptions_without_key_then_401(autopay) -> None:
     assert Client().get("/api/subscriptions/X").status_code == 401
+
+
+def test_openapi_mandate_instruments_then_own_components_beside_the_payment_ones(api) -> None:
+    components = api.get("/api/openapi.json").json()["components"]["schemas"]
+    # Ninja names components by class: a mandate's instruments must not replace the
+    # payment API's (UPI_COLLECT by phone, QR, cards... are not mandate set-ups)
+    assert set(components["MandateUpiCollectIn"]["required"]) == {"type", "vpa"}
+    assert "phone" in components["UpiCollectIn"]["properties"]
+    assert components["MandateUpiIntentIn"]["description"]
