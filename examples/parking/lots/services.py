@@ -18,7 +18,16 @@ from phonepe_gateway.django import services as payments
 from phonepe_gateway.django.exceptions import Conflict
 from phonepe_gateway.django.models import Payment
 
-from .models import HOLDING_STATES, REFERENCE_PREFIX, Bay, Lot, ParkingSession, SessionState
+from . import bookings
+from .models import (
+    HOLDING_STATES,
+    REFERENCE_PREFIX,
+    Bay,
+    Booking,
+    Lot,
+    ParkingSession,
+    SessionState,
+)
 from .plates import normalise_plate
 from .tariff import compute_fee
 
@@ -59,7 +68,13 @@ def start_session(lot: Lot, plate_text: str, *, now: datetime | None = None) -> 
         if ParkingSession.objects.filter(plate=plate, state__in=HOLDING_STATES).exists():
             raise AlreadyParked("This vehicle is already parked. Open its ticket to leave.")
         held = ParkingSession.objects.filter(lot=lot, state__in=HOLDING_STATES).values("bay_id")
-        bay = Bay.objects.filter(lot=lot).exclude(pk__in=held).order_by("code").first()
+        bay = (
+            Bay.objects.filter(lot=lot)
+            .exclude(pk__in=held)
+            .exclude(pk__in=bookings.reserved_bay_ids(lot, now))  # booked bays wait for their car
+            .order_by("code")
+            .first()
+        )
         if bay is None:
             raise LotFull(f"{lot.name} is full right now.")
         try:
@@ -74,7 +89,11 @@ def current_fee(session: ParkingSession, *, now: datetime | None = None) -> int:
     """The fee so far (PARKED) or the fixed fee (after exit)."""
     if session.fee is not None:
         return session.fee
-    return compute_fee(session.entry_at, now or timezone.now(), session.lot.tariff)
+    now = now or timezone.now()
+    booking = Booking.objects.filter(session=session).first()
+    if booking is not None:
+        return bookings.fee_for_booked_stay(booking, session.entry_at, now, session.lot.tariff)
+    return compute_fee(session.entry_at, now, session.lot.tariff)
 
 
 def request_exit(session: ParkingSession, *, now: datetime | None = None) -> ParkingSession:
@@ -85,7 +104,13 @@ def request_exit(session: ParkingSession, *, now: datetime | None = None) -> Par
         if locked.state != SessionState.PARKED:
             return locked
         locked.exit_at = now
-        locked.fee = compute_fee(locked.entry_at, now, locked.lot.tariff)
+        booking = Booking.objects.filter(session=locked).first()
+        if booking is not None:  # booked ahead: prepaid to the window's end
+            locked.fee = bookings.fee_for_booked_stay(
+                booking, locked.entry_at, now, locked.lot.tariff
+            )
+        else:
+            locked.fee = compute_fee(locked.entry_at, now, locked.lot.tariff)
         locked.state = SessionState.FREE if locked.fee == 0 else SessionState.PAYMENT_DUE
         locked.save(update_fields=["exit_at", "fee", "state"])
     logger.info("session %s exit requested, fee %s paise", locked.pk, locked.fee)

@@ -25,3 +25,17 @@ urlpatterns = [
     path("staff/pass/", staff.check_pass, name="staff-check-pass"),
     path("staff/dashboard/", staff.dashboard_view, name="staff-dashboard"),
 ]
+
+# -- bookings (lots/views_booking.py) ------------------------------------------------------
+from . import views_booking as booking  # noqa: E402
+
+urlpatterns += [
+    path("lots/<slug:slug>/book/", booking.book, name="book"),
+    path("bookings/<int:pk>/", booking.booking, name="booking"),
+    path("bookings/<int:pk>/pay", booking.booking_pay, name="booking-pay"),
+    path("bookings/<int:pk>/return", booking.booking_return, name="booking-return"),
+    path("bookings/<int:pk>/status", booking.booking_status, name="booking-status"),
+    path("bookings/<int:pk>/cancel", booking.booking_cancel, name="booking-cancel"),
+    path("bookings/<int:pk>/refund", booking.booking_retry_refund, name="booking-retry-refund"),
+    path("bookings/<int:pk>/enter", booking.booking_enter, name="booking-enter"),
+]

@@ -26,9 +26,9 @@ from phonepe_gateway.django.conf import get_client
 from phonepe_gateway.django.exceptions import PaymentsError
 from phonepe_gateway.django.models import Payment
 
-from . import ownership, recovery, services
+from . import bookings, ownership, recovery, services
 from .forms import EntryForm, FindTicketForm, PayForm
-from .models import HOLDING_STATES, Lot, ParkingSession, SessionState
+from .models import HOLDING_STATES, Booking, Lot, ParkingSession, SessionState
 from .plates import InvalidPlate, display_plate, normalise_plate
 from .qr import qr_svg
 
@@ -49,7 +49,10 @@ def home(request: HttpRequest) -> HttpResponse:
     tickets = ParkingSession.objects.filter(pk__in=ownership.owned_ids(request)).select_related(
         "lot", "bay"
     )[:5]
-    return render(request, "lots/home.html", {"lots": lots, "tickets": tickets})
+    from .views_booking import owned_booking_ids
+
+    booked = Booking.objects.filter(pk__in=owned_booking_ids(request)).select_related("lot")[:5]
+    return render(request, "lots/home.html", {"lots": lots, "tickets": tickets, "bookings": booked})
 
 
 def lot_entry(request: HttpRequest, slug: str) -> HttpResponse:
@@ -58,6 +61,9 @@ def lot_entry(request: HttpRequest, slug: str) -> HttpResponse:
     already_parked = ""
     if request.method == "POST" and form.is_valid():
         plate = form.cleaned_data["plate"]
+        booked = bookings.booking_for_entry(lot, plate)
+        if booked is not None:  # booked ahead and paid: the barrier opens on its bay
+            return _enter_booked(request, booked, form)
         try:
             session = recovery.park(lot, plate, mobile=form.cleaned_data["mobile"])
         except services.AlreadyParked:
@@ -82,6 +88,20 @@ def lot_entry(request: HttpRequest, slug: str) -> HttpResponse:
         "already_parked": already_parked,
     }
     return render(request, "lots/entry.html", context, status=400 if form.errors else 200)
+
+
+def _enter_booked(request: HttpRequest, booked: Booking, form: EntryForm) -> HttpResponse:
+    try:
+        session = bookings.enter(booked)
+    except bookings.BookingError as exc:
+        form.add_error("plate", str(exc))
+        context = {"lot": booked.lot, "form": form, "free": services.free_bays(booked.lot)}
+        return render(request, "lots/entry.html", context, status=400)
+    ownership.remember(request, session)
+    messages.success(
+        request, f"Booking #{booked.pk} found: the barrier is open. Park in bay {session.bay.code}."
+    )
+    return redirect("ticket", pk=session.pk)
 
 
 @never_cache
