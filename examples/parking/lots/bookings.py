@@ -36,6 +36,7 @@ from phonepe_gateway.django import services as payments
 from phonepe_gateway.django.exceptions import Conflict, PaymentsError
 from phonepe_gateway.django.models import Payment, Refund
 
+from . import pay_upi
 from .models import (
     BOOKING_HOLDING_STATES,
     BOOKING_REFERENCE_PREFIX,
@@ -202,22 +203,16 @@ def latest_payment(booking: Booking) -> Payment | None:
     )
 
 
-def _instrument_of(payment: Payment) -> str:
-    return str(getattr(payment, "instrument", "") or "")
-
-
 def _usable(payment: Payment, instrument: str, now: datetime) -> bool:
-    """An open order of this kind the driver can still complete (so no second one is made)."""
-    if payment.state not in ("CREATED", "PENDING") or _instrument_of(payment) != instrument:
+    """An open order of this kind the driver can still complete (so no second one is made).
+    A collect request is never reused: the driver may have typed another UPI ID."""
+    if instrument == pay_upi.COLLECT or pay_upi.instrument_of(payment) != instrument:
+        return False
+    if payment.state not in ("CREATED", "PENDING"):
         return False
     if payment.expires_at is not None and payment.expires_at <= now:
         return False
-    data = (
-        payment.checkout_url
-        or getattr(payment, "intent_url", "")
-        or getattr(payment, "qr_data", "")
-    )
-    return bool(data)
+    return pay_upi.has_pay_link(payment)
 
 
 def start_payment(

@@ -84,7 +84,17 @@ class PayForm(forms.Form):
     """What the pay button posts: the fee the driver saw, checked against the server's."""
 
     confirmed_fee = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
-    method = forms.ChoiceField(choices=[("redirect", "redirect"), ("qr", "qr")], required=False)
+    # redirect: PhonePe's page; intent / qr / collect: UPI without it (lots/pay_upi.py).
+    method = forms.ChoiceField(
+        choices=[
+            ("redirect", "redirect"),
+            ("intent", "intent"),
+            ("qr", "qr"),
+            ("collect", "collect"),
+        ],
+        required=False,
+    )
+    vpa = forms.CharField(max_length=100, required=False)
 
 
 def rupees_to_paise(text: str) -> int:
@@ -161,8 +171,14 @@ class BookingPayForm(forms.Form):
 
     confirmed_price = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     method = forms.ChoiceField(
-        choices=[("intent", "UPI app"), ("qr", "UPI QR"), ("hosted", "PhonePe page")]
+        choices=[
+            ("intent", "UPI app"),
+            ("qr", "UPI QR"),
+            ("collect", "UPI request"),
+            ("hosted", "PhonePe page"),
+        ]
     )
+    vpa = forms.CharField(max_length=100, required=False)
 
 
 class BookingCancelForm(forms.Form):

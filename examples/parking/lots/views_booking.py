@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from django.urls import reverse
-from phonepe_gateway import PhonePeError, UpiIntent, UpiQr
+from phonepe_gateway import PhonePeError
 from phonepe_gateway.django import services as payments
 from phonepe_gateway.django.exceptions import PaymentsError
 from phonepe_gateway.django.models import Payment
@@ -29,7 +29,15 @@ from phonepe_gateway.django.models import Payment
 from . import bookings, ownership
 from .forms import BookingCancelForm, BookingForm, BookingPayForm
 from .models import Booking, BookingState, Lot
-from .pay_upi import payment_panel, upi_view_state
+from .pay_upi import (
+    BadVpa,
+    instrument_for,
+    is_phone,
+    payment_panel,
+    remember_launch,
+    take_launch,
+    upi_view_state,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +158,7 @@ def _context(request: HttpRequest, booking: Booking) -> dict[str, Any]:
         "refund_step": refund_step,
         "refund_timeline": _timeline(refund_step),
         "booking_pay_url": reverse("booking-pay", kwargs={"pk": booking.pk}),
+        "on_phone": is_phone(request),
         "may_enter": booking.state == BookingState.PAID and opens <= now < closes,
         "entry_opens": opens,
         "missed": booking.state == BookingState.PAID and closes <= now,
@@ -158,7 +167,7 @@ def _context(request: HttpRequest, booking: Booking) -> dict[str, Any]:
     polling = view_state == "PAYING" or refund_step in ("PENDING", "CONFIRMED")
     context["poll"] = polling
     if view_state == "PAYING" and payment is not None:
-        context["panel"] = payment_panel(request, payment, launch=_take_launch(request, payment))
+        context["panel"] = payment_panel(request, payment, launch=take_launch(request, payment))
     return context
 
 
@@ -182,17 +191,6 @@ def _timeline(current: str) -> list[tuple[str, str, str]]:
     return out
 
 
-_LAUNCH = "parking-launch-intent"
-
-
-def _take_launch(request: HttpRequest, payment: Payment) -> bool:
-    """True once, right after the driver pressed "Pay with any UPI app" for this order."""
-    if request.session.get(_LAUNCH) == payment.merchant_order_id:
-        del request.session[_LAUNCH]
-        return True
-    return False
-
-
 @never_cache
 @require_GET
 def booking(request: HttpRequest, pk: int) -> HttpResponse:
@@ -210,9 +208,6 @@ def booking_status(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-_INSTRUMENTS = {"intent": UpiIntent, "qr": UpiQr}
-
-
 @require_POST
 def booking_pay(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _get_owned(request, pk)
@@ -223,7 +218,11 @@ def booking_pay(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "The price changed. Please check it and pay again.")
         return redirect("booking", pk=pk)
     method = form.cleaned_data["method"]
-    instrument = _INSTRUMENTS[method]() if method in _INSTRUMENTS else None
+    try:
+        instrument = instrument_for(method, form.cleaned_data["vpa"])
+    except BadVpa as exc:
+        messages.error(request, str(exc))
+        return redirect("booking", pk=pk)
     try:
         payment = bookings.start_payment(
             booking, instrument=instrument, redirect_url=_return_url(request, booking)
@@ -241,7 +240,7 @@ def booking_pay(request: HttpRequest, pk: int) -> HttpResponse:
     if method == "hosted" and payment.checkout_url:
         return redirect(payment.checkout_url)
     if method == "intent":
-        request.session[_LAUNCH] = payment.merchant_order_id
+        remember_launch(request, payment)
     return redirect("booking", pk=pk)
 
 

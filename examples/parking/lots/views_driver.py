@@ -26,7 +26,7 @@ from phonepe_gateway.django.conf import get_client
 from phonepe_gateway.django.exceptions import PaymentsError
 from phonepe_gateway.django.models import Payment
 
-from . import bookings, ownership, recovery, services
+from . import bookings, ownership, pay_upi, recovery, services
 from .forms import EntryForm, FindTicketForm, PayForm
 from .models import HOLDING_STATES, Booking, Lot, ParkingSession, SessionState
 from .plates import InvalidPlate, display_plate, normalise_plate
@@ -148,7 +148,7 @@ def _payment_view_state(
         return "FREE"
     if session.state == SessionState.PARKED:
         return "PARKED"
-    if payment is None or (payment.state != "COMPLETED" and not payment.checkout_url):
+    if payment is None or (payment.state != "COMPLETED" and not pay_upi.has_pay_link(payment)):
         # The driver never saw a checkout page for it, so cannot have paid it.
         return "DUE"
     if payment.state == "FAILED":
@@ -200,8 +200,13 @@ def ticket(request: HttpRequest, pk: int) -> HttpResponse:
     if view_state in ("PENDING", "RETRY") and payment is not None:
         waited = (timezone.now() - payment.created_at).total_seconds()
         context["stuck"] = waited > STUCK_AFTER_SECONDS
-        if payment.checkout_url:
+        if pay_upi.instrument_of(payment):  # UPI intent / QR / collect: no PhonePe page
+            context["panel"] = pay_upi.payment_panel(
+                request, payment, launch=pay_upi.take_launch(request, payment)
+            )
+        elif payment.checkout_url:
             context["checkout_qr"] = qr_svg(payment.checkout_url, title="PhonePe checkout link")
+    context["on_phone"] = pay_upi.is_phone(request)
     if view_state in ("PAID", "FREE"):
         context["exit_qr"] = qr_svg(
             ownership.exit_pass_code(session), title=f"Exit pass for ticket {session.pk}", scale=6
@@ -231,11 +236,18 @@ def pay(request: HttpRequest, pk: int) -> HttpResponse:
     form = PayForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest("Missing or malformed fee confirmation.")
+    method = form.cleaned_data.get("method") or "redirect"
+    try:
+        instrument = pay_upi.instrument_for(method, form.cleaned_data.get("vpa") or "")
+    except pay_upi.BadVpa as exc:
+        messages.error(request, str(exc))
+        return redirect("ticket", pk=pk)
     try:
         payment = services.start_payment(
             session,
             confirmed_fee=form.cleaned_data["confirmed_fee"],
             redirect_url=_return_url(request, session),
+            instrument=instrument,
         )
     except services.FeeMismatch as exc:
         messages.error(request, str(exc))
@@ -254,7 +266,9 @@ def pay(request: HttpRequest, pk: int) -> HttpResponse:
             "PhonePe could not be reached just now. Nothing was charged - please try again.",
         )
         return redirect("ticket", pk=pk)
-    if form.cleaned_data.get("method") == "qr" or not payment.checkout_url:
+    if method == "intent":
+        pay_upi.remember_launch(request, payment)  # the next page opens the UPI app, once
+    if instrument is not None or not payment.checkout_url:
         return redirect("ticket", pk=pk)
     return redirect(payment.checkout_url)
 
