@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -514,9 +514,13 @@ def enter(booking: Booking, *, now: datetime | None = None) -> ParkingSession:
             )
             if bay is None:
                 raise BookingError("Your bay is blocked right now. The attendant will park you.")
-        session = ParkingSession.objects.create(
-            lot=locked.lot, bay=bay, plate=locked.plate, entry_at=now
-        )
+        try:
+            with transaction.atomic():  # a walk-in may take the bay this very moment
+                session = ParkingSession.objects.create(
+                    lot=locked.lot, bay=bay, plate=locked.plate, entry_at=now
+                )
+        except IntegrityError:
+            raise BookingError("The barrier is busy; please press again.") from None
         locked.session = session
         locked.state = BookingState.ENTERED
         locked.save(update_fields=["session", "state"])

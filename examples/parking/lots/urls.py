@@ -39,3 +39,21 @@ urlpatterns += [
     path("bookings/<int:pk>/refund", booking.booking_retry_refund, name="booking-retry-refund"),
     path("bookings/<int:pk>/enter", booking.booking_enter, name="booking-enter"),
 ]
+
+# -- the exit terminal (lots/views_terminal.py) ------------------------------------------
+from . import views_terminal as terminal  # noqa: E402
+
+urlpatterns += [
+    path("staff/terminal/<slug:slug>/", terminal.terminal, name="staff-terminal"),
+    path(
+        "staff/terminal/<slug:slug>/<int:pk>/",
+        terminal.terminal_ticket,
+        name="staff-terminal-ticket",
+    ),
+    path("staff/terminal/<slug:slug>/<int:pk>/qr", terminal.terminal_qr, name="staff-terminal-qr"),
+    path(
+        "staff/terminal/<slug:slug>/<int:pk>/status",
+        terminal.terminal_status,
+        name="staff-terminal-status",
+    ),
+]
