@@ -164,10 +164,7 @@ def _context(request: HttpRequest, booking: Booking) -> dict[str, Any]:
         "missed": booking.state == BookingState.PAID and closes <= now,
         "version": _version(booking, payment, refund_step),
     }
-    polling = view_state == "PAYING" or refund_step in ("PENDING", "CONFIRMED")
-    context["poll"] = polling
-    if view_state == "PAYING" and payment is not None:
-        context["panel"] = payment_panel(request, payment, launch=take_launch(request, payment))
+    context["poll"] = view_state == "PAYING" or refund_step in ("PENDING", "CONFIRMED")
     return context
 
 
@@ -195,7 +192,11 @@ def _timeline(current: str) -> list[tuple[str, str, str]]:
 @require_GET
 def booking(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _get_owned(request, pk)
-    return render(request, "lots/booking_detail.html", _context(request, booking))
+    context = _context(request, booking)
+    payment = context["payment"]
+    if context["view_state"] == "PAYING" and payment is not None:
+        context["panel"] = payment_panel(request, payment, launch=take_launch(request, payment))
+    return render(request, "lots/booking_detail.html", context)
 
 
 @never_cache

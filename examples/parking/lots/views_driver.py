@@ -95,7 +95,13 @@ def _enter_booked(request: HttpRequest, booked: Booking, form: EntryForm) -> Htt
         session = bookings.enter(booked)
     except bookings.BookingError as exc:
         form.add_error("plate", str(exc))
-        context = {"lot": booked.lot, "form": form, "free": services.free_bays(booked.lot)}
+        lot = booked.lot
+        context = {
+            "lot": lot,
+            "form": form,
+            "free": services.free_bays(lot),
+            "total": lot.bays.count(),
+        }
         return render(request, "lots/entry.html", context, status=400)
     ownership.remember(request, session)
     messages.success(
