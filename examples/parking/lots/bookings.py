@@ -489,7 +489,11 @@ def enter(booking: Booking, *, now: datetime | None = None) -> ParkingSession:
     """Let a PAID booking's car in: a parking session on its bay, prepaid to the window's end."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Booking.objects.select_for_update().select_related("lot", "bay").get(pk=booking.pk)
+        locked = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("lot", "bay")
+            .get(pk=booking.pk)
+        )
         if locked.state == BookingState.ENTERED and locked.session_id:
             return ParkingSession.objects.get(pk=locked.session_id)
         if locked.state != BookingState.PAID:

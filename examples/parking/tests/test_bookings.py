@@ -380,3 +380,47 @@ def test_entry_page_when_plate_has_paid_booking_then_enters_on_booked_bay(
     session = ParkingSession.objects.get()
     assert session.bay_id == booking.bay_id
     assert client.get(f"/park/{session.pk}/").status_code == 200
+
+
+def test_pay_when_two_drivers_pay_for_the_last_bay_at_once_then_one_holds_it_other_refunded(
+    gateway: Any,
+) -> None:
+    """Both payments land at the same moment (two webhooks, two threads, two connections):
+    the lot's row lock lets exactly one booking take the bay; the other is refunded."""
+    import threading
+
+    from django.db import connection
+
+    lot = Lot.objects.create(
+        name="One bay", slug="one-bay", grace_minutes=0, hourly_rate=4000, daily_cap=30000
+    )
+    lot.add_bays(1)
+    first = _book(lot, "KA 01 AB 0001")
+    second = _book(lot, "KA 01 AB 0002")
+    orders = [
+        bookings.start_payment(b, redirect_url="http://127.0.0.1/return") for b in (first, second)
+    ]
+    for payment in orders:
+        control = f"{gateway.url}/_sandbox/orders/{payment.merchant_order_id}/complete"
+        httpx.post(control, json={}).raise_for_status()
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def settle(payment: Payment) -> None:
+        try:
+            start.wait(timeout=10)
+            payments.sync_payment(payment)  # the signal settles the booking in this thread
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=settle, args=(p,)) for p in orders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    states = sorted(Booking.objects.values_list("state", "bay__code", "refund_amount"))
+    assert states == [("CANCELLED", None, 8000), ("PAID", "A-01", 0)]
+    assert Refund.objects.get().amount == 8000
