@@ -109,6 +109,7 @@ def test_driver_when_cancels_paid_booking_then_refund_followed_to_completed(
         book(page, site, "KA 01 AB 1234", minutes_ahead=5 * 60)
         page.get_by_role("button", name="Show a UPI QR to scan").click()
         expect(page.get_by_role("img", name="UPI QR code")).to_be_visible()
+        shoot(page, "booking-5a-upi-qr-phone")
         from phonepe_gateway.django.models import Payment
 
         qr_data = Payment.objects.get().qr_data
