@@ -424,3 +424,17 @@ def test_pay_when_two_drivers_pay_for_the_last_bay_at_once_then_one_holds_it_oth
     states = sorted(Booking.objects.values_list("state", "bay__code", "refund_amount"))
     assert states == [("CANCELLED", None, 8000), ("PAID", "A-01", 0)]
     assert Refund.objects.get().amount == 8000
+
+
+def test_staff_payment_page_when_booking_paid_then_names_the_booking(
+    lot: Lot, gateway: Any
+) -> None:
+    from django.contrib.auth import get_user_model
+
+    booking = _pay(_book(lot), gateway)
+    desk = Client()
+    desk.force_login(
+        get_user_model().objects.create_user("asha", password="x-long-pass-1", is_staff=True)
+    )
+    page = desk.get(f"/staff/payments/{booking.paid_order_id}/").content.decode()
+    assert f"#{booking.pk} · MH 12 AB 1234" in page
