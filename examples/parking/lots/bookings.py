@@ -261,9 +261,9 @@ def record_payment_completed(
 ) -> Booking | None:
     """The booking's order was paid: hold a bay for the window, or refund when none is left.
 
-    A second payment of one booking (``duplicate_of``) is refunded by the payments app.
-    A payment that arrives after the booking was cancelled or expired unpaid buys nothing
-    and is refunded in full.
+    A second payment of one booking is refunded: by the payments app when it flagged it
+    (``duplicate_of``), else here. A payment that arrives after the booking was cancelled
+    or expired unpaid buys nothing and is refunded in full.
     """
     booking_id = booking_id_from_reference(payment.reference)
     if booking_id is None or duplicate_of:
@@ -276,9 +276,10 @@ def record_payment_completed(
                 "payment %s names unknown booking %s", payment.merchant_order_id, booking_id
             )
             return None
-        if booking.paid_order_id:
-            return booking  # already settled by this (or an earlier) payment
-        if payment.amount != booking.price:
+        if booking.paid_order_id == payment.merchant_order_id:
+            return booking  # already settled by this payment
+        extra = bool(booking.paid_order_id)  # another order of it was paid first
+        if not extra and payment.amount != booking.price:
             logger.error(
                 "payment %s (%s paise) does not pay booking %s (%s paise); staff must review",
                 payment.merchant_order_id,
@@ -287,44 +288,70 @@ def record_payment_completed(
                 booking.price,
             )
             return booking
-        booking.paid_order_id = payment.merchant_order_id
-        booking.paid_at = payment.completed_at or now
-        if booking.state == BookingState.AWAITING_PAYMENT:
-            # One lot at a time picks bays: two drivers paying for its last bay queue here.
-            Lot.objects.select_for_update().filter(pk=booking.lot_id).first()
-            bay = free_bays_for(booking.lot, booking.start_at, booking.end_at, now=now).first()
-            if bay is not None:
-                booking.bay = bay
-                booking.state = BookingState.PAID
-                booking.save(update_fields=["paid_order_id", "paid_at", "bay", "state"])
-                logger.info(
-                    "booking %s paid by %s: bay %s", booking.pk, payment.merchant_order_id, bay.code
-                )
-                return booking
-            reason = "Every bay was taken for this window before your payment arrived."
-        else:
-            reason = (
-                f"Your payment arrived after the booking was {booking.get_state_display().lower()}."
-            )
-        booking.state = BookingState.CANCELLED
-        booking.cancelled_at = booking.cancelled_at or now
-        booking.cancel_reason = reason
-        booking.refund_amount = payment.amount
-        booking.save(
-            update_fields=[
-                "paid_order_id",
-                "paid_at",
-                "state",
-                "cancelled_at",
-                "cancel_reason",
-                "refund_amount",
-            ]
+        if not extra and _hold_bay(booking, payment, now):
+            return booking
+    if extra:
+        _refund_extra(booking, payment)
+    else:
+        logger.warning(
+            "booking %s: %s Refunding %s in full.",
+            booking.pk,
+            booking.cancel_reason,
+            payment.merchant_order_id,
         )
-    logger.warning(
-        "booking %s: %s Refunding %s in full.", booking.pk, reason, payment.merchant_order_id
-    )
-    ensure_refund(booking)
+        ensure_refund(booking)
     return booking
+
+
+def _hold_bay(booking: Booking, payment: Payment, now: datetime) -> bool:
+    """Under the booking's lock: PAID on a free bay (True), or CANCELLED to be refunded."""
+    booking.paid_order_id = payment.merchant_order_id
+    booking.paid_at = payment.completed_at or now
+    if booking.state == BookingState.AWAITING_PAYMENT:
+        # One lot at a time picks bays: two drivers paying for its last bay queue here.
+        Lot.objects.select_for_update().filter(pk=booking.lot_id).first()
+        bay = free_bays_for(booking.lot, booking.start_at, booking.end_at, now=now).first()
+        if bay is not None:
+            booking.bay = bay
+            booking.state = BookingState.PAID
+            booking.save(update_fields=["paid_order_id", "paid_at", "bay", "state"])
+            logger.info(
+                "booking %s paid by %s: bay %s", booking.pk, payment.merchant_order_id, bay.code
+            )
+            return True
+        reason = "Every bay was taken for this window before your payment arrived."
+    else:
+        reason = (
+            f"Your payment arrived after the booking was {booking.get_state_display().lower()}."
+        )
+    booking.state = BookingState.CANCELLED
+    booking.cancelled_at = booking.cancelled_at or now
+    booking.cancel_reason = reason
+    booking.refund_amount = payment.amount
+    fields = ["paid_order_id", "paid_at", "state", "cancelled_at", "cancel_reason", "refund_amount"]
+    booking.save(update_fields=fields)
+    return False
+
+
+def _refund_extra(booking: Booking, payment: Payment) -> None:
+    """Refund in full a payment of a booking another payment already settled (the payments
+    app's duplicate detection did not flag it), under an id that is never refunded twice."""
+    logger.warning(
+        "booking %s was already settled by %s; refunding %s in full",
+        booking.pk,
+        booking.paid_order_id,
+        payment.merchant_order_id,
+    )
+    try:
+        payments.refund_payment(
+            payment,
+            amount=payment.amount,
+            merchant_refund_id=f"BK{booking.pk}X{payment.pk}",
+            reason=f"booking #{booking.pk} was already paid by {booking.paid_order_id}",
+            resume=True,
+        )
+    except PaymentsError as exc:
+        logger.error("extra payment %s not refunded: %s", payment.merchant_order_id, exc)
 
 
 def record_payment_failed(payment: Payment, *, now: datetime | None = None) -> Booking | None:

@@ -438,3 +438,22 @@ def test_staff_payment_page_when_booking_paid_then_names_the_booking(
     )
     page = desk.get(f"/staff/payments/{booking.paid_order_id}/").content.decode()
     assert f"#{booking.pk} · MH 12 AB 1234" in page
+
+
+def test_pay_when_two_orders_of_a_cancelled_booking_both_paid_then_both_refunded_in_full(
+    lot: Lot, gateway: Any
+) -> None:
+    booking = _book(lot)
+    intent = bookings.start_payment(booking, redirect_url="http://127.0.0.1/return")
+    second = payments.create_payment(amount=booking.price, reference=booking.reference)
+    bookings.cancel(booking)  # unpaid: nothing to refund yet
+    _complete(gateway, intent)
+    _complete(gateway, second)
+    refunded = sorted(Refund.objects.values_list("payment__merchant_order_id", "amount"))
+    assert refunded == sorted([(intent.merchant_order_id, 8000), (second.merchant_order_id, 8000)])
+    booking.refresh_from_db()
+    assert (booking.state, booking.bay, booking.paid_order_id) == (
+        "CANCELLED",
+        None,
+        intent.merchant_order_id,
+    )
