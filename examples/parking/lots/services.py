@@ -19,7 +19,7 @@ from phonepe_gateway.django import services as payments
 from phonepe_gateway.django.exceptions import Conflict
 from phonepe_gateway.django.models import Payment
 
-from . import bookings, pay_upi
+from . import booking_entry, bookings, pay_upi
 from .models import (
     HOLDING_STATES,
     REFERENCE_PREFIX,
@@ -93,7 +93,7 @@ def current_fee(session: ParkingSession, *, now: datetime | None = None) -> int:
     now = now or timezone.now()
     booking = Booking.objects.filter(session=session).first()
     if booking is not None:
-        return bookings.fee_for_booked_stay(booking, session.entry_at, now, session.lot.tariff)
+        return booking_entry.fee_for_booked_stay(booking, session.entry_at, now, session.lot.tariff)
     return compute_fee(session.entry_at, now, session.lot.tariff)
 
 
@@ -107,7 +107,7 @@ def request_exit(session: ParkingSession, *, now: datetime | None = None) -> Par
         locked.exit_at = now
         booking = Booking.objects.filter(session=locked).first()
         if booking is not None:  # booked ahead: prepaid to the window's end
-            locked.fee = bookings.fee_for_booked_stay(
+            locked.fee = booking_entry.fee_for_booked_stay(
                 booking, locked.entry_at, now, locked.lot.tariff
             )
         else:

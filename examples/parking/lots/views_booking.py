@@ -26,7 +26,7 @@ from phonepe_gateway.django import services as payments
 from phonepe_gateway.django.exceptions import PaymentsError
 from phonepe_gateway.django.models import Payment
 
-from . import bookings, ownership
+from . import booking_entry, bookings, ownership
 from .forms import BookingCancelForm, BookingForm, BookingPayForm
 from .models import Booking, BookingState, Lot
 from .pay_upi import (
@@ -145,7 +145,7 @@ def _context(request: HttpRequest, booking: Booking) -> dict[str, Any]:
         found = bookings.booking_refunds(booking)
         refund = found[0] if found else None
         refund_step = bookings.refund_progress(refund)
-    opens, closes = bookings.entry_window(booking)
+    opens, closes = booking_entry.entry_window(booking)
     context: dict[str, Any] = {
         "booking": booking,
         "payment": payment,
@@ -291,7 +291,7 @@ def booking_enter(request: HttpRequest, pk: int) -> HttpResponse:
     """At the barrier: the paid booking lets the car in and becomes a parking ticket."""
     booking = _get_owned(request, pk)
     try:
-        session = bookings.enter(booking)
+        session = booking_entry.enter(booking)
     except bookings.BookingError as exc:
         messages.error(request, str(exc))
         return redirect("booking", pk=pk)

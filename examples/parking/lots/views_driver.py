@@ -26,7 +26,7 @@ from phonepe_gateway.django.conf import get_client
 from phonepe_gateway.django.exceptions import PaymentsError
 from phonepe_gateway.django.models import Payment
 
-from . import bookings, ownership, pay_upi, recovery, services
+from . import booking_entry, bookings, ownership, pay_upi, recovery, services
 from .forms import EntryForm, FindTicketForm, PayForm
 from .models import HOLDING_STATES, Booking, Lot, ParkingSession, SessionState
 from .plates import InvalidPlate, display_plate, normalise_plate
@@ -61,7 +61,7 @@ def lot_entry(request: HttpRequest, slug: str) -> HttpResponse:
     already_parked = ""
     if request.method == "POST" and form.is_valid():
         plate = form.cleaned_data["plate"]
-        booked = bookings.booking_for_entry(lot, plate)
+        booked = booking_entry.booking_for_entry(lot, plate)
         if booked is not None:  # booked ahead and paid: the barrier opens on its bay
             return _enter_booked(request, booked, form)
         try:
@@ -92,7 +92,7 @@ def lot_entry(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _enter_booked(request: HttpRequest, booked: Booking, form: EntryForm) -> HttpResponse:
     try:
-        session = bookings.enter(booked)
+        session = booking_entry.enter(booked)
     except bookings.BookingError as exc:
         form.add_error("plate", str(exc))
         lot = booked.lot

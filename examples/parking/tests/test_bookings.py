@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from lots import bookings, services
+from lots import booking_entry, bookings, services
 from lots.bookings import POLICY, BookingError, CancellationPolicy
 from lots.models import Booking, BookingState, Lot, ParkingSession, SessionState
 from phonepe_gateway.django import services as payments
@@ -268,20 +268,20 @@ def test_enter_when_paid_and_in_window_then_session_on_the_booked_bay(
     lot: Lot, gateway: Any
 ) -> None:
     booking = _pay(_book(lot, in_hours=0.1), gateway)
-    session = bookings.enter(booking)
+    session = booking_entry.enter(booking)
     booking.refresh_from_db()
     assert (booking.state, booking.session_id) == ("ENTERED", session.pk)
     assert session.bay_id == booking.bay_id
-    assert bookings.enter(booking).pk == session.pk  # pressing twice lets in once
+    assert booking_entry.enter(booking).pk == session.pk  # pressing twice lets in once
 
 
 def test_enter_when_too_early_or_unpaid_then_refused(lot: Lot, gateway: Any) -> None:
     unpaid = _book(lot, in_hours=0.1)
     with pytest.raises(BookingError, match="Only a paid booking"):
-        bookings.enter(unpaid)
+        booking_entry.enter(unpaid)
     early = _pay(_book(lot, "KA 01 AB 9999", in_hours=3), gateway)
     with pytest.raises(BookingError, match="ready from"):
-        bookings.enter(early)
+        booking_entry.enter(early)
     assert not ParkingSession.objects.exists()
 
 
@@ -289,12 +289,12 @@ def test_exit_when_within_booked_window_then_no_fee_and_after_it_the_tariff(
     lot: Lot, gateway: Any
 ) -> None:
     booking = _pay(_book(lot, in_hours=0.1, hours=1), gateway)
-    session = bookings.enter(booking)
+    session = booking_entry.enter(booking)
     left = services.request_exit(session, now=booking.end_at - timedelta(minutes=1))
     assert (left.state, left.fee) == (SessionState.FREE, 0)
 
     other = _pay(_book(lot, "KA 05 MN 4321", in_hours=0.1, hours=1), gateway)
-    late = bookings.enter(other)
+    late = booking_entry.enter(other)
     overstay = services.request_exit(late, now=other.end_at + timedelta(minutes=50))
     assert (overstay.state, overstay.fee) == (SessionState.PAYMENT_DUE, 4000)  # 50 min > 15 grace
 
