@@ -77,6 +77,8 @@ def _assert_once(autopay, subs: list[Subscription]) -> int:
                 "debit_period", "debit_attempt", "state"
             )
         )
+        open_now = [p for p, _, state in rows if state in ("CREATED", "PENDING", "UNKNOWN")]
+        assert len(open_now) <= 1, f"two debits open at once: {rows}"  # PhonePe allows one
         done = [p for p, _, state in rows if state == "COMPLETED"]
         assert len(done) == len(set(done)), f"{sub.merchant_subscription_id}: {rows}"
         started = {p for p, _, _ in rows}

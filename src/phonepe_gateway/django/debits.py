@@ -199,13 +199,21 @@ def _skip_missed(sub: Subscription, now: datetime) -> None:
 
 def _start_debit(sub: Subscription, period: int, attempt: int, now: datetime) -> Payment | None:
     """Store the debit (its id fixed by mandate, period and attempt) and move the schedule
-    on, in one transaction under the mandate's lock; then send its notice."""
+    on, in one transaction under the mandate's lock; then send its notice.
+
+    Under that lock, too, the checks another worker may have made stale: a first attempt
+    only for the period the schedule is at, and none while another debit is open."""
     order_id = debit_order_id(sub.merchant_subscription_id, period, attempt)
     with transaction.atomic():
         locked = Subscription.objects.select_for_update().get(pk=sub.pk)
         if locked.state != SubscriptionState.ACTIVE:
             return None
         assert locked.first_debit_at is not None
+        if not Payment.objects.filter(merchant_order_id=order_id).exists():
+            if attempt == 1 and period != locked.next_period:
+                return None  # another worker moved the schedule on meanwhile
+            if _open_debit(locked):
+                return None
         payment, _ = Payment.objects.get_or_create(
             merchant_order_id=order_id,
             defaults={
