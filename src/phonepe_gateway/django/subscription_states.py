@@ -254,6 +254,4 @@ def _on_payment_failed(sender: Any, payment: Any = None, **kwargs: Any) -> None:
 def debit_payments(sub: Subscription) -> Any:
     """The mandate's payments, newest period first: its debits and, last, the set-up
     transaction (period 0) when the set-up charged money."""
-    return Payment.objects.filter(subscription=sub).order_by(
-        "-debit_period", "-debit_attempt"
-    )
+    return Payment.objects.filter(subscription=sub).order_by("-debit_period", "-debit_attempt")
