@@ -22,7 +22,7 @@ import threading
 import time
 import traceback
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -35,40 +35,91 @@ def check(condition: object, got: object) -> None:
         raise AssertionError(f"unexpected: {got!r}")
 
 
+class Flow:
+    """What every flow shares: its arguments, the SDK pointed at the sandbox with nothing
+    leaving the machine, one JSON line per step, the sandbox's control API and a webhook
+    receiver. ``start`` returns None (after saying why) when the sandbox is not loopback."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.sandbox: str = args.sandbox.rstrip("/")
+        self.uat = self.sandbox + "/apis/pg-sandbox"
+        self.hooks = WebhookReceiver()
+        self.results: list[dict[str, Any]] = []
+
+    @classmethod
+    def start(cls) -> Flow | None:
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--sandbox", required=True, help="http://127.0.0.1:PORT")
+        parser.add_argument("--client-id", required=True)
+        parser.add_argument("--client-secret", required=True)
+        parser.add_argument("--client-version", type=int, default=1)
+        parser.add_argument("--webhook-username", required=True)
+        parser.add_argument("--webhook-password", required=True)
+        flow = cls(parser.parse_args())
+        if urllib.parse.urlsplit(flow.sandbox).hostname not in LOOPBACK:
+            print(json.dumps({"step": "setup", "ok": False, "detail": "sandbox must be loopback"}))
+            return None
+        flow._point_the_sdk()
+        return flow
+
+    def _point_the_sdk(self) -> None:
+        # 1. Only the base URLs change (every ``*_BASE_URL``, the PCI host of card and token
+        #    payments included), before any SDK module copies them.
+        from phonepe.sdk.pg.common.constants import base_urls
+
+        for name in dir(base_urls):
+            if name.endswith("_BASE_URL"):
+                setattr(base_urls, name, self.uat)
+
+        # 2. Nothing leaves the machine: refuse any non-loopback request the SDK might make.
+        import requests
+
+        real_send = requests.Session.send
+
+        def loopback_only(session: Any, request: Any, **kwargs: Any) -> Any:
+            host = urllib.parse.urlsplit(request.url).hostname
+            if host not in LOOPBACK:
+                raise RuntimeError(f"the SDK tried to reach {host}; only loopback is allowed")
+            return real_send(session, request, **kwargs)
+
+        requests.Session.send = loopback_only  # type: ignore[method-assign]
+
+    def step(self, name: str, action: Callable[[], str]) -> bool:
+        try:
+            detail = action()
+        except Exception as exc:  # every failure is reported, then fails the run
+            self.results.append(
+                {"step": name, "ok": False, "detail": f"{type(exc).__name__}: {exc}"}
+            )
+            traceback.print_exc(file=sys.stderr)
+            print(json.dumps(self.results[-1]), flush=True)
+            return False
+        self.results.append({"step": name, "ok": True, "detail": detail})
+        print(json.dumps(self.results[-1]), flush=True)
+        return True
+
+    def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        import requests
+
+        response = requests.request(method, self.sandbox + path, json=body, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def run(self, steps: Iterable[tuple[str, Callable[[], str]]]) -> int:
+        """Run the steps in order, stopping at the first failure; the exit status."""
+        try:
+            ok = all(self.step(name, action) for name, action in steps)
+        finally:
+            self.hooks.stop()
+        return 0 if ok else 1
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sandbox", required=True, help="http://127.0.0.1:PORT")
-    parser.add_argument("--client-id", required=True)
-    parser.add_argument("--client-secret", required=True)
-    parser.add_argument("--client-version", type=int, default=1)
-    parser.add_argument("--webhook-username", required=True)
-    parser.add_argument("--webhook-password", required=True)
-    args = parser.parse_args()
-    sandbox = args.sandbox.rstrip("/")
-    if urllib.parse.urlsplit(sandbox).hostname not in LOOPBACK:
-        print(json.dumps({"step": "setup", "ok": False, "detail": "sandbox must be loopback"}))
+    flow = Flow.start()
+    if flow is None:
         return 1
-
-    # 1. Only the base URLs change, before any SDK module copies them.
-    from phonepe.sdk.pg.common.constants import base_urls
-
-    uat = sandbox + "/apis/pg-sandbox"
-    for name in dir(base_urls):
-        if name.endswith("_BASE_URL"):
-            setattr(base_urls, name, uat)
-
-    # 2. Nothing leaves the machine: refuse any non-loopback request the SDK might make.
-    import requests
-
-    real_send = requests.Session.send
-
-    def loopback_only(self: Any, request: Any, **kwargs: Any) -> Any:
-        host = urllib.parse.urlsplit(request.url).hostname
-        if host not in LOOPBACK:
-            raise RuntimeError(f"the SDK tried to reach {host}; only loopback is allowed")
-        return real_send(self, request, **kwargs)
-
-    requests.Session.send = loopback_only  # type: ignore[method-assign]
+    args, uat = flow.args, flow.uat
 
     from phonepe.sdk.pg.common.models.request.refund_request import RefundRequest
     from phonepe.sdk.pg.env import Env, get_oauth_base_url, get_pg_base_url
@@ -77,25 +128,7 @@ def main() -> int:
     )
     from phonepe.sdk.pg.payments.v2.standard_checkout_client import StandardCheckoutClient
 
-    hooks = WebhookReceiver()
-    results: list[dict[str, Any]] = []
-
-    def step(name: str, action: Callable[[], str]) -> bool:
-        try:
-            detail = action()
-        except Exception as exc:  # every failure is reported, then fails the run
-            results.append({"step": name, "ok": False, "detail": f"{type(exc).__name__}: {exc}"})
-            traceback.print_exc(file=sys.stderr)
-            print(json.dumps(results[-1]), flush=True)
-            return False
-        results.append({"step": name, "ok": True, "detail": detail})
-        print(json.dumps(results[-1]), flush=True)
-        return True
-
-    def control(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = requests.request(method, sandbox + path, json=body, timeout=10)
-        response.raise_for_status()
-        return response.json()
+    hooks, control = flow.hooks, flow.control
 
     order_id = f"SDKFLOW{int(time.time() * 1000)}"
     refund_id = order_id + "R"
@@ -194,22 +227,18 @@ def main() -> int:
             raise AssertionError("validate_callback accepted the wrong password")
         return ", ".join(sorted(seen))
 
-    ok = True
-    for name, action in (
-        ("setup", setup),
-        ("token", token),
-        ("pay", pay),
-        ("customer_pays", customer_pays),
-        ("order_status", order_status),
-        ("refund", refund),
-        ("refund_status", refund_status),
-        ("callback", callback),
-    ):
-        if not step(name, action):
-            ok = False
-            break
-    hooks.stop()
-    return 0 if ok else 1
+    return flow.run(
+        (
+            ("setup", setup),
+            ("token", token),
+            ("pay", pay),
+            ("customer_pays", customer_pays),
+            ("order_status", order_status),
+            ("refund", refund),
+            ("refund_status", refund_status),
+            ("callback", callback),
+        )
+    )
 
 
 class WebhookReceiver:

@@ -16,53 +16,22 @@ JSON line per step; exits 1 if any step failed.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
-import traceback
 import urllib.parse
-from collections.abc import Callable
 from typing import Any
 
-from sdk_flow import LOOPBACK, WebhookReceiver, check
+from sdk_flow import Flow, check
 
 DAY = 86400
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sandbox", required=True, help="http://127.0.0.1:PORT")
-    parser.add_argument("--client-id", required=True)
-    parser.add_argument("--client-secret", required=True)
-    parser.add_argument("--client-version", type=int, default=1)
-    parser.add_argument("--webhook-username", required=True)
-    parser.add_argument("--webhook-password", required=True)
-    args = parser.parse_args()
-    sandbox = args.sandbox.rstrip("/")
-    if urllib.parse.urlsplit(sandbox).hostname not in LOOPBACK:
-        print(json.dumps({"step": "setup", "ok": False, "detail": "sandbox must be loopback"}))
+    flow = Flow.start()
+    if flow is None:
         return 1
-
-    from phonepe.sdk.pg.common.constants import base_urls
-
-    uat = sandbox + "/apis/pg-sandbox"
-    for name in dir(base_urls):
-        if name.endswith("_BASE_URL"):
-            setattr(base_urls, name, uat)
-
-    import requests
-
-    real_send = requests.Session.send
-
-    def loopback_only(self: Any, request: Any, **kwargs: Any) -> Any:
-        host = urllib.parse.urlsplit(request.url).hostname
-        if host not in LOOPBACK:
-            raise RuntimeError(f"the SDK tried to reach {host}; only loopback is allowed")
-        return real_send(self, request, **kwargs)
-
-    requests.Session.send = loopback_only  # type: ignore[method-assign]
-
+    args, sandbox, uat = flow.args, flow.sandbox, flow.uat
+    import requests  # the SDK's own HTTP library: the customer's side of the flow
     from phonepe.sdk.pg.common.models.request.pg_payment_request import PgPaymentRequest
     from phonepe.sdk.pg.common.models.request.refund_request import RefundRequest
     from phonepe.sdk.pg.env import Env, get_pg_base_url
@@ -76,25 +45,7 @@ def main() -> int:
     )
     from phonepe.sdk.pg.subscription.v2.subscription_client import SubscriptionClient
 
-    hooks = WebhookReceiver()
-    results: list[dict[str, Any]] = []
-
-    def step(name: str, action: Callable[[], str]) -> bool:
-        try:
-            detail = action()
-        except Exception as exc:  # every failure is reported, then fails the run
-            results.append({"step": name, "ok": False, "detail": f"{type(exc).__name__}: {exc}"})
-            traceback.print_exc(file=sys.stderr)
-            print(json.dumps(results[-1]), flush=True)
-            return False
-        results.append({"step": name, "ok": True, "detail": detail})
-        print(json.dumps(results[-1]), flush=True)
-        return True
-
-    def control(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = requests.request(method, sandbox + path, json=body, timeout=10)
-        response.raise_for_status()
-        return response.json()
+    hooks, control = flow.hooks, flow.control
 
     def advance(seconds: float) -> None:
         control("POST", "/_sandbox/clock/advance", {"seconds": seconds})
@@ -268,29 +219,25 @@ def main() -> int:
             seen.append(f"{parsed.type.value}:{parsed.payload.state}")
         return ", ".join(sorted(set(seen)))
 
-    ok = True
-    for name, action in (
-        ("setup", setup),
-        ("token", token),
-        ("setup_mandate", setup_mandate),
-        ("customer_approves", customer_approves),
-        ("subscription_status", subscription_status),
-        ("setup_order_status", setup_order_status),
-        ("notify", notify),
-        ("notified", notified),
-        ("redeem_too_early", redeem_too_early),
-        ("redeem", redeem),
-        ("debit_completed", debit_completed),
-        ("refund", refund),
-        ("collect_declined", collect_declined),
-        ("cancel", cancel),
-        ("callback", callback),
-    ):
-        if not step(name, action):
-            ok = False
-            break
-    hooks.stop()
-    return 0 if ok else 1
+    return flow.run(
+        (
+            ("setup", setup),
+            ("token", token),
+            ("setup_mandate", setup_mandate),
+            ("customer_approves", customer_approves),
+            ("subscription_status", subscription_status),
+            ("setup_order_status", setup_order_status),
+            ("notify", notify),
+            ("notified", notified),
+            ("redeem_too_early", redeem_too_early),
+            ("redeem", redeem),
+            ("debit_completed", debit_completed),
+            ("refund", refund),
+            ("collect_declined", collect_declined),
+            ("cancel", cancel),
+            ("callback", callback),
+        )
+    )
 
 
 if __name__ == "__main__":

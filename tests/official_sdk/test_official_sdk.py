@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,11 +85,14 @@ class Sandbox:
     process: subprocess.Popen[bytes]
 
 
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+@contextmanager
+def running_sandbox(tmp_path: Path, *options: str) -> Iterator[Sandbox]:
+    """``phonepe sandbox`` on a free loopback port until the block ends."""
     port = free_port()
     log = (tmp_path / "sandbox.log").open("wb")
-    process = subprocess.Popen(sandbox_command(port), stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [*sandbox_command(port), *options], stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -115,18 +119,26 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
         log.close()
 
 
-def test_official_sdk_standard_checkout_flow_against_the_sandbox(sandbox: Sandbox) -> None:
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    with running_sandbox(tmp_path) as running:
+        yield running
+
+
+def run_flow(flow: Path, sandbox: Sandbox, steps: list[str]) -> None:
+    """Run one flow script under the SDK's python; every step, in order, must pass."""
     python = sdk_python()
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", "/tmp"),
         "NO_PROXY": "127.0.0.1,localhost",
         "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": str(FLOW.parent),  # sdk_flow.py: the rig every flow shares
     }
     done = subprocess.run(
         [
             str(python),
-            str(FLOW),
+            str(flow),
             f"--sandbox={sandbox.url}",
             f"--client-id={CLIENT_ID}",
             f"--client-secret={CLIENT_SECRET}",
@@ -139,12 +151,16 @@ def test_official_sdk_standard_checkout_flow_against_the_sandbox(sandbox: Sandbo
         env=env,
         check=False,
     )
-    steps = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    failed = [s for s in steps if not s["ok"]]
+    ran = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    failed = [s for s in ran if not s["ok"]]
     why = f"official SDK step failed: {failed}\n{done.stderr[-3000:]}"
     assert not failed, why
     assert done.returncode == 0, why
-    assert [s["step"] for s in steps] == STEPS
+    assert [s["step"] for s in ran] == steps
+
+
+def test_official_sdk_standard_checkout_flow_against_the_sandbox(sandbox: Sandbox) -> None:
+    run_flow(FLOW, sandbox, STEPS)
     # The SDK really talked to this sandbox: the order it paid and refunded is there.
     orders = httpx.get(sandbox.url + "/_sandbox/orders", timeout=5).json()["orders"]
     paid = [o for o in orders if str(o.get("merchantOrderId", "")).startswith("SDKFLOW")]

@@ -10,20 +10,14 @@ inbox, the bank page's OTP step; the control API only where a tester would use i
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import httpx
 
 from .test_official_sdk import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    WEBHOOK_PASSWORD,
-    WEBHOOK_USERNAME,
     Sandbox,
+    run_flow,
     sandbox,  # noqa: F401 -- the fixture
-    sdk_python,
 )
 
 FLOW = Path(__file__).with_name("sdk_custom_flow.py")
@@ -46,35 +40,7 @@ STEPS = [
 
 
 def test_official_sdk_custom_checkout_flows_against_the_sandbox(sandbox: Sandbox) -> None:  # noqa: F811
-    python = sdk_python()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "NO_PROXY": "127.0.0.1,localhost",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    done = subprocess.run(
-        [
-            str(python),
-            str(FLOW),
-            f"--sandbox={sandbox.url}",
-            f"--client-id={CLIENT_ID}",
-            f"--client-secret={CLIENT_SECRET}",
-            f"--webhook-username={WEBHOOK_USERNAME}",
-            f"--webhook-password={WEBHOOK_PASSWORD}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        check=False,
-    )
-    steps = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    failed = [s for s in steps if not s["ok"]]
-    why = f"official SDK step failed: {failed}\n{done.stderr[-3000:]}"
-    assert not failed, why
-    assert done.returncode == 0, why
-    assert [s["step"] for s in steps] == STEPS
+    run_flow(FLOW, sandbox, STEPS)
     # The SDK really drove this sandbox: every instrument's order is there, as expected.
     orders = httpx.get(sandbox.url + "/_sandbox/orders", timeout=5).json()["orders"]
     by_kind = {
