@@ -120,3 +120,9 @@ class ParkingSession(models.Model):
     @property
     def may_leave(self) -> bool:
         return self.state in EXIT_STATES
+
+
+# --- Monthly passes (lots/models_pass.py) -----------------------------------------------
+# Imported here so Django registers them with this app; defined apart to keep the
+# parking-session models readable.
+from .models_pass import MonthlyPass, PassPlan, PassUse  # noqa: E402, F401

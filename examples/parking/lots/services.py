@@ -18,6 +18,7 @@ from phonepe_gateway.django import services as payments
 from phonepe_gateway.django.exceptions import Conflict
 from phonepe_gateway.django.models import Payment
 
+from . import passes
 from .models import HOLDING_STATES, REFERENCE_PREFIX, Bay, Lot, ParkingSession, SessionState
 from .plates import normalise_plate
 from .tariff import compute_fee
@@ -64,7 +65,9 @@ def start_session(lot: Lot, plate_text: str, *, now: datetime | None = None) -> 
             raise LotFull(f"{lot.name} is full right now.")
         try:
             with transaction.atomic():
-                return ParkingSession.objects.create(lot=lot, bay=bay, plate=plate, entry_at=now)
+                session = ParkingSession.objects.create(lot=lot, bay=bay, plate=plate, entry_at=now)
+                passes.record_entry(session)  # a valid monthly pass makes the stay free
+                return session
         except IntegrityError:
             continue
     raise LotFull(f"{lot.name} is busy; please try again.")
@@ -74,6 +77,8 @@ def current_fee(session: ParkingSession, *, now: datetime | None = None) -> int:
     """The fee so far (PARKED) or the fixed fee (after exit)."""
     if session.fee is not None:
         return session.fee
+    if passes.covers(session):
+        return 0
     return compute_fee(session.entry_at, now or timezone.now(), session.lot.tariff)
 
 
@@ -85,7 +90,9 @@ def request_exit(session: ParkingSession, *, now: datetime | None = None) -> Par
         if locked.state != SessionState.PARKED:
             return locked
         locked.exit_at = now
-        locked.fee = compute_fee(locked.entry_at, now, locked.lot.tariff)
+        locked.fee = (
+            0 if passes.covers(locked) else compute_fee(locked.entry_at, now, locked.lot.tariff)
+        )
         locked.state = SessionState.FREE if locked.fee == 0 else SessionState.PAYMENT_DUE
         locked.save(update_fields=["exit_at", "fee", "state"])
     logger.info("session %s exit requested, fee %s paise", locked.pk, locked.fee)

@@ -1,0 +1,82 @@
+"""The one place the parking site talks to the payments app's AutoPay subscriptions.
+
+``lots.passes`` decides what a pass is; this module only starts, cancels, syncs and reads
+mandates and their debits through ``phonepe_gateway.django.subscriptions`` (ledger,
+state machine and scheduled debits live there, never here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from phonepe_gateway import UpiIntent
+
+#: PhonePe's frequency for a pass that renews each month.
+FREQUENCY = "MONTHLY"
+
+
+@dataclass(frozen=True)
+class Mandate:
+    merchant_subscription_id: str
+    state: str
+    intent_url: str
+
+
+def _subscriptions() -> Any:
+    from phonepe_gateway.django import subscriptions
+
+    return subscriptions
+
+
+def _subscription_model() -> Any:
+    from phonepe_gateway.django.models import Subscription
+
+    return Subscription
+
+
+def start(*, amount: int, reference: str, idempotency_key: str) -> Mandate:
+    """Ask PhonePe for a monthly UPI AutoPay mandate paid by the intent link's UPI app.
+
+    The amount is fixed: ``max_amount`` is the monthly price, so a mandate can never be
+    used to take more than the pass costs.
+    """
+    sub = _subscriptions().create_subscription(
+        amount=amount,
+        max_amount=amount,
+        frequency=FREQUENCY,
+        instrument=UpiIntent(),
+        reference=reference,
+        idempotency_key=idempotency_key,
+    )
+    return Mandate(sub.merchant_subscription_id, str(sub.state), sub.intent_url or "")
+
+
+def get(merchant_subscription_id: str) -> Any | None:
+    model = _subscription_model()
+    return model.objects.filter(merchant_subscription_id=merchant_subscription_id).first()
+
+
+def sync(merchant_subscription_id: str) -> Any | None:
+    """Ask the gateway about the mandate now (its signals then reach lots.pass_receivers)."""
+    sub = get(merchant_subscription_id)
+    if sub is None:
+        return None
+    return _subscriptions().sync_subscription(sub)
+
+
+def cancel(merchant_subscription_id: str) -> None:
+    sub = get(merchant_subscription_id)
+    if sub is not None and str(sub.state) in ("PENDING", "ACTIVE", "PAUSED"):
+        _subscriptions().cancel_subscription(sub)
+
+
+def debits(reference: str) -> list[Any]:
+    """Every debit of every mandate that paid for the pass ``reference``, newest first."""
+    from phonepe_gateway.django.models import Payment
+
+    return list(
+        Payment.objects.filter(subscription__reference=reference)
+        .select_related("subscription")
+        .order_by("-created_at", "-pk")
+    )
