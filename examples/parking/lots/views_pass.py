@@ -135,7 +135,9 @@ def upi_app_link(intent_url: str) -> str:
     settings = get_settings()
     if settings.env != "local" or not intent_url:
         return ""
-    return f"{settings.local_url.rstrip('/')}/upi-app/pay?link={quote(intent_url, safe='')}"
+    # A mandate set-up link (upi://mandate?...) opens the app's AutoPay page.
+    page = "mandate" if intent_url.startswith("upi://mandate") else "pay"
+    return f"{settings.local_url.rstrip('/')}/upi-app/{page}?link={quote(intent_url, safe='')}"
 
 
 @never_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django import template
@@ -27,3 +28,14 @@ def my_passes(context: dict[str, Any]) -> list[MonthlyPass]:
 @register.simple_tag
 def pass_use(session: ParkingSession) -> PassUse | None:
     return passes.use_for(session)
+
+
+@register.filter
+def pass_badge(state: str) -> str:
+    """CSS modifier for a pass state chip."""
+    return {"ACTIVE": "ok", "SUSPENDED": "bad", "SETUP": "wait"}.get(state, "info")
+
+
+@register.filter
+def month_after(moment: datetime | None) -> datetime | None:
+    return passes.add_month(moment) if moment is not None else None
