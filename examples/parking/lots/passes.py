@@ -208,7 +208,13 @@ def start_setup(monthly_pass: MonthlyPass) -> autopay.Mandate:
 
 
 def end_pass(monthly_pass: MonthlyPass, *, now: datetime | None = None) -> MonthlyPass:
-    """The driver ends the pass: no more debits (the mandate is cancelled), no more free entry."""
+    """The driver ends the pass: no more debits (the mandate is cancelled), no more free entry.
+
+    The mandate is cancelled first: if PhonePe cannot be reached the error passes through
+    and the pass is unchanged, so a pass never ends while its mandate may still be debited.
+    """
+    if monthly_pass.merchant_subscription_id and monthly_pass.state != PassState.ENDED:
+        autopay.cancel(monthly_pass.merchant_subscription_id)
     with transaction.atomic():
         locked = MonthlyPass.objects.select_for_update().get(pk=monthly_pass.pk)
         if locked.state == PassState.ENDED:
@@ -216,8 +222,6 @@ def end_pass(monthly_pass: MonthlyPass, *, now: datetime | None = None) -> Month
         locked.state = PassState.ENDED
         locked.ended_at = now or timezone.now()
         locked.save(update_fields=["state", "ended_at"])
-    if locked.merchant_subscription_id:
-        autopay.cancel(locked.merchant_subscription_id)
     logger.info("pass %s ended by the driver", locked.pk)
     return locked
 
@@ -270,6 +274,9 @@ def _follow_mandate(
         return []
     reason = _ENDED_MANDATE.get(state)
     if reason is None:
+        return []
+    if state == "CANCELLED" and locked.state == PassState.SUSPENDED:
+        # Only this site cancels a mandate (to replace it): the reason stays the driver's.
         return []
     return _suspend(locked, reason, error, at)
 

@@ -214,9 +214,14 @@ def pass_end(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         passes.end_pass(monthly_pass)
     except (PaymentsError, PhonePeError) as exc:
-        # The pass has ended here; the payments app keeps trying to cancel the mandate.
         logger.warning("cancelling the mandate of pass %s failed: %s", pk, exc)
-    messages.success(request, "Your pass has ended. AutoPay will not take any more money.")
+        messages.error(
+            request,
+            "PhonePe could not be reached to stop AutoPay. Your pass is unchanged - "
+            "please try again.",
+        )
+    else:
+        messages.success(request, "Your pass has ended. AutoPay will not take any more money.")
     return redirect("pass", pk=pk)
 
 

@@ -291,3 +291,25 @@ def test_staff_pass_pages_when_anonymous_then_login_required(setup_pass: Monthly
         response = Client().get(url)
         assert response.status_code == 302
         assert response["Location"].startswith("/staff/login/")
+
+
+def test_mandate_when_cancelled_to_be_replaced_then_suspension_reason_kept(
+    active_pass: MonthlyPass,
+) -> None:
+    passes.apply_debit(active_pass.pk, MANDATE, completed=False, error="INSUFFICIENT_BALANCE")
+    result = passes.apply_mandate(active_pass.pk, MANDATE, "CANCELLED")
+    assert result is not None
+    assert (result.state, result.suspend_reason) == (
+        PassState.SUSPENDED,
+        SuspendReason.DEBIT_FAILED,
+    )
+
+
+def test_mandate_when_ended_while_active_then_suspended(active_pass: MonthlyPass) -> None:
+    result = passes.apply_mandate(active_pass.pk, MANDATE, "EXPIRED")
+    assert result is not None
+    assert (result.state, result.suspend_reason) == (
+        PassState.SUSPENDED,
+        SuspendReason.MANDATE_ENDED,
+    )
+    assert "has ended" in passes.suspension_message(result)
