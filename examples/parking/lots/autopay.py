@@ -65,10 +65,46 @@ def sync(merchant_subscription_id: str) -> Any | None:
     return _subscriptions().sync_subscription(sub)
 
 
-def cancel(merchant_subscription_id: str) -> None:
+#: A set-up request not yet answered cannot be cancelled at PhonePe: it expires by itself
+#: (and should the customer still approve it, :func:`retire` undoes that).
+_UNANSWERED = ("CREATED", "PENDING", "UNKNOWN")
+
+
+def cancel(merchant_subscription_id: str) -> bool:
+    """Cancel the mandate so it is never debited again; False when there is nothing to
+    cancel (unknown, already ended, or a set-up request not yet answered)."""
     sub = get(merchant_subscription_id)
-    if sub is not None and str(sub.state) in ("PENDING", "ACTIVE", "PAUSED"):
-        _subscriptions().cancel_subscription(sub)
+    if sub is None or sub.is_ended or str(sub.state) in _UNANSWERED:
+        return False
+    _subscriptions().cancel_subscription(sub)
+    return True
+
+
+def retire(merchant_subscription_id: str, *, reason: str) -> int:
+    """A mandate that went live but pays for no pass any more (the pass ended, or a newer
+    mandate replaced it, before the customer approved this one): cancel it and refund
+    what it took. Returns the paise refunded. Safe to call again: only the refundable
+    remainder is refunded, under the payments app's lock.
+    """
+    from phonepe_gateway.django import services as payments
+    from phonepe_gateway.django.exceptions import RefundExceedsRemainder
+    from phonepe_gateway.django.models import Payment
+
+    cancel(merchant_subscription_id)
+    refunded = 0
+    taken = Payment.objects.filter(
+        subscription__merchant_subscription_id=merchant_subscription_id, state="COMPLETED"
+    )
+    for payment in taken:
+        remainder = payment.amount - payment.refunded_amount
+        if remainder <= 0:
+            continue
+        try:
+            payments.refund_payment(payment, amount=remainder, reason=reason)
+        except RefundExceedsRemainder:
+            continue  # another caller refunded it meanwhile
+        refunded += remainder
+    return refunded
 
 
 def debits(reference: str) -> list[Any]:

@@ -31,7 +31,7 @@ def on_subscription_changed(sender: Any, **kwargs: Any) -> None:
     if pass_id is None:
         return
     try:
-        passes.apply_mandate(
+        passes.follow_mandate(
             pass_id,
             sub.merchant_subscription_id,
             str(sub.state),

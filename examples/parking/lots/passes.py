@@ -168,6 +168,23 @@ def create_pass(lot: Lot, plate_text: str) -> MonthlyPass:
         ) from exc
 
 
+def replace_unapproved(existing: MonthlyPass) -> MonthlyPass:
+    """A new pass in place of ``existing`` if its AutoPay was never approved.
+
+    A pass someone started and abandoned (or started for a plate not theirs) must not
+    block the vehicle's driver: it is ended (its pending mandate cancelled) and a fresh
+    one made. A pass that was ever active raises PassExists: only its holder or staff
+    can end it.
+    """
+    if existing.state != PassState.SETUP or existing.activated_at is not None:
+        raise PassExists(
+            f"This vehicle already has a monthly pass at {existing.lot.name}.", existing
+        )
+    end_pass(existing)
+    logger.info("pass %s replaced before its AutoPay was approved", existing.pk)
+    return create_pass(existing.lot, existing.plate)
+
+
 def start_setup(monthly_pass: MonthlyPass) -> autopay.Mandate:
     """Start a (new) AutoPay mandate for the pass; returns it with its UPI intent link.
 
@@ -279,6 +296,43 @@ def _follow_mandate(
         # Only this site cancels a mandate (to replace it): the reason stays the driver's.
         return []
     return _suspend(locked, reason, error, at)
+
+
+def follow_mandate(
+    pass_id: int, merchant_subscription_id: str, mandate_state: str, *, error: str = ""
+) -> MonthlyPass | None:
+    """Everything the news of a mandate's state means: the pass follows it
+    (:func:`apply_mandate`), and a mandate that pays for no pass any more is retired."""
+    monthly_pass = apply_mandate(pass_id, merchant_subscription_id, mandate_state, error=error)
+    retire_if_orphan(pass_id, merchant_subscription_id, mandate_state)
+    return monthly_pass
+
+
+def is_orphan(pass_id: int, merchant_subscription_id: str) -> bool:
+    """True when the mandate no longer pays for a live pass (ended, or replaced)."""
+    monthly_pass = MonthlyPass.objects.filter(pk=pass_id).first()
+    return (
+        monthly_pass is None
+        or monthly_pass.state == PassState.ENDED
+        or monthly_pass.merchant_subscription_id != merchant_subscription_id
+    )
+
+
+def retire_if_orphan(pass_id: int, merchant_subscription_id: str, mandate_state: str) -> int:
+    """A mandate approved after its pass ended or was set up anew is cancelled and what it
+    took refunded, so a driver never pays for a pass twice. Returns the paise refunded."""
+    if mandate_state != "ACTIVE" or not is_orphan(pass_id, merchant_subscription_id):
+        return 0
+    refunded = autopay.retire(
+        merchant_subscription_id, reason=f"monthly pass {pass_id}: AutoPay no longer needed"
+    )
+    logger.warning(
+        "pass %s: mandate %s approved after it was replaced; cancelled, %s paise refunded",
+        pass_id,
+        merchant_subscription_id,
+        refunded,
+    )
+    return refunded
 
 
 def apply_debit(

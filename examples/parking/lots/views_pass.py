@@ -88,13 +88,19 @@ def pass_new(request: HttpRequest, slug: str) -> HttpResponse:
             if exc.existing.pk in owned_pass_ids(request):
                 messages.info(request, "This vehicle already has a pass here: here it is.")
                 return redirect("pass", pk=exc.existing.pk)
-            form.add_error(
-                "plate",
-                f"{exc} If it is yours and you bought it on another phone, ask the attendant.",
-            )
+            try:
+                monthly_pass = passes.replace_unapproved(exc.existing)
+            except passes.PassExists as still:
+                form.add_error(
+                    "plate",
+                    f"{still} If it is yours and you bought it on another phone, ask the "
+                    "attendant.",
+                )
+            except (PaymentsError, PhonePeError):
+                form.add_error("plate", _GATEWAY_DOWN)
         except passes.PassError as exc:
             form.add_error("plate", str(exc))
-        else:
+        if not form.errors:
             _remember(request, monthly_pass)
             _start_setup(request, monthly_pass)
             return redirect("pass", pk=monthly_pass.pk)
@@ -203,8 +209,8 @@ def pass_check(request: HttpRequest, pk: int) -> HttpResponse:
                 request, "PhonePe could not be reached just now; this page keeps checking."
             )
         else:
-            if sub is not None:
-                passes.apply_mandate(pk, sub.merchant_subscription_id, str(sub.state))
+            if sub is not None:  # the signals did this already; the same news changes nothing
+                passes.follow_mandate(pk, sub.merchant_subscription_id, str(sub.state))
     return redirect("pass", pk=pk)
 
 

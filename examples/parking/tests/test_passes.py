@@ -313,3 +313,10 @@ def test_mandate_when_ended_while_active_then_suspended(active_pass: MonthlyPass
         SuspendReason.MANDATE_ENDED,
     )
     assert "has ended" in passes.suspension_message(result)
+
+
+def test_replace_when_pass_was_active_then_refused(active_pass: MonthlyPass) -> None:
+    passes.apply_mandate(active_pass.pk, MANDATE, "REVOKED")  # suspended, not unapproved
+    with pytest.raises(passes.PassExists):
+        passes.replace_unapproved(MonthlyPass.objects.get(pk=active_pass.pk))
+    assert MonthlyPass.objects.get(pk=active_pass.pk).state == PassState.SUSPENDED
