@@ -172,9 +172,9 @@ def replace_unapproved(existing: MonthlyPass) -> MonthlyPass:
     """A new pass in place of ``existing`` if its AutoPay was never approved.
 
     A pass someone started and abandoned (or started for a plate not theirs) must not
-    block the vehicle's driver: it is ended (its pending mandate cancelled) and a fresh
-    one made. A pass that was ever active raises PassExists: only its holder or staff
-    can end it.
+    block the vehicle's driver: it is ended and a fresh one made. Its unanswered AutoPay
+    request expires by itself; approved anyway, it is retired (:func:`retire_if_orphan`).
+    A pass that was ever active raises PassExists: only its holder or staff can end it.
     """
     if existing.state != PassState.SETUP or existing.activated_at is not None:
         raise PassExists(
@@ -188,10 +188,11 @@ def replace_unapproved(existing: MonthlyPass) -> MonthlyPass:
 def start_setup(monthly_pass: MonthlyPass) -> autopay.Mandate:
     """Start a (new) AutoPay mandate for the pass; returns it with its UPI intent link.
 
-    A previous mandate that may still take money (pending, active, paused) is cancelled
-    first, so a pass is never paid by two mandates. Raises PassError when the pass is
-    ended or already active; the payments app's errors (gateway down) pass through with
-    nothing changed on the pass.
+    A previous live mandate (active, paused) is cancelled first, so a pass is never paid
+    by two mandates; an unanswered set-up request cannot be cancelled at PhonePe, and is
+    retired should it be approved later. Raises PassError when the pass is ended or
+    already active; the payments app's errors (gateway down) pass through with nothing
+    changed on the pass but its set-up count.
     """
     with transaction.atomic():
         locked = MonthlyPass.objects.select_for_update().get(pk=monthly_pass.pk)
