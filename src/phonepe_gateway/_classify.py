@@ -42,6 +42,15 @@ _NOT_FOUND_CODES = frozenset(
 _READ_NOT_FOUND_CODES = frozenset({"INVALID_MERCHANT_ORDER_ID", "INVALID_MERCHANT_REFUND_ID"})
 _READ_CALLS = frozenset({"order_status", "refund_status"})
 _WRITE_CALLS = frozenset({"create_payment", "refund"})
+# UPI AutoPay (``_subscriptions``): its status reads and its writes keyed by a merchant id.
+_READ_CALLS |= {
+    "subscription_status",
+    "subscription_order_status",
+    "subscription_transaction_status",
+}
+_WRITE_CALLS |= {"setup_subscription", "notify_redemption", "redeem", "cancel_subscription"}
+#: Calls whose 2xx answer has no body (PhonePe's cancel answers 200 with nothing).
+_EMPTY_OK_CALLS = frozenset({"cancel_subscription"})
 _AUTH_CODES = frozenset(
     {
         "AUTHORIZATION_FAILED",
@@ -199,6 +208,8 @@ def read_response(
         data = json.loads(content) if content else None
     except ValueError:
         data = None
+    if 200 <= status < 300 and data is None and call in _EMPTY_OK_CALLS and not content.strip():
+        return {}
     if 200 <= status < 300:
         if isinstance(data, dict) and not (call in _READ_CALLS and _is_error_body(data)):
             return data

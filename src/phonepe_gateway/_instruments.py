@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 from ._errors import ValidationError
 
 __all__ = [
+    "INSTRUMENT_TYPES",
+    "REDIRECT_INSTRUMENTS",
     "Card",
     "Instrument",
     "NetBanking",
@@ -32,6 +34,7 @@ __all__ = [
 _VPA = re.compile(r"[A-Za-z0-9._-]{2,256}@[A-Za-z0-9.-]{2,64}")
 _PHONE = re.compile(r"[6-9][0-9]{9}")
 _TEXT_MAX = 256
+_DEVICE_OS = frozenset({"ANDROID", "IOS"})
 
 
 def _text(value: object, name: str, *, limit: int = _TEXT_MAX) -> str:
@@ -56,16 +59,33 @@ class UpiIntent:
     mode: ClassVar[str] = "UPI_INTENT"
     #: An Android package name such as ``com.phonepe.app``; None lets the phone choose.
     target_app: str | None = None
+    #: The customer's phone OS (``ANDROID`` / ``IOS``), sent as ``deviceContext.deviceOS``.
+    device_os: str | None = None
+    #: The merchant app's URL scheme, which PhonePe's app returns to on iOS.
+    merchant_callback_scheme: str | None = None
 
     def __post_init__(self) -> None:
         if self.target_app is not None:
             _text(self.target_app, "target_app", limit=128)
+        if self.device_os is not None and self.device_os not in _DEVICE_OS:
+            raise ValidationError("device_os must be ANDROID or IOS.", field="device_os")
+        if self.merchant_callback_scheme is not None:
+            _text(self.merchant_callback_scheme, "merchant_callback_scheme", limit=64)
 
     def to_wire(self) -> dict[str, Any]:
         wire: dict[str, Any] = {"type": self.mode}
         if self.target_app:
             wire["targetApp"] = self.target_app
         return wire
+
+    def device_context(self) -> dict[str, Any] | None:
+        """The request's top-level ``deviceContext``, or None when nothing was given."""
+        context: dict[str, Any] = {}
+        if self.device_os:
+            context["deviceOS"] = self.device_os
+        if self.merchant_callback_scheme:
+            context["merchantCallbackScheme"] = self.merchant_callback_scheme
+        return context or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +256,10 @@ class Token:
 
 #: Every instrument a custom-checkout payment accepts; AutoPay set-up takes the UPI two.
 Instrument = UpiIntent | UpiCollect | UpiQr | NetBanking | Card | Token
+#: The same, for ``isinstance`` checks of what a caller passed.
+INSTRUMENT_TYPES = (UpiIntent, UpiCollect, UpiQr, NetBanking, Card, Token)
+#: Instruments whose answer is a redirect to a bank page: PhonePe requires ``redirectUrl``.
+REDIRECT_INSTRUMENTS = (NetBanking, Card, Token)
 
 #: The hosted page's payment modes by the names PhonePe's ``paymentModeConfig`` uses.
 _PAGE_MODES = frozenset(

@@ -52,13 +52,29 @@ class _Result(BaseModel):
 
 
 class CreatePaymentResult(_Result):
+    """A created order: what the merchant needs to send the customer on to pay it.
+
+    Hosted page: ``redirect_url``. Custom checkout (an instrument): ``instrument`` is its
+    mode (``UPI_INTENT``, ``UPI_QR``, …) and ``intent_url`` (UPI intent: open it on the
+    phone), ``qr_data`` (UPI QR: draw it) or ``redirect_url`` (card / net banking: the
+    bank's page) says where to go. SDK order: ``token``. A result recovered after a lost
+    answer comes from the status API, which repeats none of these: only the order's id,
+    state and expiry.
+    """
+
     merchant_order_id: str
     order_id: str | None = None
     state: str = OrderState.PENDING
     redirect_url: str | None = None
     expire_at: datetime | None = None
-    #: SDK-order token (``/checkout/v2/sdk/order``), else None.
+    #: SDK-order token (``/checkout/v2/sdk/order``, ``/payments/v2/sdk/order``), else None.
     token: str | None = None
+    #: The custom-checkout instrument's mode (``UPI_INTENT``, …); None for the hosted page.
+    instrument: str | None = None
+    #: A ``upi://pay…`` link that opens the customer's UPI app (UPI intent).
+    intent_url: str | None = None
+    #: What the QR code encodes (UPI QR): a ``upi://pay…`` string.
+    qr_data: str | None = None
 
 
 class PaymentDetail(_Result):
@@ -133,7 +149,16 @@ class WebhookEvent(_Result):
     amount: int | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
     generation: int = 2
+    # UPI AutoPay: the mandate a ``subscription.*`` event is about (top level of the
+    # payload for state changes, ``payload.paymentFlow`` for set-up/redemption orders).
+    merchant_subscription_id: str | None = None
+    subscription_id: str | None = None
 
     @property
     def is_refund(self) -> bool:
         return self.event.startswith("pg.refund.") or self.merchant_refund_id is not None
+
+    @property
+    def is_subscription(self) -> bool:
+        """A UPI AutoPay event (set-up, notification, redemption or mandate state)."""
+        return self.event.startswith("subscription.") or self.merchant_subscription_id is not None

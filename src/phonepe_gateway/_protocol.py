@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from ._config import Settings
 from ._errors import ConfigurationError, GatewayError
+from ._instruments import Instrument, PaymentModes, UpiIntent, UpiQr
 from ._models import (
     CreatePaymentResult,
     OrderState,
@@ -168,20 +169,31 @@ class Protocol:
     # -- how the writes recover a lost answer (the same over both generations) ----------
 
     def _confirm_payment(
-        self, merchant_order_id: str, amount: int
+        self,
+        merchant_order_id: str,
+        amount: int,
+        *,
+        status: Callable[[], Prepared[OrderStatus]] | None = None,
+        instrument: str | None = None,
     ) -> Confirm[OrderStatus, CreatePaymentResult]:
-        def adopt(status: OrderStatus) -> CreatePaymentResult | None:
-            if status.amount is not None and status.amount != amount:
+        """``status``: the order-status call to ask (default: this generation's own);
+        ``instrument``: the custom-checkout mode the recovered result reports."""
+
+        def adopt(found: OrderStatus) -> CreatePaymentResult | None:
+            if found.amount is not None and found.amount != amount:
                 return None  # another payment under this id: never adopt it
             return CreatePaymentResult(
-                merchant_order_id=status.merchant_order_id,
-                order_id=status.order_id,
-                state=status.state,
-                expire_at=status.expire_at,
-                raw=status.raw,
+                merchant_order_id=found.merchant_order_id,
+                order_id=found.order_id,
+                state=found.state,
+                expire_at=found.expire_at,
+                instrument=instrument,
+                raw=found.raw,
             )
 
-        return Confirm(lambda: self.order_status(merchant_order_id, details=False), adopt)
+        if status is None:
+            return Confirm(lambda: self.order_status(merchant_order_id, details=False), adopt)
+        return Confirm(status, adopt)
 
     def _confirm_refund(
         self, merchant_refund_id: str, amount: int, original: str
@@ -228,37 +240,85 @@ class V2Protocol(Protocol):
     def create_payment(
         self, *, amount: int, merchant_order_id: str, redirect_url: str | None,
         expire_after: int | None, meta_info: dict[str, str] | None, callback_url: str | None,
+        payment_modes: PaymentModes | None = None, disable_payment_retry: bool = False,
+        prefill_phone: str | None = None,
     ) -> Prepared[CreatePaymentResult]:  # fmt: skip
+        """The hosted page (``/checkout/v2/pay``); see :meth:`custom_payment` for instruments."""
         del callback_url  # generation 2 webhooks are configured in the PhonePe dashboard
-        flow: dict[str, Any] = {"type": "PG_CHECKOUT"}
-        if redirect_url:
-            flow["merchantUrls"] = {"redirectUrl": redirect_url}
-        body: dict[str, Any] = {"merchantOrderId": merchant_order_id, "amount": amount}
-        if expire_after is not None:
-            body["expireAfter"] = expire_after
-        if meta_info:
-            body["metaInfo"] = meta_info
+        flow = _checkout_flow(redirect_url)
+        if payment_modes is not None:
+            flow["paymentModeConfig"] = payment_modes.to_wire()
+        body = _order_body(merchant_order_id, amount, expire_after, meta_info)
         body["paymentFlow"] = flow
+        if disable_payment_retry:
+            body["disablePaymentRetry"] = True
+        if prefill_phone:
+            body["prefillUserLoginDetails"] = {"phoneNumber": prefill_phone}
         spec = self._json("create_payment", "POST", "/checkout/v2/pay", body)
-
-        def parse(data: dict[str, Any]) -> CreatePaymentResult:
-            return CreatePaymentResult(
-                merchant_order_id=merchant_order_id,
-                order_id=as_str(data.get("orderId")),
-                state=as_str(data.get("state")) or OrderState.PENDING,
-                redirect_url=as_str(data.get("redirectUrl")),
-                expire_at=ms_to_datetime(data.get("expireAt")),
-                token=as_str(data.get("token")),
-                raw=data,
-            )
-
+        parse = _created_order_parser(merchant_order_id, None)
         confirm = self._confirm_payment(merchant_order_id, amount)
         return Prepared(spec, parse, needs_token=True, confirm=confirm)
 
-    def order_status(self, merchant_order_id: str, *, details: bool) -> Prepared[OrderStatus]:
-        path = f"/checkout/v2/order/{merchant_order_id}/status?details={str(details).lower()}"
+    def custom_payment(
+        self, *, amount: int, merchant_order_id: str, instrument: Instrument,
+        redirect_url: str | None, expire_after: int | None, meta_info: dict[str, str] | None,
+    ) -> Prepared[CreatePaymentResult]:  # fmt: skip
+        """Custom checkout (``/payments/v2/pay``): the merchant names the instrument."""
+        flow: dict[str, Any] = {"type": "PG", "paymentMode": instrument.to_wire()}
+        if redirect_url:
+            flow["merchantUrls"] = {"redirectUrl": redirect_url}
+        body = _order_body(merchant_order_id, amount, expire_after, meta_info)
+        if isinstance(instrument, UpiIntent) and (context := instrument.device_context()):
+            body["deviceContext"] = context
+        body["paymentFlow"] = flow
+        spec = self._json("custom_payment", "POST", "/payments/v2/pay", body)
+        parse = _created_order_parser(merchant_order_id, instrument)
+        confirm = self._confirm_payment(
+            merchant_order_id,
+            amount,
+            status=lambda: self.order_status(merchant_order_id, details=False, custom=True),
+            instrument=instrument.mode,
+        )
+        return Prepared(spec, parse, needs_token=True, confirm=confirm)
+
+    def sdk_order(
+        self, *, amount: int, merchant_order_id: str, redirect_url: str | None,
+        expire_after: int | None, meta_info: dict[str, str] | None, custom: bool,
+        disable_payment_retry: bool = False,
+    ) -> Prepared[CreatePaymentResult]:  # fmt: skip
+        """An order for PhonePe's mobile SDK: its ``token`` goes to the merchant's app.
+
+        Standard checkout: ``/checkout/v2/sdk/order``; custom: ``/payments/v2/sdk/order``
+        (the app then picks the instrument). Both send a ``PG_CHECKOUT`` flow, as
+        PhonePe's SDK does."""
+        body = _order_body(merchant_order_id, amount, expire_after, meta_info)
+        body["paymentFlow"] = _checkout_flow(None if custom else redirect_url)
+        if disable_payment_retry:
+            body["disablePaymentRetry"] = True
+        path = "/payments/v2/sdk/order" if custom else "/checkout/v2/sdk/order"
+        spec = self._json("create_sdk_order", "POST", path, body)
+        parse = _created_order_parser(merchant_order_id, None)
+        confirm = self._confirm_payment(
+            merchant_order_id,
+            amount,
+            status=lambda: self.order_status(merchant_order_id, details=False, custom=custom),
+        )
+        return Prepared(spec, parse, needs_token=True, confirm=confirm)
+
+    def order_status(
+        self, merchant_order_id: str, *, details: bool, custom: bool = False
+    ) -> Prepared[OrderStatus]:
+        """``custom``: ask custom checkout's path (``/payments/v2/order/…``)."""
+        base = "/payments/v2/order" if custom else "/checkout/v2/order"
+        path = f"{base}/{merchant_order_id}/status?details={str(details).lower()}"
         spec = self._json("order_status", "GET", path, None)
         return Prepared(spec, lambda data: parse_order_status(data, merchant_order_id), True)
+
+    def transaction_status(self, transaction_id: str, *, custom: bool) -> Prepared[OrderStatus]:
+        """One payment attempt's status; PhonePe answers with the order-status shape."""
+        base = "/payments/v2/transaction" if custom else "/checkout/v2/transaction"
+        spec = self._json("transaction_status", "GET", f"{base}/{transaction_id}/status", None)
+        return Prepared(spec, lambda data: parse_order_status(data, ""), True)
 
     def refund(
         self, *, original_merchant_order_id: str, amount: int, merchant_refund_id: str
@@ -306,6 +366,59 @@ class V2Protocol(Protocol):
             headers = (("content-type", JSON_TYPE),)
             content = json.dumps(body, separators=(",", ":")).encode()
         return CallSpec(call, method, path, self.settings.base_urls, headers, content)
+
+
+def _order_body(
+    merchant_order_id: str, amount: int, expire_after: int | None, meta_info: dict[str, str] | None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"merchantOrderId": merchant_order_id, "amount": amount}
+    if expire_after is not None:
+        body["expireAfter"] = expire_after
+    if meta_info:
+        body["metaInfo"] = meta_info
+    return body
+
+
+def _checkout_flow(redirect_url: str | None) -> dict[str, Any]:
+    flow: dict[str, Any] = {"type": "PG_CHECKOUT"}
+    if redirect_url:
+        flow["merchantUrls"] = {"redirectUrl": redirect_url}
+    return flow
+
+
+def _nonempty(value: Any) -> str | None:
+    """A link, QR string or token from the answer: only a non-empty string is one (PhonePe's UPI
+    QR sample sends ``"qrData": ""``; a number or ``false`` is no link either)."""
+    return value if isinstance(value, str) and value else None
+
+
+def _created_order_parser(
+    merchant_order_id: str, instrument: Instrument | None
+) -> Callable[[dict[str, Any]], CreatePaymentResult]:
+    """Reads any of the order-creating answers (hosted pay, custom pay, SDK order)."""
+
+    def parse(data: dict[str, Any]) -> CreatePaymentResult:
+        state = as_str(data.get("state")) or OrderState.PENDING
+        intent_url = _nonempty(data.get("intentUrl"))
+        qr_data = _nonempty(data.get("qrData"))
+        if qr_data is None and isinstance(instrument, UpiQr):
+            # PhonePe's UPI QR page: "intentUrl … present in case of UPI_INTENT or UPI_QR";
+            # the UPI string is what the QR encodes either way.
+            qr_data = intent_url
+        return CreatePaymentResult(
+            merchant_order_id=merchant_order_id,
+            order_id=as_str(data.get("orderId")),
+            state=_ORDER_STATE_ALIASES.get(state, state),
+            redirect_url=_nonempty(data.get("redirectUrl")),
+            expire_at=ms_to_datetime(data.get("expireAt")),
+            token=_nonempty(data.get("token")),
+            instrument=instrument.mode if instrument is not None else None,
+            intent_url=intent_url,
+            qr_data=qr_data,
+            raw=data,
+        )
+
+    return parse
 
 
 #: Order states PhonePe sends that mean one of ours: ``CREATED`` is an order with no

@@ -30,6 +30,8 @@ __all__ = [
     "check_expire_after",
     "check_merchant_id",
     "check_meta_info",
+    "check_phone",
+    "check_transaction_id",
     "check_url",
     "new_merchant_id",
 ]
@@ -42,6 +44,12 @@ MIN_REFUND_AMOUNT = 1
 #: Keeps amounts far below anything PhonePe accepts but within a signed 64-bit column.
 MAX_AMOUNT = 10**15
 EXPIRE_AFTER_RANGE = (300, 3600)
+#: Custom checkout (``/payments/v2/pay``) documents a far longer ceiling: 60 days.
+CUSTOM_EXPIRE_AFTER_MAX = 5_184_000
+#: A PhonePe transaction (attempt) id, as it goes into a status path.
+_TRANSACTION_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+#: An Indian mobile number as PhonePe's prefill and collect fields take it: 10 digits, no +91.
+_PHONE_RE = re.compile(r"[6-9][0-9]{9}")
 _ID_RE = re.compile(r"[A-Za-z0-9_-]+")
 _UDF_STRICT_RE = re.compile(r"[a-zA-Z0-9_\- @.+]*")
 _UDF_KEYS = tuple(f"udf{i}" for i in range(1, 16))
@@ -99,11 +107,12 @@ def check_amount(value: object, *, field: str = "amount", minimum: int = MIN_AMO
     return value
 
 
-def check_expire_after(value: object) -> int | None:
-    """Seconds until the checkout expires: ``None`` (gateway default) or 300..3600."""
+def check_expire_after(value: object, *, maximum: int = EXPIRE_AFTER_RANGE[1]) -> int | None:
+    """Seconds until the order expires: ``None`` (gateway default) or 300..``maximum``
+    (3600 for the hosted page, :data:`CUSTOM_EXPIRE_AFTER_MAX` for custom checkout)."""
     if value is None:
         return None
-    low, high = EXPIRE_AFTER_RANGE
+    low, high = EXPIRE_AFTER_RANGE[0], maximum
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValidationError(
             f"expire_after must be a whole number of seconds between {low} and {high}, "
@@ -152,4 +161,28 @@ def check_url(value: object, *, field: str) -> str | None:
         return None
     if not isinstance(value, str) or not re.match(r"https?://[^\s/]+", value) or len(value) > 2048:
         raise ValidationError(f"{field} must be an absolute http(s) URL.", field=field)
+    return value
+
+
+def check_phone(value: object, *, field: str = "prefill_phone") -> str | None:
+    """An optional Indian mobile number: 10 digits starting 6-9, without ``+91``."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _PHONE_RE.fullmatch(value):
+        raise ValidationError(
+            f"{field} must be a 10-digit Indian mobile number without +91.",
+            field=field,
+        )
+    return value
+
+
+def check_transaction_id(value: object) -> str:
+    """A PhonePe transaction (payment attempt) id, e.g. ``OM2403…``: letters, digits,
+    ``_`` and ``-``, so it is safe in a URL path."""
+    if not isinstance(value, str) or not _TRANSACTION_ID_RE.fullmatch(value):
+        raise ValidationError(
+            "transaction_id must be PhonePe's transaction id: 1-128 letters, digits, '_' "
+            f"or '-' (got {value!r:.70}).",
+            field="transaction_id",
+        )
     return value

@@ -173,6 +173,15 @@ def _event(
         text("originalMerchantOrderId") if is_refund else None
     )
     state = text("state")
+    # UPI AutoPay: mandate ids at the top (state events) or in paymentFlow (orders).
+    flow = payload.get("paymentFlow")
+    flow = flow if isinstance(flow, dict) else {}
+
+    def mandate(key: str) -> str | None:
+        value = payload.get(key)
+        value = flow.get(key) if value is None else value
+        return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+
     return WebhookEvent(
         event=event,
         state=state.upper() if state else None,
@@ -186,4 +195,6 @@ def _event(
         payload=payload,
         generation=generation,
         raw=raw,
+        merchant_subscription_id=mandate("merchantSubscriptionId"),
+        subscription_id=mandate("subscriptionId"),
     )

@@ -26,7 +26,7 @@ _COMMANDS = {
 _HELP = {
     "sandbox": "Run the local PhonePe sandbox (API, checkout page, webhooks, faults).",
     "doctor": "Diagnose connectivity and credentials; say exactly what to fix.",
-    "pay": "Create a payment and print its checkout URL and a QR code.",
+    "pay": "Create a payment: checkout URL and QR, or a UPI link, UPI QR or collect request.",
     "status": "Show the gateway's status of an order.",
     "refund": "Refund (part of) a completed order.",
     "serve": "Run the standalone payments service.",

@@ -20,6 +20,7 @@ APIS = frozenset(
     {
         "token",
         "pay",
+        "custom_pay",
         "sdk_order",
         "order_status",
         "transaction_status",
@@ -31,6 +32,13 @@ APIS = frozenset(
         "v1_refund",
         "v1_callback",
         "unmapped",
+        # UPI AutoPay (/subscriptions/v2; tests/contract/test_subscriptions_on_corpus.py)
+        "subscription_setup",
+        "subscription_notify",
+        "subscription_redeem",
+        "subscription_status",
+        "subscription_cancel",
+        "subscription_order_status",
     }
 )
 SOURCE_KINDS = frozenset({"sdk-test", "docs", "capture"})

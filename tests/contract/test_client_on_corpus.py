@@ -15,6 +15,7 @@ status PhonePe never documented. Webhook samples go through ``verify_webhook``.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,15 +27,21 @@ import pytest
 from phonepe_gateway import (
     AsyncPhonePeClient,
     AuthenticationError,
+    Card,
     DuplicateRequestError,
     GatewayError,
     GatewayServerError,
+    Instrument,
+    NetBanking,
     NotFoundError,
     PhonePeClient,
     PhonePeError,
     RateLimitedError,
     Settings,
     TransportError,
+    UpiCollect,
+    UpiIntent,
+    UpiQr,
 )
 from phonepe_gateway._errors import Category
 from phonepe_gateway._models import CreatePaymentResult, OrderStatus, RefundResult, RefundStatus
@@ -48,7 +55,10 @@ TOKEN_SAMPLE = SAMPLES["v2-token-ok-jwt-docs"]
 AFTER_TOKEN = SAMPLES["v2-order-status-completed-card-docs"]
 ORDER_ID = "CORPUS1"
 REFUND_ID = "CORPUSR1"
+TRANSACTION_ID = "CORPUST1"
 WEBHOOK_USER, WEBHOOK_PASSWORD = "username", "password"
+#: UPI AutoPay samples are served by test_subscriptions_on_corpus.py.
+SUBSCRIPTION_APIS = "subscription_"
 
 
 # -- expectations ------------------------------------------------------------------------
@@ -107,6 +117,9 @@ EXPECT: dict[str, Expectation | dict[int, Expectation]] = {
     "v2-pay-429-empty": Raises(RateLimitedError, False, None, Category.PROTOCOL_ERROR),
     "v2-pay-503-empty": Raises(GatewayServerError, True, None, Category.PROTOCOL_ERROR),
     "v2-sdk-order-created": Ok("PENDING"),
+    # custom checkout (served to create_payment with the sample's instrument)
+    "v2-custom-pay-upi-qr-docs": {200: Ok("PENDING")},
+    "v2-custom-pay-upi-collect": Ok("PENDING"),
     "v2-sdk-order-503-r999": Raises(GatewayServerError, True, None, Category.PROTOCOL_ERROR),
     "v2-sdk-order-400-bare-capture": {400: Raises(GatewayError, False, "400")},
     "v2-errorcode-unauthorized-capture": {401: Raises(AuthenticationError, False, "PR004")},
@@ -146,9 +159,7 @@ EXPECT: dict[str, Expectation | dict[int, Expectation]] = {
         400: NOT_FOUND,
         404: NOT_FOUND,
     },
-    "v2-transaction-status-pending": NoCall(
-        "the client has no per-attempt transaction status call (the sandbox test uses it)"
-    ),
+    "v2-transaction-status-pending": Ok("PENDING"),
     # refunds
     "v2-refund-accepted": Ok("PENDING"),
     "v2-refund-accepted-docs": {200: Ok("PENDING")},
@@ -201,7 +212,7 @@ def gateway_may_have_acted(exc: PhonePeError) -> bool:
 
 def cases() -> Iterator[Any]:
     for sample in SAMPLES.values():
-        if sample.response is None:
+        if sample.response is None or sample.api.startswith(SUBSCRIPTION_APIS):
             continue
         expected = EXPECT.get(sample.id)
         if isinstance(expected, dict):
@@ -313,11 +324,48 @@ def settings_for(sample: Sample, url: str) -> Settings:
 # -- calling the client --------------------------------------------------------------------
 
 
+def _custom(sample: Sample) -> bool:
+    """Was the sample published for custom checkout's paths (``/payments/v2/…``)?"""
+    assert sample.request is not None
+    return str(sample.request["path"]).startswith("/payments/v2/")
+
+
+#: The instrument a custom-checkout pay sample was published for (its ``instrument:`` tag).
+INSTRUMENTS: dict[str, Instrument] = {
+    "UPI_INTENT": UpiIntent(),
+    "UPI_QR": UpiQr(),
+    "UPI_COLLECT": UpiCollect(vpa="customer@ybl", message="corpus"),
+    "NET_BANKING": NetBanking(bank_id="HDFC"),
+    "CARD": Card(
+        encryption_key_id=1,
+        encrypted_card_number="ENC",
+        encrypted_cvv="ENC",
+        expiry_month="12",
+        expiry_year="2030",
+    ),
+}
+
+
+def _instrument(sample: Sample) -> Instrument | None:
+    if not _custom(sample):
+        return None
+    modes = [t.split(":", 1)[1] for t in sample.tags if t.startswith("instrument:")]
+    assert len(modes) == 1, f"{sample.id}: a custom pay sample needs one instrument: tag"
+    return INSTRUMENTS[modes[0]]
+
+
 def call_sync(client: PhonePeClient, sample: Sample) -> Any:
     api = sample.api
-    if api in ("pay", "sdk_order", "v1_pay"):
+    if api == "sdk_order":
+        return client.create_sdk_order(
+            amount=100, merchant_order_id=ORDER_ID, custom_checkout=_custom(sample)
+        )
+    if api in ("pay", "custom_pay", "v1_pay"):
         return client.create_payment(
-            amount=100, merchant_order_id=ORDER_ID, redirect_url="http://127.0.0.1/back"
+            amount=100,
+            merchant_order_id=ORDER_ID,
+            redirect_url="http://127.0.0.1/back",
+            instrument=_instrument(sample),
         )
     if api == "refund":
         return client.refund(
@@ -325,14 +373,23 @@ def call_sync(client: PhonePeClient, sample: Sample) -> Any:
         )
     if api == "refund_status":
         return client.get_refund_status(REFUND_ID)
-    return client.get_order_status(ORDER_ID, details=True)
+    if api == "transaction_status":
+        return client.get_transaction_status(TRANSACTION_ID, custom_checkout=_custom(sample))
+    return client.get_order_status(ORDER_ID, details=True, custom_checkout=_custom(sample))
 
 
 async def call_async(client: AsyncPhonePeClient, sample: Sample) -> Any:
     api = sample.api
-    if api in ("pay", "sdk_order", "v1_pay"):
+    if api == "sdk_order":
+        return await client.create_sdk_order(
+            amount=100, merchant_order_id=ORDER_ID, custom_checkout=_custom(sample)
+        )
+    if api in ("pay", "custom_pay", "v1_pay"):
         return await client.create_payment(
-            amount=100, merchant_order_id=ORDER_ID, redirect_url="http://127.0.0.1/back"
+            amount=100,
+            merchant_order_id=ORDER_ID,
+            redirect_url="http://127.0.0.1/back",
+            instrument=_instrument(sample),
         )
     if api == "refund":
         return await client.refund(
@@ -340,7 +397,9 @@ async def call_async(client: AsyncPhonePeClient, sample: Sample) -> Any:
         )
     if api == "refund_status":
         return await client.get_refund_status(REFUND_ID)
-    return await client.get_order_status(ORDER_ID, details=True)
+    if api == "transaction_status":
+        return await client.get_transaction_status(TRANSACTION_ID, custom_checkout=_custom(sample))
+    return await client.get_order_status(ORDER_ID, details=True, custom_checkout=_custom(sample))
 
 
 # -- checking what came back ---------------------------------------------------------------
@@ -356,22 +415,31 @@ def check_result(sample: Sample, expected: Ok, result: Any, server: CorpusServer
         assert business, "the business call was not sent"
         assert business[0][2]["authorization"] == f"{token_type} {body['access_token']}"
         return
+    assert_called_the_published_path(sample, server)
     assert result.state == expected.state
     assert result.raw == body, "the result must keep everything PhonePe said"
     data = body.get("data") if isinstance(body.get("data"), dict) else {}
-    if api in ("pay", "sdk_order"):
+    if api in ("pay", "custom_pay", "sdk_order"):
         assert isinstance(result, CreatePaymentResult)
         assert result.merchant_order_id == ORDER_ID
         assert result.order_id == body["orderId"]
         assert result.redirect_url == body.get("redirectUrl")
         assert result.token == body.get("token")
         assert result.expire_at is not None
+        instrument = _instrument(sample) if api == "custom_pay" else None
+        assert result.instrument == (instrument.mode if instrument else None)
+        # An empty string is no link; a UPI QR order's QR is its UPI string, under either name.
+        assert result.intent_url == (body.get("intentUrl") or None)
+        qr = body.get("qrData") or (
+            body.get("intentUrl") if isinstance(instrument, UpiQr) else None
+        )
+        assert result.qr_data == (qr or None)
     elif api == "v1_pay":
         assert isinstance(result, CreatePaymentResult)
         redirect = data["instrumentResponse"].get("redirectInfo") or {}
         assert result.redirect_url == redirect.get("url")
         assert result.order_id == data.get("transactionId")
-    elif api == "order_status":
+    elif api in ("order_status", "transaction_status"):
         assert isinstance(result, OrderStatus)
         assert result.order_id == body.get("orderId")
         assert result.amount == body.get("amount")
@@ -418,6 +486,15 @@ def check_result(sample: Sample, expected: Ok, result: Any, server: CorpusServer
         raise AssertionError(f"no result check for api {api}")
 
 
+def assert_called_the_published_path(sample: Sample, server: CorpusServer) -> None:
+    """The client asked the path the sample was published for (``{id}`` = any id)."""
+    assert sample.request is not None
+    pattern = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(str(sample.request["path"])))
+    business = [r for r in server.requests if not r[1].endswith("/v1/oauth/token")]
+    path = business[-1][1].split("?")[0].removeprefix("/apis/pg-sandbox")
+    assert re.fullmatch(pattern, path), (path, sample.request["path"])
+
+
 def check_error(expected: Raises, error: PhonePeError, status: int) -> None:
     assert type(error) is expected.error, repr(error)
     assert gateway_may_have_acted(error) is expected.acted, repr(error)
@@ -433,7 +510,11 @@ def check_error(expected: Raises, error: PhonePeError, status: int) -> None:
 
 
 def test_every_sample_has_an_expectation() -> None:
-    missing = [s.id for s in SAMPLES.values() if s.response is not None and s.id not in EXPECT]
+    missing = [
+        s.id
+        for s in SAMPLES.values()
+        if s.response is not None and s.id not in EXPECT and not s.api.startswith(SUBSCRIPTION_APIS)
+    ]
     assert missing == []
     unknown = sorted(set(EXPECT) - set(SAMPLES))
     assert unknown == []

@@ -297,10 +297,23 @@ class Harness:
         assert self.tolerant or answer.status_code == 200, answer.text
         return answer
 
-    def status(self, moid: str, query: dict[str, str] | None = None) -> httpx.Response:
+    def status(
+        self, moid: str, query: dict[str, str] | None = None, *, custom: bool = False
+    ) -> httpx.Response:
+        family = "payments" if custom else "checkout"
         return self.http.get(
-            f"{G2}/checkout/v2/order/{moid}/status", params=query or {}, headers=self.auth()
+            f"{G2}/{family}/v2/order/{moid}/status", params=query or {}, headers=self.auth()
         )
+
+    def custom_pay(self, moid: str, mode: str, amount: int = 1000, **extra: Any) -> httpx.Response:
+        """A custom-checkout order (``/payments/v2/pay``) paid by ``mode``."""
+        flow: dict[str, Any] = {"type": "PG", "paymentMode": CUSTOM_MODES[mode]}
+        if mode in ("NET_BANKING", "CARD", "TOKEN"):
+            flow["merchantUrls"] = {"redirectUrl": "http://127.0.0.1:9/back"}
+        body = {"merchantOrderId": moid, "amount": max(100, amount), "paymentFlow": flow, **extra}
+        answer = self.http.post(G2 + "/payments/v2/pay", json=body, headers=self.auth())
+        assert self.tolerant or answer.status_code == 200, answer.text
+        return answer
 
     def webhook_body(self, event: str) -> Any:
         deliveries = [d for d in self.control("GET", "/webhooks")["deliveries"]]
@@ -354,6 +367,54 @@ def _reason(detail: dict[str, Any]) -> dict[str, str]:
     return {"reason": "DECLINED"}
 
 
+# -- custom checkout (samples published for ``/payments/v2/…``) --------------------------
+
+_KEY = {"encryptionKeyId": 1, "encryptedCvv": "ENC", "expiry": {"month": "12", "year": "2030"}}
+#: A valid ``paymentFlow.paymentMode`` per instrument, for driving custom-checkout samples.
+CUSTOM_MODES: dict[str, dict[str, Any]] = {
+    "UPI_INTENT": {"type": "UPI_INTENT"},
+    "UPI_QR": {"type": "UPI_QR"},
+    "UPI_COLLECT": {"type": "UPI_COLLECT", "details": {"type": "VPA", "vpa": "payer@ybl"}},
+    "NET_BANKING": {"type": "NET_BANKING", "bankId": "HDFC"},
+    "CARD": {
+        "type": "CARD",
+        "authMode": "3DS",
+        "cardDetails": {"encryptedCardNumber": "E", **_KEY},
+    },
+    "TOKEN": {
+        "type": "TOKEN",
+        "authMode": "3DS",
+        "tokenDetails": {"encryptedToken": "E", "cryptogram": "C", "panSuffix": "1111", **_KEY},
+    },
+}
+
+
+def _custom(sample: Sample) -> bool:
+    """Was the sample published for custom checkout's paths?"""
+    return bool(sample.request) and str(sample.request.get("path", "")).startswith("/payments/v2/")  # type: ignore[union-attr]
+
+
+def _custom_mode(sample: Sample) -> str:
+    """The instrument a custom sample was made with: its ``instrument:`` tag, else its first
+    attempt's mode, else UPI intent."""
+    for tag in sample.tags:
+        if tag.startswith("instrument:") and tag.split(":", 1)[1] in CUSTOM_MODES:
+            return tag.split(":", 1)[1]
+    body = sample.body if isinstance(sample.body, dict) else {}
+    for detail in body.get("paymentDetails") or []:
+        if detail.get("paymentMode") in CUSTOM_MODES:
+            return str(detail["paymentMode"])
+    return "UPI_INTENT"
+
+
+def _new_order(h: Harness, sample: Sample, moid: str, body: Any) -> None:
+    amount = int(body.get("amount") or 100)
+    if _custom(sample):
+        h.custom_pay(moid, _custom_mode(sample), amount, **_meta_arg(body))
+    else:
+        h.pay(moid, amount, **_meta_arg(body))
+
+
 def _order_status(h: Harness, sample: Sample) -> tuple[int, Any]:
     body = sample.body
     assert sample.request is not None
@@ -367,11 +428,11 @@ def _order_status(h: Harness, sample: Sample) -> tuple[int, Any]:
         answer = h.status("never-created")
         return answer.status_code, answer.json()
     moid = h.new_id()
-    h.pay(moid, int(body.get("amount") or 100), **_meta_arg(body))
+    _new_order(h, sample, moid, body)
     _play_attempts(h, moid, list(body.get("paymentDetails") or []), str(body.get("state")))
     if "details" not in query and len(body.get("paymentDetails") or []) > 1:
         query["details"] = "true"  # the fixture shows every attempt
-    answer = h.status(moid, query)
+    answer = h.status(moid, query, custom=_custom(sample))
     return answer.status_code, answer.json()
 
 
@@ -383,12 +444,15 @@ def _meta_arg(body: Any) -> dict[str, Any]:
 def _transaction_status(h: Harness, sample: Sample) -> tuple[int, Any]:
     body = sample.body
     moid = h.new_id()
-    h.pay(moid, int(body.get("amount") or 100), **_meta_arg(body))
+    custom = _custom(sample)
+    _new_order(h, sample, moid, body)
     detail = body["paymentDetails"][0]
-    h.control("POST", f"/orders/{moid}/attempt", {"paymentMode": detail["paymentMode"]})
-    attempts = h.status(moid).json()["paymentDetails"]
+    if not (custom and _custom_mode(sample) == "UPI_COLLECT"):  # a collect has its attempt
+        h.control("POST", f"/orders/{moid}/attempt", {"paymentMode": detail["paymentMode"]})
+    attempts = h.status(moid, custom=custom).json()["paymentDetails"]
     txn = attempts[0]["transactionId"] if attempts else "none"
-    answer = h.http.get(f"{G2}/checkout/v2/transaction/{txn}/status", headers=h.auth())
+    family = "payments" if custom else "checkout"
+    answer = h.http.get(f"{G2}/{family}/v2/transaction/{txn}/status", headers=h.auth())
     return answer.status_code, answer.json()
 
 
@@ -405,13 +469,21 @@ def _token(h: Harness, sample: Sample) -> tuple[int, Any]:
 
 def _pay(h: Harness, sample: Sample) -> tuple[int, Any]:
     moid = h.new_id()
+    family = "payments" if _custom(sample) else "checkout"
     if sample.status is not None and sample.status >= 500:  # PhonePe failing: a fault rule
+        path = f"/{family}/v2/pay"
         h.control(
             "POST",
             "/faults",
-            {"path": "/checkout/v2/pay", "action": "status", "status": sample.status, "times": 1},
+            {"path": path, "action": "status", "status": sample.status, "times": 1},
         )
-        answer = h.http.post(G2 + "/checkout/v2/pay", json={}, headers=h.auth())
+        answer = h.http.post(G2 + path, json={}, headers=h.auth())
+        return answer.status_code, answer.json()
+    if _custom(sample) and sample.api == "pay":
+        mode = _custom_mode(sample)
+        answer = h.custom_pay(moid, mode)
+        if sample.status == 400 and "merchantOrderId" in sample.situation:  # reused id
+            answer = h.custom_pay(moid, mode)
         return answer.status_code, answer.json()
     if sample.status == 400 and "merchantOrderId" in sample.situation:  # reused id
         h.pay(moid)
@@ -428,7 +500,7 @@ def _pay(h: Harness, sample: Sample) -> tuple[int, Any]:
             )
             return answer.status_code, answer.json()
         body = {"merchantOrderId": moid, "amount": 1000, "paymentFlow": {"type": "PG_CHECKOUT"}}
-        answer = h.http.post(G2 + "/checkout/v2/sdk/order", json=body, headers=h.auth())
+        answer = h.http.post(G2 + f"/{family}/v2/sdk/order", json=body, headers=h.auth())
         return answer.status_code, answer.json()
     answer = h.pay(moid)
     return answer.status_code, answer.json()

@@ -20,7 +20,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import BaseModel
 
-from phonepe_gateway import DuplicateRequestError, GatewayError, __version__
+from phonepe_gateway import ConfigurationError, DuplicateRequestError, GatewayError, __version__
 
 from . import services
 from .api_webhooks import router as webhooks_router
@@ -133,6 +133,27 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def _database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
     """The database went away mid-request (a restart, a failover): 503, retry later."""
     return _payments_error(request, storage_unavailable(exc))
+
+
+@api.exception_handler(ConfigurationError)
+def _misconfigured(request: HttpRequest, exc: ConfigurationError) -> HttpResponse:
+    """This deployment's PhonePe settings are unusable (e.g. published credentials in
+    production): 503, so PhonePe keeps retrying a webhook until the operator fixes them.
+    The reason goes to the log, never to the caller (it would tell a stranger how the
+    service is set up)."""
+    logger.error(
+        "refused %s %s: the PhonePe configuration is unusable: %s",
+        request.method,
+        request.path,
+        exc,
+    )
+    return error_response(
+        503,
+        "misconfigured",
+        "The payments service is misconfigured; the operator has been told. Retry later.",
+        {"request_id": current_request_id()},
+        Retry_After="60",
+    )
 
 
 @api.exception_handler(Exception)

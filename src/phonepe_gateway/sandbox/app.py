@@ -5,8 +5,9 @@ by default): ``/apis/pg-sandbox`` (UAT) serves everything, ``/apis/identity-mana
 only the token call, ``/apis/pg`` only generation 2, ``/apis/hermes`` only generation 1;
 anything else gets PhonePe's "Api Mapping Not Found" answer, so a wrong base URL fails
 here as it would in production. ``lenient_hosts`` serves every API under every prefix.
-Next to it: the hosted checkout page (``/transact/…``), its static files and the control
-API (``/_sandbox/…``). The app owns one :class:`~.runtime.Sandbox`
+Next to it: the hosted checkout page (``/transact/…``), the simulated UPI app
+(``/upi-app…``), the bank page of custom checkout (``/bank/…``), their static files and
+the control API (``/_sandbox/…``). The app owns one :class:`~.runtime.Sandbox`
 (``app.state.sandbox``); its ticker runs for the lifespan.
 """
 
@@ -33,17 +34,25 @@ __all__ = ["create_app"]
 
 
 def _api_mounts(lenient: bool) -> list[BaseRoute]:
-    from . import gen1
+    from . import custom, gen1
 
-    everything = [*gen2.routes, *gen1.routes]
+    # Generation 2: standard and custom checkout, and UPI AutoPay (subscription_api.py).
+    pg: list[BaseRoute] = [*gen2.api_routes, *custom.routes, *_subscription_routes()]
+    everything: list[BaseRoute] = [*gen2.token_routes, *pg, *gen1.routes]
     if lenient:
         return [Mount(prefix, routes=everything) for prefix in PREFIXES]
     return [
         Mount("/apis/pg-sandbox", routes=everything),
         Mount("/apis/identity-manager", routes=gen2.token_routes),
-        Mount("/apis/pg", routes=gen2.api_routes),
+        Mount("/apis/pg", routes=pg),
         Mount("/apis/hermes", routes=gen1.routes),
     ]
+
+
+def _subscription_routes() -> list[BaseRoute]:
+    from . import subscription_api
+
+    return list(subscription_api.routes)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -77,6 +86,7 @@ def create_app(config: SandboxConfig | None = None, **overrides: Any) -> Starlet
     routes: list[BaseRoute] = _api_mounts(config.lenient_hosts)
     routes += control.routes
     routes += _checkout_routes()
+    routes += _mandate_routes()
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -87,7 +97,16 @@ def create_app(config: SandboxConfig | None = None, **overrides: Any) -> Starlet
     return app
 
 
-def _checkout_routes() -> list[BaseRoute]:
-    from . import checkout
+def _mandate_routes() -> list[BaseRoute]:
+    """The UPI app's AutoPay pages and the mandate control API (upi_mandates.py)."""
+    from . import upi_mandates
 
-    return list(checkout.routes)
+    return [*upi_mandates.control_routes, *upi_mandates.page_routes]
+
+
+def _checkout_routes() -> list[BaseRoute]:
+    from . import bank, checkout, upi_app
+
+    # The customer's side: hosted checkout, the simulated UPI app (+ its control calls)
+    # and the bank page of custom-checkout card / net-banking payments.
+    return [*checkout.routes, *upi_app.routes, *bank.routes]

@@ -70,6 +70,10 @@ def _order_view(sb: Sandbox, order: Order) -> dict[str, Any]:
             "merchantRedirectUrl": order.redirect_url,
             "callbackUrl": order.callback_url,
             "checkoutPath": f"/transact/{order.order_id}",
+            # custom checkout (None / {} for the hosted page): what the customer pays with
+            "instrument": order.instrument,
+            "instrumentDetails": dict(order.instrument_details),
+            "intentUrl": order.intent_url,
             "refundedAmount": sb.state.refunded_amount(order),
             "refunds": [refund_json(r) for r in refunds if r is not None],
         }

@@ -23,7 +23,15 @@ from .runtime import Sandbox
 from .state import StateError
 from .views import order_json, refund_json
 
-__all__ = ["api_routes", "routes", "token_routes"]
+__all__ = [
+    "api_routes",
+    "flag",
+    "json_body",
+    "routes",
+    "sandbox_of",
+    "token_routes",
+    "unauthorized",
+]
 
 
 def _sandbox(request: Request) -> Sandbox:
@@ -236,6 +244,13 @@ async def refund_status(request: Request) -> Response:
         return api_error(404, "REFUND_NOT_FOUND", f"No refund found for merchantRefundId {mrid}.")
     return json_response(refund_json(found))
 
+
+# The checks every generation 2 route module shares (custom checkout in ``custom``,
+# AutoPay in ``subscription_api``).
+unauthorized = _unauthorized
+json_body = _json_body
+sandbox_of = _sandbox
+flag = _flag
 
 token_routes = [Route("/v1/oauth/token", token, methods=["POST"])]
 api_routes = [

@@ -8,7 +8,7 @@ Nothing here renders JSON for the wire (that is ``views``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["Attempt", "Event", "Order", "Refund"]
 
@@ -55,6 +55,26 @@ class Order:
     detailed_error_code: str | None = None
     completed_at: float | None = None
     refund_ids: list[str] = field(default_factory=list)
+    # -- custom checkout (``/payments/v2/pay``; see ``custom``) ----------------------------
+    #: ``paymentFlow.paymentMode.type`` (UPI_INTENT, UPI_COLLECT, UPI_QR, NET_BANKING,
+    #: CARD, TOKEN); None for the hosted page and SDK orders.
+    instrument: str | None = None
+    #: What the instrument names that is safe to show: ``targetApp``, the collect
+    #: ``vpa`` / ``phone``, ``bankId``, a token's ``panSuffix``. Never encrypted values.
+    instrument_details: dict[str, str] = field(default_factory=dict)
+    #: The ``upi://pay`` link of an intent or QR order (the UPI app opens it).
+    intent_url: str | None = None
+
+    # -- UPI AutoPay (sandbox/subscriptions.py owns these orders' transitions) --
+    #: The mandate a SUBSCRIPTION_SETUP / SUBSCRIPTION_REDEMPTION order belongs to.
+    merchant_subscription_id: str | None = None
+
+    @property
+    def retries_allowed(self) -> bool:
+        """May the customer try again after a failed attempt? On the hosted page, yes
+        (unless ``disablePaymentRetry``); a custom-checkout order is one attempt: the
+        merchant's own page must start a new order."""
+        return not self.disable_payment_retry and self.instrument is None
 
     @property
     def last_attempt(self) -> Attempt | None:
@@ -97,6 +117,8 @@ class Event:
 
     name: str
     record: Order | Refund
+    #: A ready webhook payload (subscription events); None: derived from ``record``.
+    payload: dict[str, Any] | None = None
 
     @property
     def generation(self) -> Generation:

@@ -21,6 +21,7 @@ from .clock import SandboxClock
 from .config import SandboxConfig
 from .faults import FaultRules
 from .state import SandboxState
+from .subscriptions import Subscriptions
 from .webhooks import Delivery, WebhookSender
 
 if TYPE_CHECKING:
@@ -44,6 +45,13 @@ class Sandbox:
         )
         self.faults = FaultRules(seed=config.seed)
         self.webhooks = WebhookSender(config, self.clock, wake=self.wake)
+        #: UPI AutoPay mandates (their orders live in ``state``; reset with it).
+        self.subscriptions = Subscriptions(
+            self.state,
+            merchant_id=config.merchant_id,
+            payee_vpa=config.payee_vpa,
+            payee_name=config.merchant_name,
+        )
         self.state.listeners.append(self.webhooks.enqueue)
         self.clock.on_advance(self.wake)
         self._loop: asyncio.AbstractEventLoop | None = None

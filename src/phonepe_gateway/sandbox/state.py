@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 from .clock import SandboxClock
 from .failures import EXPIRED, Failure
@@ -73,6 +73,11 @@ class SandboxState:
         self._due: list[tuple[float, int, str, str]] = []
         self._seq = 0
         self.listeners: list[Callable[[Event], None]] = []
+        #: Extra time-driven work by kind (UPI AutoPay: ``subscriptions.py``): called with
+        #: (key, now) under the lock from ``run_due``; returns whether anything changed.
+        self.due_handlers: dict[str, Callable[[str, float], bool]] = {}
+        #: Called (under the lock) by ``reset`` so extensions forget their records too.
+        self.reset_hooks: list[Callable[[], None]] = []
 
     # -- ids and tokens ----------------------------------------------------------------
 
@@ -199,12 +204,13 @@ class SandboxState:
         self, merchant_order_id: str, *, failure: Failure, payment_mode: str = "UPI_QR"
     ) -> Order:
         """One attempt failed. The order stays PENDING (the customer may try again on the
-        checkout page until it expires) unless the merchant sent ``disablePaymentRetry``."""
+        checkout page until it expires) unless the merchant sent ``disablePaymentRetry``
+        or the order is a custom-checkout one (see ``Order.retries_allowed``)."""
         with self.lock:
             order = self._pending(merchant_order_id)
             now = self.clock.now()
             self._failed_attempt(order, failure, payment_mode, now)
-            if order.disable_payment_retry:
+            if not order.retries_allowed:
                 order.state = "FAILED"
                 self._emit("checkout.order.failed", order)
             else:
@@ -230,6 +236,14 @@ class SandboxState:
         order = self.get_order(merchant_order_id)
         if order is None:
             raise StateError("ORDER_NOT_FOUND", f"No order {merchant_order_id}.", 404)
+        if order.merchant_subscription_id is not None:  # AutoPay orders move by the mandate
+            raise StateError(
+                "SUBSCRIPTION_ORDER",
+                f"Order {merchant_order_id} belongs to subscription "
+                f"{order.merchant_subscription_id}; drive it with POST "
+                f"/_sandbox/subscriptions/{order.merchant_subscription_id}.",
+                409,
+            )
         if order.state != "PENDING":
             raise StateError(
                 "INVALID_ORDER_STATE",
@@ -265,6 +279,8 @@ class SandboxState:
         order.detailed_error_code = failure.detailed_error_code
 
     def _expire_if_due(self, order: Order, now: float) -> None:
+        if order.merchant_subscription_id is not None:
+            return  # AutoPay orders expire by their own rules (subscriptions.py)
         if order.state == "PENDING" and now >= order.expire_at:
             last = order.last_attempt
             if last is not None and last.state == "PENDING":  # never finished: auto-failed
@@ -425,6 +441,8 @@ class SandboxState:
                     before = self.refunds[key].state
                     self._settle_if_due(self.refunds[key], now)
                     applied += before != self.refunds[key].state
+                elif kind in self.due_handlers:
+                    applied += self.due_handlers[kind](key, now)
         return applied
 
     def next_due(self) -> float | None:
@@ -432,6 +450,36 @@ class SandboxState:
             return self._due[0][0] if self._due else None
 
     # -- events and housekeeping ----------------------------------------------------------
+
+    def schedule(self, due: float, kind: str, key: str) -> None:
+        """Have ``run_due`` call ``due_handlers[kind](key, now)`` once ``due`` has passed."""
+        with self.lock:
+            self._schedule(due, kind, key)
+
+    def register_order(self, order: Order) -> None:
+        """Index an order made outside ``create_order`` (AutoPay set-up / redemption)."""
+        with self.lock:
+            self.orders[order.merchant_order_id] = order
+            self._by_order_id[order.order_id] = order.merchant_order_id
+
+    def new_attempt(self, order: Order, mode: str) -> Attempt:
+        """A PENDING attempt on ``order``, findable by its transaction id."""
+        with self.lock:
+            attempt = self._attempt(order, mode, "PENDING", self.clock.now())
+            order.attempts.append(attempt)
+            return attempt
+
+    def new_id(self, prefix: str) -> str:
+        with self.lock:
+            return self._new_id(prefix)
+
+    def emit(
+        self, name: str, record: Order | Refund, payload: dict[str, Any] | None = None
+    ) -> None:
+        """Tell the listeners (the webhook sender) about a change; ``payload`` as given."""
+        event = Event(name=name, record=copy.deepcopy(record), payload=copy.deepcopy(payload))
+        for listener in list(self.listeners):
+            listener(event)
 
     def _emit(self, name: str, record: Order | Refund) -> None:
         event = Event(name=name, record=copy.deepcopy(record))
@@ -447,3 +495,5 @@ class SandboxState:
             self._by_transaction.clear()
             self._tokens.clear()
             self._due.clear()
+            for hook in list(self.reset_hooks):
+                hook()

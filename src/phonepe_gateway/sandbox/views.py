@@ -290,12 +290,17 @@ def gen1_refund_json(refund: Refund) -> dict[str, Any]:
     return _gen1_envelope(code, data)
 
 
-def webhook_body(name: str, record: Order | Refund) -> dict[str, Any]:
+def webhook_body(
+    name: str, record: Order | Refund, payload: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Generation 2 webhook: ``{"event", "type" (deprecated), "payload"}``.
 
     An order's payload is its status plus who it belongs to (``merchantId``,
-    ``merchantOrderId``), without the order-level fee fields."""
-    if isinstance(record, Order):
+    ``merchantOrderId``), without the order-level fee fields. A ready ``payload``
+    (subscription events) is sent as given."""
+    if payload is not None:
+        pass
+    elif isinstance(record, Order):
         status = order_json(record)
         del status["payableAmount"], status["feeAmount"]
         payload = {

@@ -176,7 +176,7 @@ class WebhookSender:
     def _body(self, event: Event) -> tuple[bytes, str | None]:
         record = event.record
         if event.generation == 2:
-            return json.dumps(webhook_body(event.name, record)).encode(), None
+            return json.dumps(webhook_body(event.name, record, event.payload)).encode(), None
         data = gen1_order_json(record) if isinstance(record, Order) else gen1_refund_json(record)
         encoded = base64.b64encode(json.dumps(data).encode()).decode()
         return json.dumps({"response": encoded}).encode(), record.callback_url

@@ -110,7 +110,9 @@ def test_refuse_unsafe_when_wsgi_entry_then_improperly_configured(settings, monk
 # -- the webhook: the sandbox's published credentials are not accepted outside local -------
 
 
-def test_webhook_when_production_and_sandbox_credentials_then_refused(settings, phonepe) -> None:
+def test_webhook_when_production_and_sandbox_credentials_then_503_without_the_reason(
+    settings, phonepe, caplog
+) -> None:
     settings.PHONEPE = {"env": "production", **REAL, "webhook_password": "sandboxpass1"}
     from phonepe_gateway.django import conf
 
@@ -121,8 +123,16 @@ def test_webhook_when_production_and_sandbox_credentials_then_refused(settings, 
         content_type="application/json",
         HTTP_AUTHORIZATION=webhook_auth(),
     )
-    # Not accepted, and a 5xx: PhonePe keeps retrying until the configuration is fixed.
-    assert response.status_code >= 500
+    # Not accepted, and a 503: PhonePe keeps retrying until the configuration is fixed.
+    assert response.status_code == 503
+    assert response["Retry-After"] == "60"
+    error = response.json()["error"]
+    assert error["code"] == "misconfigured"
+    # The caller learns nothing about the setup; the operator's log says what to fix.
+    assert "PHONEPE_WEBHOOK_PASSWORD" not in response.content.decode()
+    assert "sandboxpass1" not in response.content.decode()
+    assert "PHONEPE_WEBHOOK_PASSWORD is the local sandbox's published value" in caplog.text
+    assert "sandboxpass1" not in caplog.text
 
 
 # -- CSRF: only the bearer token that authorised a request lifts the check ----------------
