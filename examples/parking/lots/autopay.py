@@ -38,12 +38,13 @@ def _subscription_model() -> Any:
 def start(*, amount: int, reference: str, idempotency_key: str) -> Mandate:
     """Ask PhonePe for a monthly UPI AutoPay mandate paid by the intent link's UPI app.
 
-    The amount is fixed: ``max_amount`` is the monthly price, so a mandate can never be
-    used to take more than the pass costs.
+    A FIXED mandate for the monthly price: every debit is exactly that amount, and the
+    customer's UPI app says so, so a mandate can never take more than the pass costs.
     """
     sub = _subscriptions().create_subscription(
         amount=amount,
         max_amount=amount,
+        amount_type="FIXED",
         frequency=FREQUENCY,
         instrument=UpiIntent(),
         reference=reference,
