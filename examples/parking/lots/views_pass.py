@@ -83,29 +83,36 @@ def pass_new(request: HttpRequest, slug: str) -> HttpResponse:
     form = PassForm(request.POST or None)
     if request.method == "POST" and plan is not None and form.is_valid():
         try:
-            monthly_pass = passes.create_pass(lot, form.cleaned_data["plate"])
-        except passes.PassExists as exc:
-            if exc.existing.pk in owned_pass_ids(request):
-                messages.info(request, "This vehicle already has a pass here: here it is.")
-                return redirect("pass", pk=exc.existing.pk)
-            try:
-                monthly_pass = passes.replace_unapproved(exc.existing)
-            except passes.PassExists as still:
-                form.add_error(
-                    "plate",
-                    f"{still} If it is yours and you bought it on another phone, ask the "
-                    "attendant.",
-                )
-            except (PaymentsError, PhonePeError):
-                form.add_error("plate", _GATEWAY_DOWN)
+            monthly_pass = _new_pass(request, lot, form.cleaned_data["plate"])
         except passes.PassError as exc:
             form.add_error("plate", str(exc))
-        if not form.errors:
+        except (PaymentsError, PhonePeError):
+            form.add_error("plate", _GATEWAY_DOWN)
+        else:
+            if monthly_pass.pk in owned_pass_ids(request):
+                messages.info(request, "This vehicle already has a pass here: here it is.")
+                return redirect("pass", pk=monthly_pass.pk)
             _remember(request, monthly_pass)
             _start_setup(request, monthly_pass)
             return redirect("pass", pk=monthly_pass.pk)
     context = {"lot": lot, "plan": plan, "form": form}
     return render(request, "lots/pass_new.html", context, status=400 if form.errors else 200)
+
+
+def _new_pass(request: HttpRequest, lot: Lot, plate: str) -> MonthlyPass:
+    """A fresh pass, or this browser's own live one for the vehicle; raises PassError."""
+    try:
+        return passes.create_pass(lot, plate)
+    except passes.PassExists as exc:
+        if exc.existing.pk in owned_pass_ids(request):
+            return exc.existing
+        try:
+            return passes.replace_unapproved(exc.existing)
+        except passes.PassExists as still:
+            raise passes.PassExists(
+                f"{still} If it is yours and you bought it on another phone, ask the attendant.",
+                still.existing,
+            ) from None
 
 
 def _start_setup(request: HttpRequest, monthly_pass: MonthlyPass) -> None:
