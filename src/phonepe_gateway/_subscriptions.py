@@ -413,9 +413,7 @@ def setup_call(
     if isinstance(instrument, UpiIntent):
         # PhonePe's set-up page marks deviceContext.deviceOS mandatory for an intent: the
         # instrument's own context when it has one, else Android (where intents open).
-        context = getattr(instrument, "device_context", None)
-        given = context() if callable(context) else None
-        body["deviceContext"] = given if isinstance(given, dict) else {"deviceOS": "ANDROID"}
+        body["deviceContext"] = instrument.device_context() or {"deviceOS": "ANDROID"}
     spec = protocol._json("setup_subscription", "POST", "/subscriptions/v2/setup", body)
 
     def parse(data: dict[str, Any]) -> SubscriptionSetup:

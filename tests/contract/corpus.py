@@ -20,7 +20,6 @@ APIS = frozenset(
     {
         "token",
         "pay",
-        "custom_pay",
         "sdk_order",
         "order_status",
         "transaction_status",

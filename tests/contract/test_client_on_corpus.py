@@ -360,7 +360,7 @@ def call_sync(client: PhonePeClient, sample: Sample) -> Any:
         return client.create_sdk_order(
             amount=100, merchant_order_id=ORDER_ID, custom_checkout=_custom(sample)
         )
-    if api in ("pay", "custom_pay", "v1_pay"):
+    if api in ("pay", "v1_pay"):
         return client.create_payment(
             amount=100,
             merchant_order_id=ORDER_ID,
@@ -384,7 +384,7 @@ async def call_async(client: AsyncPhonePeClient, sample: Sample) -> Any:
         return await client.create_sdk_order(
             amount=100, merchant_order_id=ORDER_ID, custom_checkout=_custom(sample)
         )
-    if api in ("pay", "custom_pay", "v1_pay"):
+    if api in ("pay", "v1_pay"):
         return await client.create_payment(
             amount=100,
             merchant_order_id=ORDER_ID,
@@ -419,14 +419,14 @@ def check_result(sample: Sample, expected: Ok, result: Any, server: CorpusServer
     assert result.state == expected.state
     assert result.raw == body, "the result must keep everything PhonePe said"
     data = body.get("data") if isinstance(body.get("data"), dict) else {}
-    if api in ("pay", "custom_pay", "sdk_order"):
+    if api in ("pay", "sdk_order"):
         assert isinstance(result, CreatePaymentResult)
         assert result.merchant_order_id == ORDER_ID
         assert result.order_id == body["orderId"]
         assert result.redirect_url == body.get("redirectUrl")
         assert result.token == body.get("token")
         assert result.expire_at is not None
-        instrument = _instrument(sample) if api == "custom_pay" else None
+        instrument = _instrument(sample) if api == "pay" else None
         assert result.instrument == (instrument.mode if instrument else None)
         # An empty string is no link; a UPI QR order's QR is its UPI string, under either name.
         assert result.intent_url == (body.get("intentUrl") or None)

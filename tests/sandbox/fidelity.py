@@ -479,7 +479,7 @@ def _pay(h: Harness, sample: Sample) -> tuple[int, Any]:
         )
         answer = h.http.post(G2 + path, json={}, headers=h.auth())
         return answer.status_code, answer.json()
-    if _custom(sample) and sample.api == "pay":
+    if _custom(sample) and sample.api in ("pay", "custom_pay"):
         mode = _custom_mode(sample)
         answer = h.custom_pay(moid, mode)
         if sample.status == 400 and "merchantOrderId" in sample.situation:  # reused id
@@ -650,6 +650,7 @@ DRIVERS: dict[str, Callable[[Harness, Sample], tuple[int | None, Any]]] = {
     "transaction_status": _transaction_status,
     "token": _token,
     "pay": _pay,
+    "custom_pay": _pay,
     "sdk_order": _pay,
     "refund": _refund_call,
     "refund_status": _refund_status,
@@ -724,3 +725,24 @@ def is_documented(diff: Difference, rows: list[tuple[str, str, str]]) -> bool:
         fnmatchcase(diff.sample, s) and fnmatchcase(diff.path, p) and diff.kind == k
         for s, p, k in rows
     )
+
+
+# -- UPI AutoPay (drivers in fidelity_autopay.py) -------------------------------------------
+
+
+def _register_autopay() -> None:
+    from . import fidelity_autopay as autopay
+
+    plain_webhook = DRIVERS["webhook"]
+
+    def webhook(h: Harness, sample: Sample) -> tuple[int | None, Any]:
+        if autopay.is_autopay_webhook(sample):
+            return autopay.webhook(h, sample)
+        return plain_webhook(h, sample)
+
+    DRIVERS.update(autopay.AUTOPAY_DRIVERS)
+    DRIVERS["webhook"] = webhook
+    NOT_COMPARED.pop("v2-webhook-subscription-*", None)
+
+
+_register_autopay()

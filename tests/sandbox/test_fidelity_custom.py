@@ -66,7 +66,7 @@ def sample(sid: str, api: str, path: str, body: Any, tags: tuple[str, ...] = ())
 def test_custom_pay_sample_when_driven_then_every_published_field_matches(
     tags: tuple[str, ...], body: dict[str, Any], fields: int
 ) -> None:
-    (result,) = run([sample("v2-custom-pay", "pay", "/payments/v2/pay", body, tags)])
+    (result,) = run([sample("v2-custom-pay", "custom_pay", "/payments/v2/pay", body, tags)])
     assert result.skipped is None
     assert result.differences == []
     assert (result.matching, result.compared) == (fields + 1, fields + 1)  # + the HTTP status

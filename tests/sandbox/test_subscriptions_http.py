@@ -522,3 +522,17 @@ def test_reset_then_mandates_forgotten(ap: AutoPay) -> None:
     ap.active()
     assert ap.control.post("/reset").status_code == 200
     assert ap.control.get("/subscriptions").json()["subscriptions"] == []
+
+
+def test_webhook_chaos_settings_then_apply_to_subscription_events(
+    ap: AutoPay, receiver: tuple[Receiver, str]
+) -> None:
+    hook, url = receiver
+    ap.control.put("/webhooks/config", json={"url": url, "duplicates": 1})
+    ap.active()
+    wait_for(lambda: len(hook.requests) >= 2, what="the event and its duplicate")
+    assert [b["event"] for b in hook.bodies()] == ["subscription.setup.order.completed"] * 2
+    ap.control.put("/webhooks/config", json={"duplicates": 0, "drop": True})
+    ap.act("sub-1", "REVOKE")
+    logged = ap.control.get("/webhooks").json()["deliveries"]
+    assert (logged[-1]["event"], logged[-1]["state"]) == ("subscription.revoked", "dropped")

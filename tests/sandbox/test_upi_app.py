@@ -353,3 +353,20 @@ def test_register_link_page_when_kind_has_its_own_page_then_pay_redirects_there(
             register_link_page("bad", "https://example.invalid/")
     finally:
         LINK_PAGES.pop("otherkind")
+
+
+def test_mandate_link_when_opened_in_the_pay_page_then_the_mandate_screen_shows_it(
+    sandbox: RunningSandbox, api: httpx.Client
+) -> None:
+    from .autopay import setup_body
+
+    setup = api.post("/subscriptions/v2/setup", json=setup_body(msid="sub-link"))
+    assert setup.status_code == 200, setup.text
+    link = setup.json()["intentUrl"]
+    assert link.startswith("upi://mandate?")
+    moved = page(sandbox, link)
+    assert moved.status_code == 303
+    screen = httpx.get(sandbox.url + moved.headers["location"])
+    assert screen.status_code == 200
+    assert 'data-testid="mandate" data-id="sub-link"' in screen.text
+    assert 'data-testid="approve"' in screen.text

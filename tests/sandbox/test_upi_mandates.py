@@ -45,7 +45,7 @@ def test_intent_link_opens_the_request_with_amounts_and_buttons(
 def test_approve_button_then_303_back_and_active(ap: AutoPay, sandbox: RunningSandbox) -> None:
     link = ap.api.post("/subscriptions/v2/setup", json=setup_body()).json()["intentUrl"]
     back = "/upi-app/mandate?link=" + quote(link, safe="")
-    answer = _press(sandbox, "sub-1", "APPROVE", back)
+    answer = _press(sandbox, "sub-1", "APPROVE", back, pin="1234")
     assert answer.status_code == 303
     assert answer.headers["location"].startswith(back)
     assert ap.status()["state"] == "ACTIVE"
@@ -54,6 +54,21 @@ def test_approve_button_then_303_back_and_active(ap: AutoPay, sandbox: RunningSa
     assert re.search(r'data-testid="state">ACTIVE<', shown.text)
     assert 'data-testid="pause"' in shown.text
     assert 'data-testid="revoke"' in shown.text
+
+
+def test_approve_without_a_upi_pin_then_refused_on_the_page(
+    ap: AutoPay, sandbox: RunningSandbox
+) -> None:
+    ap.api.post("/subscriptions/v2/setup", json=setup_body())
+    for pin in ("", "12", "12ab", "12345"):
+        answer = _press(sandbox, "sub-1", "APPROVE", "/upi-app/mandates", pin=pin)
+        assert "error=" in answer.headers["location"], pin
+    shown = httpx.get(sandbox.url + answer.headers["location"], trust_env=False)
+    assert 'data-testid="form-error"' in shown.text
+    assert "UPI PIN" in shown.text
+    assert ap.status()["state"] == "PENDING"
+    _press(sandbox, "sub-1", "APPROVE", "/upi-app/mandates", pin="123456")
+    assert ap.status()["state"] == "ACTIVE"
 
 
 def test_decline_with_reason_then_failed_with_that_reason(

@@ -35,6 +35,7 @@ def banner(config: SandboxConfig, url: str) -> str:
         ),
         f"  Control API:  {url}/_sandbox   (orders, faults, webhooks, clock, reset)",
         f"  Checkout:     {url}/transact/<orderId>   (the redirectUrl of a pay call)",
+        f"  AutoPay:      {url}/upi-app/mandates   (the customer's mandates in the UPI app)",
         "",
         "  Generation 2 (OAuth):",
         f"    client id       {config.client_id}",

@@ -31,8 +31,10 @@ class SandboxConfig:
     salt_index: int = int(SANDBOX_CREDENTIALS["salt_index"])
     #: Shown on the hosted checkout page.
     merchant_name: str = "Sandbox Merchant"
-    #: UPI id the checkout QR pays to.
-    payee_vpa: str = "sandbox.merchant@ybl"
+    #: UPI id the checkout QR and the intent / QR links pay to. Its handle (``@sandbox``)
+    #: is no bank's, so a real UPI app that scans a sandbox QR refuses it instead of
+    #: paying someone's real ``@ybl`` address.
+    payee_vpa: str = "sandbox.merchant@sandbox"
     #: Also accept PhonePe's public UAT merchant (``PGTESTPAYUAT``) on generation 1.
     accept_uat_merchant: bool = True
     webhook_url: str | None = None

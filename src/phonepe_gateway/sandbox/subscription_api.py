@@ -16,10 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import validation as check
-from .gen2 import flag as _flag
-from .gen2 import json_body as _json_body
-from .gen2 import sandbox_of as _sandbox
-from .gen2 import unauthorized as _unauthorized
+from .gen2 import flag, json_body, sandbox_of, unauthorized
 from .responses import api_error, json_response
 from .state import StateError
 
@@ -80,12 +77,12 @@ def _instrument(flow: dict[str, Any]) -> tuple[str, str | None, str | None]:
 
 
 async def setup(request: Request) -> Response:
-    denied = _unauthorized(request)
+    denied = unauthorized(request)
     if denied:
         return denied
-    sb = _sandbox(request)
+    sb = sandbox_of(request)
     try:
-        body = await _json_body(request)
+        body = await json_body(request)
         flow = _flow_of(body, "SUBSCRIPTION_SETUP")
         mode, vpa, target_app = _instrument(flow)
         order, mandate = sb.subscriptions.setup(
@@ -118,12 +115,12 @@ async def setup(request: Request) -> Response:
 
 
 async def notify(request: Request) -> Response:
-    denied = _unauthorized(request)
+    denied = unauthorized(request)
     if denied:
         return denied
-    sb = _sandbox(request)
+    sb = sandbox_of(request)
     try:
-        body = await _json_body(request)
+        body = await json_body(request)
         flow = _flow_of(body, "SUBSCRIPTION_REDEMPTION")
         order = sb.subscriptions.notify(
             merchant_order_id=check.order_id(body.get("merchantOrderId"), "merchantOrderId", 63),
@@ -132,7 +129,7 @@ async def notify(request: Request) -> Response:
             ),
             amount=check.amount(body.get("amount")),
             retry_strategy=str(flow.get("redemptionRetryStrategy") or "STANDARD"),
-            auto_debit=_flag(flow.get("autoDebit"), "paymentFlow.autoDebit"),
+            auto_debit=flag(flow.get("autoDebit"), "paymentFlow.autoDebit"),
             expire_at=_order_expiry(body, sb.clock.now()),
             meta_info=check.meta_info(body.get("metaInfo")),
         )
@@ -144,12 +141,12 @@ async def notify(request: Request) -> Response:
 
 
 async def redeem(request: Request) -> Response:
-    denied = _unauthorized(request)
+    denied = unauthorized(request)
     if denied:
         return denied
-    sb = _sandbox(request)
+    sb = sandbox_of(request)
     try:
-        body = await _json_body(request)
+        body = await json_body(request)
         moid = check.order_id(body.get("merchantOrderId"), "merchantOrderId", 63)
         order, attempt = sb.subscriptions.redeem(moid)
     except StateError as exc:
@@ -158,10 +155,10 @@ async def redeem(request: Request) -> Response:
 
 
 async def subscription_status(request: Request) -> Response:
-    denied = _unauthorized(request)
+    denied = unauthorized(request)
     if denied:
         return denied
-    sb = _sandbox(request)
+    sb = sandbox_of(request)
     mandate = sb.subscriptions.get(request.path_params["merchant_subscription_id"])
     if mandate is None:
         return json_response(
@@ -175,21 +172,21 @@ async def subscription_status(request: Request) -> Response:
 
 
 async def cancel(request: Request) -> Response:
-    denied = _unauthorized(request)
+    denied = unauthorized(request)
     if denied:
         return denied
     try:
-        _sandbox(request).subscriptions.cancel(request.path_params["merchant_subscription_id"])
+        sandbox_of(request).subscriptions.cancel(request.path_params["merchant_subscription_id"])
     except StateError as exc:
         return _refused(exc)
     return Response(status_code=204)
 
 
 async def order_status(request: Request) -> Response:
-    denied = _unauthorized(request)
+    denied = unauthorized(request)
     if denied:
         return denied
-    subs = _sandbox(request).subscriptions
+    subs = sandbox_of(request).subscriptions
     order = subs.order(request.path_params["merchant_order_id"])
     if order is None:
         return json_response(
@@ -204,10 +201,10 @@ async def order_status(request: Request) -> Response:
 
 
 async def transaction_status(request: Request) -> Response:
-    denied = _unauthorized(request)
+    denied = unauthorized(request)
     if denied:
         return denied
-    subs = _sandbox(request).subscriptions
+    subs = sandbox_of(request).subscriptions
     txn = request.path_params["transaction_id"]
     order = subs.order_by_transaction(txn)
     if order is None:

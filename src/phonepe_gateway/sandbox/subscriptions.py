@@ -24,10 +24,9 @@ module moves them. Time-driven moves happen on every read and from the ticker. N
 
 from __future__ import annotations
 
-import time
 from typing import Any
-from urllib.parse import quote
 
+from . import subscription_views as views
 from .failures import EXPIRED, FAILURES, Failure
 from .models import Attempt, Order
 from .state import SandboxState, StateError
@@ -50,7 +49,6 @@ from .subscription_rules import (
     check_setup,
     failure_for_state,
 )
-from .views import order_json
 
 __all__ = ["Subscriptions"]
 
@@ -205,19 +203,8 @@ class Subscriptions:
             raise StateError("BAD_REQUEST", "Please check the inputs you have provided.")
 
     def mandate_link(self, mandate: Mandate) -> str:
-        """The ``upi://mandate?…`` intent a UPI app opens to approve the set-up (NPCI's
-        mandate intent parameters: payee, amount, cap, recurrence, validity)."""
-        order = self.state.orders[mandate.setup_order_id]
-        start = time.strftime("%d%m%Y", time.gmtime(mandate.created_at))
-        end = time.strftime("%d%m%Y", time.gmtime(mandate.expire_at))
-        return (
-            f"upi://mandate?pa={quote(self.payee_vpa, safe='@.')}&pn={quote(self.payee_name)}"
-            f"&tr={order.order_id}&am={_rupees(order.amount)}&mam={_rupees(mandate.max_amount)}"
-            f"&cu=INR&recur={mandate.frequency}&amrule="
-            f"{'EXACT' if mandate.amount_type == 'FIXED' else 'MAX'}"
-            f"&validitystart={start}&validityend={end}&rev=Y&share=Y&txnType=CREATE"
-            f"&mn={quote('AutoPay ' + mandate.merchant_subscription_id)}"
-        )
+        setup = self.state.orders[mandate.setup_order_id]
+        return views.mandate_link(mandate, setup, self.payee_vpa, self.payee_name)
 
     # -- the customer (simulated UPI app / control API) --------------------------------
 
@@ -539,7 +526,7 @@ class Subscriptions:
             raise _conflict(mandate, f"moved to {target}", "one that allows it")
         mandate.history.append((self.clock.now() if at is None else at, mandate.state, target))
         mandate.state = target
-        if target != "PAUSED":
+        if target == "ACTIVE":  # an ended mandate keeps its last pause window, as PhonePe's do
             mandate.pause_start = mandate.pause_end = None
 
     def _order_to(self, order: Order, target: str) -> None:
@@ -611,68 +598,25 @@ class Subscriptions:
     # -- wire shapes and events --------------------------------------------------------
 
     def subscription_json(self, mandate: Mandate) -> dict[str, Any]:
-        return {
-            "merchantSubscriptionId": mandate.merchant_subscription_id,
-            "subscriptionId": mandate.subscription_id,
-            "state": mandate.state,
-            "authWorkflowType": mandate.auth_workflow,
-            "amountType": mandate.amount_type,
-            "maxAmount": mandate.max_amount,
-            "frequency": mandate.frequency,
-            "expireAt": _ms(mandate.expire_at),
-            "pauseStartDate": _ms(mandate.pause_start),
-            "pauseEndDate": _ms(mandate.pause_end),
-        }
-
-    def payment_flow_json(self, order: Order) -> dict[str, Any]:
-        msid = order.merchant_subscription_id or ""
-        red = self.redemptions.get(order.merchant_order_id)
-        if red is None:
-            mandate = self.mandates[msid]
-            return {
-                "type": "SUBSCRIPTION_SETUP",
-                "merchantSubscriptionId": msid,
-                "authWorkflowType": mandate.auth_workflow,
-                "amountType": mandate.amount_type,
-                "maxAmount": mandate.max_amount,
-                "frequency": mandate.frequency,
-                "expireAt": _ms(mandate.expire_at),
-                "subscriptionId": mandate.subscription_id,
-            }
-        notified = order.state != "NOTIFICATION_IN_PROGRESS"
-        return {
-            "type": "SUBSCRIPTION_REDEMPTION",
-            "merchantSubscriptionId": msid,
-            "redemptionRetryStrategy": red.retry_strategy,
-            "autoDebit": red.auto_debit,
-            "validAfter": _ms(red.valid_after) if notified else None,
-            "validUpto": _ms(red.valid_upto) if notified else None,
-            "notifiedAt": _ms(red.notified_at) if notified else None,
-        }
+        return views.subscription_json(mandate)
 
     def order_status_json(
         self, order: Order, *, details: bool = True, attempts: list[Attempt] | None = None
     ) -> dict[str, Any]:
-        body = order_json(order, details=details, attempts=attempts)
-        for detail in body["paymentDetails"]:
-            rail = detail.get("rail")
-            if detail["paymentMode"] == "UPI_AUTO_PAY" and isinstance(rail, dict):
-                rail["umn"] = f"{detail['transactionId'].lower()}@ybl"
-        return {
-            "merchantId": order.merchant_id,
-            "merchantOrderId": order.merchant_order_id,
-            **body,
-            "paymentFlow": self.payment_flow_json(order),
-        }
+        mandate = self.mandates[order.merchant_subscription_id or ""]
+        flow = views.payment_flow_json(
+            order, mandate, self.redemptions.get(order.merchant_order_id)
+        )
+        return views.order_status_json(order, flow, details=details, attempts=attempts)
 
     def _emit_order(self, name: str, order: Order) -> None:
         payload = self.order_status_json(order)
-        del payload["payableAmount"], payload["feeAmount"]
+        del payload["currency"]  # not in PhonePe's subscription webhook samples
         self.state.emit(name, order, payload)
 
     def _emit_mandate(self, name: str, mandate: Mandate) -> None:
         setup = self.state.orders[mandate.setup_order_id]
-        self.state.emit(name, setup, self.subscription_json(mandate))
+        self.state.emit(name, setup, views.subscription_json(mandate, webhook=True))
 
     def _reset(self) -> None:
         self.mandates.clear()
@@ -688,11 +632,3 @@ def _conflict(mandate: Mandate, verb: str, wanted: str) -> StateError:
         f"can be {verb}.",
         409,
     )
-
-
-def _ms(seconds: float | None) -> int | None:
-    return None if seconds is None else int(seconds * 1000)
-
-
-def _rupees(paise: int) -> str:
-    return f"{paise // 100}.{paise % 100:02d}"

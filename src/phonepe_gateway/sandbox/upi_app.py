@@ -275,6 +275,8 @@ def _result(css: str, symbol: str, title: str, text: str) -> str:
 
 
 register_link_kind("pay", LinkKind(screen=_pay_screen, act=_pay_act))
+# AutoPay's set-up intents (upi://mandate?…) open the mandate screen (``upi_mandates``).
+register_link_page("mandate", "/upi-app/mandate")
 
 
 # -- pages -------------------------------------------------------------------------------

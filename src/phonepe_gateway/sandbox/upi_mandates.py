@@ -51,7 +51,7 @@ _DONE = {
 }
 #: What the customer may do in each mandate state, as (action, label, button class).
 _BUTTONS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "PENDING": (("APPROVE", "Approve with UPI PIN", "primary"), ("DECLINE", "Decline", "danger")),
+    "PENDING": (("APPROVE", "Approve", "primary"), ("DECLINE", "Decline", "danger")),
     "ACTIVE": (("PAUSE", "Pause", ""), ("REVOKE", "Remove AutoPay", "danger")),
     "PAUSED": (("RESUME", "Resume", "primary"), ("REVOKE", "Remove AutoPay", "danger")),
 }
@@ -116,6 +116,11 @@ def _card(subs: Subscriptions, mandate: Mandate, merchant: str, back: str) -> st
     buttons = []
     for action, label, css in _BUTTONS.get(mandate.state, ()):
         reason = ""
+        if action == "APPROVE":  # a mandate is authorised with the UPI PIN, as a payment is
+            reason = (
+                '<input name="pin" type="password" inputmode="numeric" autocomplete="off" '
+                'maxlength="6" placeholder="UPI PIN" aria-label="UPI PIN" data-testid="pin">'
+            )
         if action == "DECLINE":
             options = "".join(
                 f'<option value="{e(k)}">{e(label)}</option>' for k, label in _REASONS.items()
@@ -148,7 +153,10 @@ def _render(
     if flash in _DONE:
         banner = f'<div class="flash" role="status">{html.escape(_DONE[flash])}</div>'
     elif error:
-        banner = f'<div class="flash error" role="alert">{html.escape(error[:300])}</div>'
+        banner = (
+            f'<div class="flash error" role="alert" data-testid="form-error">'
+            f"{html.escape(error[:300])}</div>"
+        )
     page = _template().substitute(
         title=html.escape(title),
         subtitle=html.escape(subtitle),
@@ -212,6 +220,10 @@ async def mandate_action(request: Request) -> Response:
     form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     back = _safe_back(form.get("back"))
     action = form.get("action", "")
+    pin = form.get("pin", "")
+    if action == "APPROVE" and not (pin.isdigit() and len(pin) in (4, 6)):
+        message = "Enter your 4- or 6-digit UPI PIN to approve AutoPay."
+        return RedirectResponse(_with(back, "error", message), status_code=303)
     try:
         apply(sb.subscriptions, request.path_params["msid"], action, form)
     except (StateError, _BadInput) as exc:
