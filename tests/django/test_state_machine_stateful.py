@@ -2,12 +2,13 @@
 refused answers), gateway settlements, webhooks (true, false and duplicated), syncs,
 refunds and reconciler ticks. After every step: no state moved backwards, COMPLETED only
 when the gateway completed, refunded never above paid, and each signal at most once and
-consistent with the state."""
+consistent with the state; a closed payment holds no intent link or QR data."""
 
 from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -22,13 +23,15 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from phonepe_gateway import UpiCollect, UpiIntent, UpiQr
 from phonepe_gateway._errors import Category, GatewayServerError, TransportError
 from phonepe_gateway._models import OrderStatus
 from phonepe_gateway.django import conf, reconcile, services, states
 from phonepe_gateway.django.exceptions import PaymentsError
 from phonepe_gateway.django.models import GatewayCallLog, Payment, Refund, WebhookEvent
 
-from .conftest import FakeGateway, SignalLog
+from .conftest import SignalLog
+from .test_instruments import CheckoutGateway
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -63,6 +66,10 @@ FAULTS = {
 }
 
 
+#: How payments are asked for: the hosted page, or a custom-checkout instrument.
+INSTRUMENTS = (None, UpiIntent(), UpiQr(), UpiCollect(vpa="driver@okaxis"))
+
+
 class Ledger(RuleBasedStateMachine):
     payments = Bundle("payments")
     refunds = Bundle("refunds")
@@ -71,7 +78,7 @@ class Ledger(RuleBasedStateMachine):
         super().__init__()
         for model in (Refund, Payment, WebhookEvent, GatewayCallLog):
             model.objects.all().delete()
-        self.gateway = FakeGateway()
+        self.gateway = CheckoutGateway()  # a FakeGateway that also answers custom checkout
         conf.set_client(self.gateway)
         self.log = SignalLog()
         self.seen: dict[str, str] = {}
@@ -85,14 +92,19 @@ class Ledger(RuleBasedStateMachine):
 
     # -- actions --------------------------------------------------------------------------
 
-    @rule(target=payments, amount=st.integers(100, 5000), fault=st.sampled_from(sorted(FAULTS)))
-    def create(self, amount: int, fault: str) -> str:
+    @rule(
+        target=payments,
+        amount=st.integers(100, 5000),
+        fault=st.sampled_from(sorted(FAULTS)),
+        instrument=st.sampled_from(INSTRUMENTS),
+    )
+    def create(self, amount: int, fault: str, instrument: Any) -> str:
         spec = FAULTS[fault]
         if spec is not None:
             make, act = spec
             self.gateway.fail_next("create_payment", make(), act=act)
         try:
-            return services.create_payment(amount=amount).merchant_order_id
+            return services.create_payment(amount=amount, instrument=instrument).merchant_order_id
         except PaymentsError as exc:
             return exc.payment.merchant_order_id
 
@@ -213,6 +225,13 @@ class Ledger(RuleBasedStateMachine):
             self.seen_refunds[r.merchant_refund_id] = r.state
             if r.state == "COMPLETED":
                 assert self.gateway.refunds[r.merchant_refund_id].state == "COMPLETED"
+
+    @invariant()
+    def closed_payments_hold_no_link(self) -> None:
+        """Custom checkout: an intent link / QR data lives only while its order is open."""
+        for p in Payment.objects.all():
+            if p.state in ("COMPLETED", "FAILED") or not p.instrument:
+                assert p.instrument_data == {}, (p.merchant_order_id, p.state, p.instrument)
 
     @invariant()
     def each_signal_once_and_consistent_with_state(self) -> None:

@@ -169,3 +169,23 @@ def test_control_api_cross_site_or_form_then_refused(ap: AutoPay, sandbox: Runni
     )
     assert form.status_code == 415
     assert ap.status()["state"] == "PENDING"
+
+
+def test_collect_mandate_request_then_in_the_upi_app_inbox_for_that_vpa(
+    ap: AutoPay, sandbox: RunningSandbox
+) -> None:
+    mode = {"type": "UPI_COLLECT", "details": {"type": "VPA", "vpa": "driver@ybl"}}
+    ap.api.post("/subscriptions/v2/setup", json=setup_body(mode=mode))
+    inbox = httpx.get(sandbox.url + "/upi-app", params={"vpa": "driver@ybl"}, trust_env=False)
+    assert 'data-testid="mandate-request" data-id="sub-1"' in inbox.text
+    other = httpx.get(sandbox.url + "/upi-app", params={"vpa": "x@ybl"}, trust_env=False)
+    assert "mandate-request" not in other.text
+    link = re.search(
+        r'href="(/upi-app/mandate\?link=[^"]+)" data-testid="mandate-request"', inbox.text
+    )
+    assert link is not None
+    screen = httpx.get(sandbox.url + link.group(1).replace("&amp;", "&"), trust_env=False)
+    assert 'data-testid="approve"' in screen.text
+    ap.act("sub-1", "APPROVE")
+    inbox = httpx.get(sandbox.url + "/upi-app", params={"vpa": "driver@ybl"}, trust_env=False)
+    assert "mandate-request" not in inbox.text  # answered: no longer waiting

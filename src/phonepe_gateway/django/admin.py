@@ -88,10 +88,18 @@ class PaymentAdmin(_ReadOnlyLedger):
         "refunded_display",
         "needs_review",
         "reference",
+        "instrument_display",
         "payment_mode",
         "created_at",
     )
-    list_filter = ("state", "needs_review", "payment_mode", "currency", "created_at")
+    list_filter = (
+        "state",
+        "needs_review",
+        "instrument",
+        "payment_mode",
+        "currency",
+        "created_at",
+    )
     search_fields = (
         "merchant_order_id",
         "reference",
@@ -109,6 +117,11 @@ class PaymentAdmin(_ReadOnlyLedger):
     @admin.display(description="refunded", ordering="refunded_amount")
     def refunded_display(self, obj: Payment) -> str:
         return _rupees(obj.refunded_amount)
+
+    @admin.display(description="instrument", ordering="instrument")
+    def instrument_display(self, obj: Payment) -> str:
+        """Custom checkout's instrument; the hosted page (the default) says so."""
+        return obj.instrument or "hosted page"
 
     @admin.action(description="Sync now (ask the gateway for the status)")
     def sync_now(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:

@@ -9,6 +9,7 @@ talk to the gateway themselves, and every failure leaves as
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from django.conf import settings
@@ -18,34 +19,61 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import Header, NinjaAPI, Query, Router
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
-from phonepe_gateway import ConfigurationError, DuplicateRequestError, GatewayError, __version__
+from phonepe_gateway import (
+    ConfigurationError,
+    DuplicateRequestError,
+    GatewayError,
+    Instrument,
+    ValidationError,
+    __version__,
+)
 
 from . import services
 from .api_webhooks import router as webhooks_router
 from .auth import ApiAuth
 from .docs import LocalSwagger, docs_guard
-from .exceptions import GatewayUnavailable, NotFound, PaymentsError, storage_unavailable
+from .exceptions import (
+    GatewayUnavailable,
+    InvalidRequest,
+    NotFound,
+    PaymentsError,
+    storage_unavailable,
+)
 from .idempotency import Answer, derive_id, fingerprint, run_once
 from .logging import current_request_id
 from .models import Payment, Refund
 from .schemas import (
+    CardIn,
     CreatePaymentIn,
     CreateRefundIn,
     ErrorOut,
+    NetBankingIn,
     PaymentCreatedOut,
     PaymentOut,
     RefundOut,
+    SdkOrderIn,
+    TokenIn,
+    UpiCollectIn,
+    UpiIntentIn,
+    UpiQrIn,
 )
 
 __all__ = ["api", "error_response"]
 
 logger = logging.getLogger("phonepe_gateway.api")
 
+#: Documented only (a bad key is idempotency.py's 400 invalid_idempotency_key, not a 422).
+_KEY_SCHEMA = WithJsonSchema(
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"}
+)
 IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", description="Replays the first answer for the same key."),
+    Annotated[str, _KEY_SCHEMA] | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Replays the first answer for the same key (1-255 printable characters).",
+    ),
 ]
 _SORTED = {"sort_keys": True}
 _ERRORS = frozenset({400, 401, 403, 404, 409, 422, 502, 503})
@@ -194,8 +222,8 @@ def payment_body(payment: Payment) -> dict[str, Any]:
             "payment_mode": _or_none(payment.payment_mode),
             "transaction_id": _or_none(payment.transaction_id),
             "gateway_order_id": _or_none(payment.gateway_order_id),
-            "checkout_url": _or_none(payment.checkout_url),
             "expires_at": payment.expires_at,
+            **instrument_fields(payment),
             "needs_review": payment.needs_review,
             "error_code": _or_none(payment.error_code),
             "error_message": _or_none(payment.error_message),
@@ -204,6 +232,17 @@ def payment_body(payment: Payment) -> dict[str, Any]:
             "completed_at": payment.completed_at,
         },
     )
+
+
+def instrument_fields(payment: Payment) -> dict[str, Any]:
+    """What the customer pays with (custom checkout); links only while the order is open."""
+    return {
+        "checkout_url": payment.pay_url,
+        "instrument": _or_none(payment.instrument),
+        "intent_url": payment.intent_url,
+        "qr_data": payment.qr_data,
+        "sdk_token": payment.sdk_token,
+    }
 
 
 def refund_body(refund: Refund) -> dict[str, Any]:
@@ -255,9 +294,15 @@ def _key_id(request: HttpRequest, route: str, key: str | None, prefix: str) -> s
 
 
 def _answer(
-    request: HttpRequest, route: str, key: str | None, payload: Any, action: Any
+    request: HttpRequest,
+    route: str,
+    key: str | None,
+    payload: Any,
+    action: Any,
+    finish: Callable[[int, dict[str, Any]], dict[str, Any]] | None = None,
 ) -> HttpResponse:
-    """Run ``action`` (-> Answer) once per Idempotency-Key; without a key, just run it."""
+    """Run ``action`` (-> Answer) once per Idempotency-Key; without a key, just run it.
+    ``finish`` completes the (stored or replayed) body with what is never stored."""
     replayed = False
     if key is None:
         status, body = action()
@@ -268,6 +313,8 @@ def _answer(
             request_fingerprint=fingerprint(payload),
             action=action,
         )
+    if finish is not None:
+        body = finish(status, body)
     # Sorted keys: a replay comes from a JSON column (PostgreSQL's jsonb reorders keys)
     # and must be byte-identical to the first answer.
     response = JsonResponse(body, status=status, json_dumps_params=_SORTED)
@@ -292,30 +339,75 @@ def create_payment(
     order_id = payload.merchant_order_id or _key_id(request, route, idempotency_key, "MO")
 
     def action() -> Answer:
+        common: dict[str, Any] = {
+            "amount": payload.amount,
+            "merchant_order_id": order_id,
+            "reference": payload.reference,
+            "redirect_url": payload.redirect_url,
+            "metadata": payload.metadata,
+            "resume": idempotency_key is not None,
+        }
+        chosen = payload.instrument
         try:
-            payment = services.create_payment(
-                amount=payload.amount,
-                merchant_order_id=order_id,
-                reference=payload.reference,
-                redirect_url=payload.redirect_url,
-                metadata=payload.metadata,
-                resume=idempotency_key is not None,
-            )
+            if isinstance(chosen, SdkOrderIn):
+                payment = services.create_sdk_order(
+                    **common, custom_checkout=chosen.custom_checkout
+                )
+            else:
+                instrument = None if chosen is None else _instrument(chosen)
+                payment = services.create_payment(**common, instrument=instrument)
         except GatewayUnavailable as exc:
             raise _gateway_verdict(exc) from exc
+        created.append(payment)
         body = _dump(
             PaymentCreatedOut,
             {
                 "merchant_order_id": payment.merchant_order_id,
                 "state": payment.state,
                 "amount": payment.amount,
-                "checkout_url": _or_none(payment.checkout_url),
                 "expires_at": payment.expires_at,
+                **instrument_fields(payment),
+                **dict.fromkeys(_LINKS),  # never stored with the key: see with_links
             },
         )
         return 201, body
 
-    return _answer(request, route, idempotency_key, payload.model_dump(mode="json"), action)
+    def with_links(status: int, body: dict[str, Any]) -> dict[str, Any]:
+        """The links as the ledger has them now: a replay while the order is open is the
+        first answer byte for byte; once it closed or expired they are null, and the
+        idempotency record never held them."""
+        if status != 201:
+            return body
+        payment = created[0] if created else _stored_payment(body)
+        if payment is None:
+            return body
+        links = instrument_fields(payment)
+        return {**body, **{name: links[name] for name in _LINKS}}
+
+    created: list[Payment] = []
+    signed = payload.model_dump(mode="json")
+    if signed["instrument"] is None:
+        del signed["instrument"]  # the hosted page: the fingerprint keys stored before it existed
+    return _answer(request, route, idempotency_key, signed, action, with_links)
+
+
+#: The fields of a created payment's answer that are read from the ledger every time.
+_LINKS = ("checkout_url", "intent_url", "qr_data", "sdk_token")
+
+
+def _stored_payment(body: dict[str, Any]) -> Payment | None:
+    return Payment.objects.filter(merchant_order_id=body.get("merchant_order_id", "")).first()
+
+
+def _instrument(
+    chosen: UpiIntentIn | UpiCollectIn | UpiQrIn | NetBankingIn | CardIn | TokenIn,
+) -> Instrument:
+    """The core instrument of an ``instrument`` object; its checks' error as a 422."""
+    try:
+        return chosen.to_instrument()
+    except ValidationError as exc:
+        field = f"instrument.{exc.field}" if exc.field else "instrument"
+        raise InvalidRequest(str(exc), details={"field": field}) from exc
 
 
 class SyncQuery(BaseModel):

@@ -70,7 +70,8 @@ RETRY_SUCCESSES = Counter(
 )
 INITIATIONS = Counter(
     "phonepe_payment_initiations",
-    "Create-payment calls by final outcome (ok / gateway_error / transport_error / ...).",
+    "Order-creating calls (hosted page, custom checkout, SDK order) by final outcome "
+    "(ok / gateway_error / transport_error / ...).",
     ["outcome"],
 )
 WEBHOOKS = Counter(
@@ -100,6 +101,10 @@ RESOLUTION = Histogram(
 _TERMINAL = ("COMPLETED", "FAILED")
 
 
+#: The client's calls that create an order: hosted page, custom checkout, SDK order.
+_CREATE_CALLS = frozenset({"create_payment", "custom_payment", "create_sdk_order"})
+
+
 @receiver(signals.gateway_call, dispatch_uid="phonepe_metrics_gateway_call")
 def _on_gateway_call(sender: Any, event: Any, **kwargs: Any) -> None:
     try:
@@ -113,7 +118,7 @@ def _on_gateway_call(sender: Any, event: Any, **kwargs: Any) -> None:
             RETRIES.labels(call).inc()
             if outcome == "ok":
                 RETRY_SUCCESSES.labels(call).inc()
-        if call == "create_payment" and event.final:
+        if call in _CREATE_CALLS and event.final:
             INITIATIONS.labels(outcome).inc()
     except Exception:  # a metrics bug must never break a payment
         logger.exception("could not record a gateway call metric")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 
 class PaymentState(models.TextChoices):
@@ -56,6 +57,16 @@ class Payment(models.Model):
     error_code = models.CharField(max_length=64, blank=True, default="")
     error_message = models.TextField(blank=True, default="")
     metadata = models.JSONField(default=dict, blank=True)
+    # -- custom checkout (issue 12) --------------------------------------------------
+    #: how the customer was asked to pay: "" = PhonePe's hosted page, else the
+    #: instrument's PhonePe type (``UPI_INTENT``, ``UPI_QR``, ...) or ``SDK`` /
+    #: ``SDK_CUSTOM`` for a mobile-SDK order
+    instrument = models.CharField(max_length=32, blank=True, default="")
+    #: what the customer pays with while the order is open (``intent_url``, ``qr_data``,
+    #: ``redirect_url``, ``sdk_token``); the state machine empties it when the order
+    #: closes and the reconciler when it expires
+    instrument_data = models.JSONField(default=dict, blank=True)
+    # ---------------------------------------------------------------------------------
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -92,6 +103,35 @@ class Payment(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.state in TERMINAL_STATES
+
+    # -- custom checkout (issue 12): what the customer pays with, only while open --------
+
+    def _open_data(self, name: str) -> str | None:
+        if self.is_terminal or (self.expires_at is not None and self.expires_at <= timezone.now()):
+            return None
+        value = (self.instrument_data or {}).get(name)
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def intent_url(self) -> str | None:
+        """The ``upi://pay`` link that opens the customer's UPI app (``UPI_INTENT``)."""
+        return self._open_data("intent_url")
+
+    @property
+    def qr_data(self) -> str | None:
+        """The ``upi://pay`` string to draw as a QR code (``UPI_QR``)."""
+        return self._open_data("qr_data")
+
+    @property
+    def sdk_token(self) -> str | None:
+        """The order token the merchant's app hands to PhonePe's mobile SDK (``SDK``)."""
+        return self._open_data("sdk_token")
+
+    @property
+    def pay_url(self) -> str | None:
+        """Where to send the customer's browser: the hosted page (``checkout_url``), or the
+        bank page of a card / net banking payment while it is open."""
+        return self.checkout_url or self._open_data("redirect_url")
 
 
 class Refund(models.Model):

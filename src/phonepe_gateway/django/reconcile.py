@@ -6,7 +6,8 @@ IMMEDIATE transactions on SQLite. So several workers never check the same row tw
 and a crashed worker's rows come back after the lease. Each check goes through the
 services (status call -> state machine), then the next check is scheduled:
 first 20-25 s after creation, then 3 s x10, 6 s x10, 10 s x6, 30 s x2, then every
-minute until expiry; ``UNKNOWN`` is due at once. The reconciler never decides that a
+minute until expiry; ``UNKNOWN`` is due at once. A payment found expired loses its
+intent link / QR data / SDK token (``instrument_data``). The reconciler never decides that a
 payment FAILED on its own: only the gateway's answer does. Each pass also retries stuck
 inbox events, sends ``payment_completed`` signals a crash held back (the outbox), makes
 automatic refunds of duplicate payments a crash left undone
@@ -127,6 +128,9 @@ def _check_payment(pk: int, now: datetime) -> None:
         logger.info("status of %s not known yet: %s", payment.merchant_order_id, exc.code)
     if payment.is_terminal:
         return
+    if payment.instrument_data and payment.expires_at is not None and payment.expires_at <= now:
+        # Expired: its intent link / QR data / SDK token can no longer pay (custom checkout).
+        Payment.objects.filter(pk=pk, state__in=OPEN_STATES).update(instrument_data={})
     payment.check_count += 1
     at = next_payment_check(payment, now)
     Payment.objects.filter(pk=pk, state__in=OPEN_STATES).update(

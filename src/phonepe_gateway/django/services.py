@@ -24,6 +24,7 @@ from phonepe_gateway import (
     MIN_REFUND_AMOUNT,
     DuplicateRequestError,
     GatewayError,
+    Instrument,
     NotFoundError,
     OrderStatus,
     PhonePeError,
@@ -35,6 +36,7 @@ from phonepe_gateway import (
 )
 
 from . import states
+from .checkout import SDK, SDK_CUSTOM, Checkout, answer_info, has_link
 from .conf import get_client, get_settings
 from .exceptions import (
     Conflict,
@@ -55,6 +57,7 @@ from .reconcile import first_check_at
 
 __all__ = [
     "create_payment",
+    "create_sdk_order",
     "duplicate_refund_id",
     "process_webhook",
     "receive_webhook",
@@ -95,6 +98,17 @@ def _checked(check: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         raise InvalidRequest(str(exc), details={"field": exc.field}) from exc
 
 
+def _has_nul(value: Any) -> bool:
+    """Does JSON ``value`` hold a NUL character (PostgreSQL stores none in text or jsonb)?"""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def _payment(payment: Payment | str) -> Payment:
     if isinstance(payment, Payment):
         return payment
@@ -125,36 +139,85 @@ def create_payment(
     redirect_url: str | None = None,
     metadata: dict[str, Any] | None = None,
     resume: bool = False,
+    instrument: Instrument | None = None,
 ) -> Payment:
-    """Store a payment as CREATED, then ask the gateway for a checkout link.
+    """Store a payment as CREATED, then ask the gateway for its order.
 
-    Returns the PENDING payment (with ``checkout_url``). A link lost in transit heals
-    itself: a new attempt (``<id>-L1``) under the same reference is made and returned,
-    and the lost one is marked ``superseded_by`` it and left to expire.
+    Without an ``instrument`` the customer pays on PhonePe's hosted page: the PENDING
+    payment has its ``checkout_url``. With one (custom checkout) it records
+    ``instrument`` and, while the order is open, what the customer pays with:
+    ``intent_url`` (UPI intent), ``qr_data`` (UPI QR), the bank page (card, net
+    banking, token: ``pay_url``); a UPI collect request goes to the customer's app.
+
+    A link lost in transit heals itself: a new attempt (``<id>-L1``) under the same
+    reference is made and returned, and the lost one is marked ``superseded_by`` it and
+    left to expire.
 
     With a ``reference``, its open payments are first synced with the gateway; if one of
     them (or an earlier one) paid it, :class:`Conflict` ``reference_already_paid``.
     ``resume=True`` (a retry under the same Idempotency-Key, whose ids are derived from
-    the key): a payment already stored under ``merchant_order_id`` with the same amount
-    and reference is resumed, never created twice.
+    the key): a payment already stored under ``merchant_order_id`` with the same amount,
+    reference and instrument is resumed, never created twice.
 
     Raises :class:`InvalidRequest` (nothing stored), :class:`Conflict` (the order id is
     taken), :class:`StorageUnavailable`, or :class:`GatewayUnavailable` with the stored
     payment attached: ``UNKNOWN`` (will be reconciled) or ``FAILED`` (gateway did not act).
     """
+    if instrument is not None and not isinstance(instrument, Instrument):
+        raise InvalidRequest(
+            "instrument must be one of phonepe_gateway's instruments (UpiIntent, UpiCollect, "
+            "UpiQr, NetBanking, Card, Token).",
+            details={"field": "instrument"},
+        )
+    how = Checkout(redirect_url=redirect_url, instrument=instrument)
+    return _create(amount, merchant_order_id, reference, metadata, resume, how)
+
+
+@db_guard
+def create_sdk_order(
+    *,
+    amount: int,
+    merchant_order_id: str | None = None,
+    reference: str = "",
+    redirect_url: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    resume: bool = False,
+    custom_checkout: bool = False,
+) -> Payment:
+    """Like :func:`create_payment`, for an order the merchant's Android/iOS app completes
+    with PhonePe's mobile SDK: the PENDING payment's ``sdk_token`` (kept while the order
+    is open) is what the app hands to the SDK. ``custom_checkout`` asks for a custom-
+    checkout SDK order (``instrument`` ``SDK_CUSTOM``) instead of a standard one (``SDK``).
+    Webhooks and the reconciler settle it like any payment."""
+    how = Checkout(redirect_url=redirect_url, sdk=SDK_CUSTOM if custom_checkout else SDK)
+    return _create(amount, merchant_order_id, reference, metadata, resume, how)
+
+
+def _create(
+    amount: int,
+    merchant_order_id: str | None,
+    reference: str,
+    metadata: dict[str, Any] | None,
+    resume: bool,
+    how: Checkout,
+) -> Payment:
     _checked(check_amount, amount)
     order_id = _checked(check_merchant_id, merchant_order_id or new_merchant_id("MO"))
-    if not isinstance(reference, str) or len(reference) > 255:
+    if not isinstance(reference, str) or len(reference) > 255 or "\x00" in reference:
         raise InvalidRequest(
-            "reference must be text of at most 255 characters.", details={"field": "reference"}
+            "reference must be text of at most 255 characters (no NUL).",
+            details={"field": "reference"},
         )
-    if metadata is not None and not isinstance(metadata, dict):
-        raise InvalidRequest("metadata must be a JSON object.", details={"field": "metadata"})
+    if metadata is not None and (not isinstance(metadata, dict) or _has_nul(metadata)):
+        raise InvalidRequest(
+            "metadata must be a JSON object without NUL characters.",
+            details={"field": "metadata"},
+        )
     get_client()  # a misconfigured app fails loudly here, before storing anything
     if resume:
         existing = Payment.objects.filter(merchant_order_id=order_id).first()
         if existing is not None:
-            return _resume_or_conflict(existing, amount, reference, redirect_url)
+            return _resume_or_conflict(existing, amount, reference, how)
     if reference:
         _refuse_if_paid(reference)
     try:
@@ -163,17 +226,18 @@ def create_payment(
             amount=amount,
             reference=reference,
             metadata=metadata or {},
+            instrument=how.mode,
             state=PaymentState.CREATED,
             next_check_at=first_check_at(timezone.now()),
         )
     except IntegrityError:
         existing = Payment.objects.filter(merchant_order_id=order_id).first()
         if resume and existing is not None:
-            return _resume_or_conflict(existing, amount, reference, redirect_url)
+            return _resume_or_conflict(existing, amount, reference, how)
         raise _order_id_taken(order_id) from None
     except DatabaseError as exc:
         raise storage_unavailable(exc) from exc
-    return _request_order(payment, redirect_url, resumed=False, depth=0)
+    return _request_order(payment, how, resumed=False, depth=0)
 
 
 def _order_id_taken(order_id: str) -> Conflict:
@@ -207,26 +271,24 @@ def _refuse_if_paid(reference: str) -> None:
         )
 
 
-def _resume_or_conflict(
-    payment: Payment, amount: int, reference: str, redirect_url: str | None
-) -> Payment:
-    if payment.amount != amount or payment.reference != reference:
+def _resume_or_conflict(payment: Payment, amount: int, reference: str, how: Checkout) -> Payment:
+    if payment.amount != amount or payment.reference != reference or payment.instrument != how.mode:
         raise _order_id_taken(payment.merchant_order_id)
-    return _resume_payment(payment, redirect_url, depth=0)
+    return _resume_payment(payment, how, depth=0)
 
 
-def _resume_payment(payment: Payment, redirect_url: str | None, *, depth: int) -> Payment:
+def _resume_payment(payment: Payment, how: Checkout, *, depth: int) -> Payment:
     """Carry on with a payment an earlier attempt of the same request stored."""
     if payment.superseded_by:
         successor = Payment.objects.filter(merchant_order_id=payment.superseded_by).first()
         if successor is None:  # the earlier attempt died between the two writes
-            return _create_successor(payment, redirect_url, depth=depth)
-        return _resume_payment(successor, redirect_url, depth=depth + 1)
+            return _create_successor(payment, how, depth=depth)
+        return _resume_payment(successor, how, depth=depth + 1)
     if payment.state in (PaymentState.CREATED, PaymentState.UNKNOWN):
         # Sending the same id again is safe: the gateway refuses a second order with it.
-        return _request_order(payment, redirect_url, resumed=True, depth=depth)
-    if payment.state == PaymentState.PENDING and not payment.checkout_url:
-        return _heal_lost_link(payment, redirect_url, depth=depth)
+        return _request_order(payment, how, resumed=True, depth=depth)
+    if payment.state == PaymentState.PENDING and not has_link(payment):
+        return _heal_lost_link(payment, how, depth=depth)
     if payment.state == PaymentState.FAILED:
         raise Conflict(
             f"Payment {payment.merchant_order_id} FAILED; use a new Idempotency-Key to try again.",
@@ -236,17 +298,16 @@ def _resume_payment(payment: Payment, redirect_url: str | None, *, depth: int) -
     return payment
 
 
-def _request_order(
-    payment: Payment, redirect_url: str | None, *, resumed: bool, depth: int
-) -> Payment:
+def _request_order(payment: Payment, how: Checkout, *, resumed: bool, depth: int) -> Payment:
     """Ask the gateway to create ``payment``'s order and record the answer."""
     from .conf import app_setting
 
     try:
-        result = get_client().create_payment(
+        result = how.request(
+            get_client(),
+            redirect_url=how.redirect_url or app_setting("redirect_url"),
             amount=int(payment.amount),
             merchant_order_id=payment.merchant_order_id,
-            redirect_url=redirect_url or app_setting("redirect_url"),
             expire_after=app_setting("expire_after"),
             meta_info={"udf1": payment.reference} if payment.reference else None,
             callback_url=app_setting("callback_url"),
@@ -258,7 +319,7 @@ def _request_order(
         if resumed and exc.may_mean_reused_id:
             # Our own earlier attempt may have created it (PhonePe refuses the reused id,
             # usually as a plain 400): find out what became of it.
-            return _after_duplicate(payment, redirect_url, depth=depth)
+            return _after_duplicate(payment, how, depth=depth)
         if not isinstance(exc, DuplicateRequestError):
             return _order_refused(payment, exc)
         payment = states.move_payment(
@@ -270,20 +331,16 @@ def _request_order(
         raise gateway_unavailable(exc, payment, "order") from exc
     except PhonePeError as exc:
         return _order_refused(payment, exc)
-    info = {
-        "gateway_order_id": result.order_id,
-        "checkout_url": result.redirect_url,
-        "expires_at": result.expire_at,
-    }
+    info, has_what_to_pay_with = answer_info(payment.instrument, result)
     target: str = _ORDER_STATES.get(result.state, PaymentState.PENDING)
     if target == PaymentState.PENDING:
         payment = states.acknowledge_payment(payment, info=info)
     else:
         payment = states.move_payment(payment.pk, target, info=info)
-    if not result.redirect_url and payment.state == PaymentState.PENDING:
+    if not has_what_to_pay_with and payment.state == PaymentState.PENDING:
         # The client recovered a lost answer through the status API: the order exists
-        # but PhonePe's checkout link was in the lost answer.
-        return _heal_lost_link(payment, redirect_url, depth=depth)
+        # but PhonePe's checkout link (intent link, QR data, SDK token) was in the lost answer.
+        return _heal_lost_link(payment, how, depth=depth)
     return payment
 
 
@@ -293,7 +350,7 @@ def _order_refused(payment: Payment, exc: PhonePeError) -> NoReturn:
     raise gateway_unavailable(exc, payment, "order") from exc
 
 
-def _after_duplicate(payment: Payment, redirect_url: str | None, *, depth: int) -> Payment:
+def _after_duplicate(payment: Payment, how: Checkout, *, depth: int) -> Payment:
     payment = sync_payment(payment)
     if payment.state in (PaymentState.CREATED, PaymentState.UNKNOWN):
         raise GatewayUnavailable(
@@ -304,7 +361,7 @@ def _after_duplicate(payment: Payment, redirect_url: str | None, *, depth: int) 
             details={"merchant_order_id": payment.merchant_order_id, "state": payment.state},
             payment=payment,
         )
-    return _resume_payment(payment, redirect_url, depth=depth)
+    return _resume_payment(payment, how, depth=depth)
 
 
 def _successor_id(order_id: str) -> str:
@@ -313,7 +370,7 @@ def _successor_id(order_id: str) -> str:
     return f"{root[:56]}-L{n + 1}"
 
 
-def _heal_lost_link(payment: Payment, redirect_url: str | None, *, depth: int) -> Payment:
+def _heal_lost_link(payment: Payment, how: Checkout, *, depth: int) -> Payment:
     """The order exists but nobody has its link: make a new attempt under the same purpose.
 
     The lost one is marked ``superseded_by`` the new one (the reconciler follows it until
@@ -338,23 +395,24 @@ def _heal_lost_link(payment: Payment, redirect_url: str | None, *, depth: int) -
         payment.merchant_order_id,
         payment.superseded_by,
     )
-    return _create_successor(payment, redirect_url, depth=depth)
+    return _create_successor(payment, how, depth=depth)
 
 
-def _create_successor(lost: Payment, redirect_url: str | None, *, depth: int) -> Payment:
+def _create_successor(lost: Payment, how: Checkout, *, depth: int) -> Payment:
     try:
         successor = Payment.objects.create(
             merchant_order_id=lost.superseded_by,
             amount=lost.amount,
             reference=lost.reference,
             metadata=dict(lost.metadata or {}),
+            instrument=lost.instrument,
             state=PaymentState.CREATED,
             next_check_at=first_check_at(timezone.now()),
         )
     except IntegrityError:
         successor = Payment.objects.get(merchant_order_id=lost.superseded_by)
-        return _resume_payment(successor, redirect_url, depth=depth + 1)
-    return _request_order(successor, redirect_url, resumed=True, depth=depth + 1)
+        return _resume_payment(successor, how, depth=depth + 1)
+    return _request_order(successor, how, resumed=True, depth=depth + 1)
 
 
 @db_guard
@@ -532,6 +590,8 @@ def refund_payment(
     """
     payment = _payment(payment)
     _checked(check_amount, amount, minimum=MIN_REFUND_AMOUNT)
+    if not isinstance(reason, str) or "\x00" in reason:
+        raise InvalidRequest("reason must be text (no NUL).", details={"field": "reason"})
     refund_id = _checked(
         check_merchant_id, merchant_refund_id or new_merchant_id("MR"), field="merchant_refund_id"
     )

@@ -86,6 +86,7 @@ _PAYMENT_INFO = (
     "error_category",
     "error_code",
     "error_message",
+    "instrument_data",  # intent URL / QR data / SDK token: kept only while the order is open
 )
 _REFUND_INFO = ("gateway_refund_id", "error_category", "error_code", "error_message")
 _UNSET: Any = object()
@@ -216,6 +217,9 @@ def move_payment(
                 )
         if payment.state in (PaymentState.COMPLETED, PaymentState.FAILED):
             payment.next_check_at = None
+            # A closed order's intent link, QR data or SDK token can only mislead now
+            # (recorded info included: a create answer may arrive after the webhook).
+            payment.instrument_data = {}
         elif moved and target == PaymentState.UNKNOWN:
             payment.next_check_at = now
         elif next_check_at is not _UNSET:

@@ -402,6 +402,10 @@ async def inbox(request: Request) -> Response:
             '<span class="chev" aria-hidden="true">›</span></a></li>'
         )
     who = vpa or phone
+    # AutoPay set-ups by UPI collect wait here too (upi_mandates.py).
+    from .upi_mandates import inbox_items
+
+    items += inbox_items(sb, who)
     listing = (
         f'<ul class="requests">{"".join(items)}</ul>'
         if items

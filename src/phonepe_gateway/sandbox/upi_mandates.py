@@ -183,6 +183,28 @@ async def mandates_page(request: Request) -> Response:
     return _render(request, "AutoPay", f"Mandates for {vpa}" if vpa else "All payers", cards)
 
 
+def inbox_items(sb: Sandbox, who: str) -> list[str]:
+    """The inbox's entries (``/upi-app``) for AutoPay set-ups awaiting this payer: a UPI
+    collect mandate request shows up next to collect payment requests."""
+    e = html.escape
+    items = []
+    for mandate in sb.subscriptions.by_vpa(who or None):
+        if mandate.state != "PENDING" or mandate.instrument != "UPI_COLLECT":
+            continue
+        link = sb.subscriptions.mandate_link(mandate)
+        href = "/upi-app/mandate?link=" + quote(link, safe="")
+        items.append(
+            f'<li><a class="request" href="{e(href)}" data-testid="mandate-request" '
+            f'data-id="{e(mandate.merchant_subscription_id)}">'
+            f"<span><b>{e(sb.config.merchant_name)}</b> requests AutoPay "
+            f"<b>up to {_rupees(mandate.max_amount)}</b>"
+            f"<small>{e(mandate.frequency.replace('_', ' ').lower())} · to "
+            f"{e(mandate.payer_vpa)}</small></span>"
+            '<span class="chev" aria-hidden="true">›</span></a></li>'
+        )
+    return items
+
+
 def mandate_for_link(subs: Subscriptions, link: str) -> Mandate | None:
     """The mandate a ``upi://mandate?…`` link asks the customer to approve."""
     parts = urlsplit(link)

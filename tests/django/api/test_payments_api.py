@@ -39,7 +39,15 @@ def test_create_payment_when_valid_then_201_pending_with_checkout_url(api, contr
     )
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"merchant_order_id", "state", "amount", "checkout_url", "expires_at"}
+    assert set(body) == {
+        "merchant_order_id",
+        "state",
+        "amount",
+        "checkout_url",
+        "expires_at",
+        *("instrument", "intent_url", "qr_data", "sdk_token"),  # custom checkout: all null
+    }
+    assert body["instrument"] is body["intent_url"] is body["qr_data"] is body["sdk_token"] is None
     assert body["state"] == "PENDING"
     assert body["amount"] == 12_345
     assert body["checkout_url"].startswith(control.base_url.__str__().rstrip("/"))
