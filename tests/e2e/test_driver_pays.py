@@ -155,33 +155,3 @@ def vanish_after_paying(page: Any) -> list[int]:
 
     page.route(re.compile(r".*/transact/.*"), handle)
     return answered
-
-
-def test_driver_when_paying_from_another_phone_then_first_phone_turns_paid(
-    site: Site, lot: Any, phone: Any, browser: Any
-) -> None:
-    page = phone.new_page()
-    page.goto(site.url + "/")
-    shoot(page, "driver-0-home")
-    ticket = park(page, site, "DL 3C AB 1234", minutes_ago=30)
-    leave(page, "₹40")
-    page.get_by_role("button", name="Pay from another phone (QR)").click()
-    expect(page.locator("[data-state=PENDING]")).to_be_visible()
-    expect(page.get_by_role("img", name="PhonePe checkout link")).to_be_visible()
-    shoot(page, "driver-8-qr-for-another-phone")
-    checkout_url = page.get_by_role("link", name="Open PhonePe checkout").get_attribute("href")
-
-    other = browser.new_context(viewport={"width": 412, "height": 915})
-    try:
-        friend = other.new_page()
-        friend.goto(checkout_url)
-        answer_checkout(friend, site, "pay")
-        expect(
-            friend.locator("[data-state=PAID]")
-        ).to_be_visible()  # the return link carries the ticket
-    finally:
-        other.close()
-
-    expect(page.locator("[data-state=PAID]")).to_be_visible()  # the first phone polled and reloaded
-    assert _session(ticket).state == "PAID"
-    shoot(page, "driver-9-paid-on-first-phone")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import Bay, Lot, ParkingSession
+from .models import Bay, Booking, Lot, ParkingSession
 
 
 class BayInline(admin.TabularInline):
@@ -25,6 +25,21 @@ class ParkingSessionAdmin(admin.ModelAdmin):
     list_display = ("pk", "plate", "lot", "bay", "state", "entry_at", "exit_at", "fee")
     list_filter = ("state", "lot")
     search_fields = ("plate",)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    """Read-only: bookings change only through lots.bookings (payments, cancel, entry)."""
+
+    list_display = ("pk", "plate", "lot", "bay", "state", "start_at", "end_at", "price")
+    list_filter = ("state", "lot")
+    search_fields = ("plate", "paid_order_id")
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

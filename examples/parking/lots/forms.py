@@ -84,7 +84,17 @@ class PayForm(forms.Form):
     """What the pay button posts: the fee the driver saw, checked against the server's."""
 
     confirmed_fee = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
-    method = forms.ChoiceField(choices=[("redirect", "redirect"), ("qr", "qr")], required=False)
+    # redirect: PhonePe's page; intent / qr / collect: UPI without it (lots/pay_upi.py).
+    method = forms.ChoiceField(
+        choices=[
+            ("redirect", "redirect"),
+            ("intent", "intent"),
+            ("qr", "qr"),
+            ("collect", "collect"),
+        ],
+        required=False,
+    )
+    vpa = forms.CharField(max_length=100, required=False)
 
 
 def rupees_to_paise(text: str) -> int:
@@ -127,3 +137,51 @@ class RefundForm(forms.Form):
         if len(reason) < 3:
             raise forms.ValidationError("Say why the driver is refunded.")
         return reason
+
+
+# -- bookings ---------------------------------------------------------------------------------
+
+
+class BookingForm(forms.Form):
+    """Book a bay ahead: the vehicle, when, and for how long (the price is the server's)."""
+
+    plate = EntryForm.base_fields["plate"]
+    start = forms.DateTimeField(
+        label="From",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text="Date and time you arrive (car park's local time).",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "900"}),
+    )
+    hours = forms.TypedChoiceField(
+        label="For",
+        coerce=int,
+        choices=[(h, f"{h} hour{'s' if h > 1 else ''}") for h in (1, 2, 3, 4, 6, 8, 12)],
+        initial=2,
+    )
+
+    def clean_plate(self) -> str:
+        try:
+            return normalise_plate(self.cleaned_data["plate"])
+        except InvalidPlate as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+class BookingPayForm(forms.Form):
+    """What a booking's pay button posts: the price shown, checked against the booking's."""
+
+    confirmed_price = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    method = forms.ChoiceField(
+        choices=[
+            ("intent", "UPI app"),
+            ("qr", "UPI QR"),
+            ("collect", "UPI request"),
+            ("hosted", "PhonePe page"),
+        ]
+    )
+    vpa = forms.CharField(max_length=100, required=False)
+
+
+class BookingCancelForm(forms.Form):
+    """The refund the page promised; cancelling refuses if the policy now gives another."""
+
+    confirmed_refund = forms.IntegerField(min_value=0, widget=forms.HiddenInput)

@@ -122,6 +122,16 @@ class ParkingSession(models.Model):
         return self.state in EXIT_STATES
 
 
+# --- Bookings (lots/models_booking.py) ----------------------------------------------------
+# Imported here so Django registers them with this app; defined apart (lots/bookings.py
+# changes them).
+from .models_booking import (  # noqa: E402, F401
+    BOOKING_HOLDING_STATES,
+    BOOKING_REFERENCE_PREFIX,
+    Booking,
+    BookingState,
+)
+
 # --- Monthly passes (lots/models_pass.py) -----------------------------------------------
 # Imported here so Django registers them with this app; defined apart to keep the
 # parking-session models readable.

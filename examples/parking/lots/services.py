@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,8 +19,16 @@ from phonepe_gateway.django import services as payments
 from phonepe_gateway.django.exceptions import Conflict
 from phonepe_gateway.django.models import Payment
 
-from . import passes
-from .models import HOLDING_STATES, REFERENCE_PREFIX, Bay, Lot, ParkingSession, SessionState
+from . import booking_entry, bookings, passes, pay_upi
+from .models import (
+    HOLDING_STATES,
+    REFERENCE_PREFIX,
+    Bay,
+    Booking,
+    Lot,
+    ParkingSession,
+    SessionState,
+)
 from .plates import normalise_plate
 from .tariff import compute_fee
 
@@ -60,7 +69,13 @@ def start_session(lot: Lot, plate_text: str, *, now: datetime | None = None) -> 
         if ParkingSession.objects.filter(plate=plate, state__in=HOLDING_STATES).exists():
             raise AlreadyParked("This vehicle is already parked. Open its ticket to leave.")
         held = ParkingSession.objects.filter(lot=lot, state__in=HOLDING_STATES).values("bay_id")
-        bay = Bay.objects.filter(lot=lot).exclude(pk__in=held).order_by("code").first()
+        bay = (
+            Bay.objects.filter(lot=lot)
+            .exclude(pk__in=held)
+            .exclude(pk__in=bookings.reserved_bay_ids(lot, now))  # booked bays wait for their car
+            .order_by("code")
+            .first()
+        )
         if bay is None:
             raise LotFull(f"{lot.name} is full right now.")
         try:
@@ -79,7 +94,11 @@ def current_fee(session: ParkingSession, *, now: datetime | None = None) -> int:
         return session.fee
     if passes.covers(session):
         return 0
-    return compute_fee(session.entry_at, now or timezone.now(), session.lot.tariff)
+    now = now or timezone.now()
+    booking = Booking.objects.filter(session=session).first()
+    if booking is not None:
+        return booking_entry.fee_for_booked_stay(booking, session.entry_at, now, session.lot.tariff)
+    return compute_fee(session.entry_at, now, session.lot.tariff)
 
 
 def request_exit(session: ParkingSession, *, now: datetime | None = None) -> ParkingSession:
@@ -90,9 +109,15 @@ def request_exit(session: ParkingSession, *, now: datetime | None = None) -> Par
         if locked.state != SessionState.PARKED:
             return locked
         locked.exit_at = now
-        locked.fee = (
-            0 if passes.covers(locked) else compute_fee(locked.entry_at, now, locked.lot.tariff)
-        )
+        booking = Booking.objects.filter(session=locked).first()
+        if passes.covers(locked):  # entered on a valid monthly pass
+            locked.fee = 0
+        elif booking is not None:  # booked ahead: prepaid to the window's end
+            locked.fee = booking_entry.fee_for_booked_stay(
+                booking, locked.entry_at, now, locked.lot.tariff
+            )
+        else:
+            locked.fee = compute_fee(locked.entry_at, now, locked.lot.tariff)
         locked.state = SessionState.FREE if locked.fee == 0 else SessionState.PAYMENT_DUE
         locked.save(update_fields=["exit_at", "fee", "state"])
     logger.info("session %s exit requested, fee %s paise", locked.pk, locked.fee)
@@ -109,26 +134,39 @@ def latest_payment(session: ParkingSession) -> Payment | None:
     )
 
 
-def start_payment(session: ParkingSession, *, confirmed_fee: int, redirect_url: str) -> Payment:
+def start_payment(
+    session: ParkingSession,
+    *,
+    confirmed_fee: int,
+    redirect_url: str,
+    instrument: Any = None,
+) -> Payment:
     """Create (or reuse) the PhonePe payment for the session's fee.
 
     ``confirmed_fee`` is what the page showed the driver: if it is not the server's fee
-    (a stale page or a tampered form) nothing is created.
+    (a stale page or a tampered form) nothing is created. ``instrument`` (a UPI intent,
+    QR or collect request, ``lots.pay_upi``) pays without PhonePe's page; None is the page.
+    An open order of the same kind is reused (never a collect request: another UPI ID
+    may have been typed).
     """
     session.refresh_from_db()
     if session.state != SessionState.PAYMENT_DUE or session.fee is None:
         raise ParkingError("This ticket has nothing to pay.")
     if confirmed_fee != session.fee:
         raise FeeMismatch("The amount changed. Please check the fee and pay again.")
+    kind = instrument.mode if instrument is not None else ""
     open_payment = latest_payment(session)
     if (
         open_payment is not None
+        and kind != pay_upi.COLLECT
+        and pay_upi.instrument_of(open_payment) == kind
         and open_payment.state in OPEN_PAYMENT_STATES
-        and open_payment.checkout_url
+        and pay_upi.has_pay_link(open_payment)
         and open_payment.amount == session.fee
         and (open_payment.expires_at is None or open_payment.expires_at > timezone.now())
     ):
         return open_payment
+    extra: dict[str, Any] = {"instrument": instrument} if instrument is not None else {}
     # The payments app first syncs this ticket's open payments with the gateway (a link
     # that looks expired here may have been paid there) and refuses a paid ticket.
     try:
@@ -137,6 +175,7 @@ def start_payment(session: ParkingSession, *, confirmed_fee: int, redirect_url: 
             reference=session.reference,
             redirect_url=redirect_url,
             metadata={"plate": session.plate, "lot": session.lot.slug, "bay": session.bay.code},
+            **extra,
         )
     except Conflict as exc:
         if exc.code != "reference_already_paid":

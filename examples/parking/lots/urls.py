@@ -35,3 +35,35 @@ urlpatterns = [
     path("staff/passes/", views_pass.staff_passes, name="staff-passes"),
     path("staff/passes/<int:pk>/", views_pass.staff_pass, name="staff-pass"),
 ]
+
+# -- bookings (lots/views_booking.py) ------------------------------------------------------
+from . import views_booking as booking  # noqa: E402
+
+urlpatterns += [
+    path("lots/<slug:slug>/book/", booking.book, name="book"),
+    path("bookings/<int:pk>/", booking.booking, name="booking"),
+    path("bookings/<int:pk>/pay", booking.booking_pay, name="booking-pay"),
+    path("bookings/<int:pk>/return", booking.booking_return, name="booking-return"),
+    path("bookings/<int:pk>/status", booking.booking_status, name="booking-status"),
+    path("bookings/<int:pk>/cancel", booking.booking_cancel, name="booking-cancel"),
+    path("bookings/<int:pk>/refund", booking.booking_retry_refund, name="booking-retry-refund"),
+    path("bookings/<int:pk>/enter", booking.booking_enter, name="booking-enter"),
+]
+
+# -- the exit terminal (lots/views_terminal.py) ------------------------------------------
+from . import views_terminal as terminal  # noqa: E402
+
+urlpatterns += [
+    path("staff/terminal/<slug:slug>/", terminal.terminal, name="staff-terminal"),
+    path(
+        "staff/terminal/<slug:slug>/<int:pk>/",
+        terminal.terminal_ticket,
+        name="staff-terminal-ticket",
+    ),
+    path("staff/terminal/<slug:slug>/<int:pk>/qr", terminal.terminal_qr, name="staff-terminal-qr"),
+    path(
+        "staff/terminal/<slug:slug>/<int:pk>/status",
+        terminal.terminal_status,
+        name="staff-terminal-status",
+    ),
+]

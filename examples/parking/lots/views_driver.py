@@ -26,9 +26,9 @@ from phonepe_gateway.django.conf import get_client
 from phonepe_gateway.django.exceptions import PaymentsError
 from phonepe_gateway.django.models import Payment
 
-from . import ownership, recovery, services
+from . import booking_entry, bookings, ownership, pay_upi, recovery, services
 from .forms import EntryForm, FindTicketForm, PayForm
-from .models import HOLDING_STATES, Lot, ParkingSession, SessionState
+from .models import HOLDING_STATES, Booking, Lot, ParkingSession, SessionState
 from .plates import InvalidPlate, display_plate, normalise_plate
 from .qr import qr_svg
 
@@ -49,7 +49,10 @@ def home(request: HttpRequest) -> HttpResponse:
     tickets = ParkingSession.objects.filter(pk__in=ownership.owned_ids(request)).select_related(
         "lot", "bay"
     )[:5]
-    return render(request, "lots/home.html", {"lots": lots, "tickets": tickets})
+    from .views_booking import owned_booking_ids
+
+    booked = Booking.objects.filter(pk__in=owned_booking_ids(request)).select_related("lot")[:5]
+    return render(request, "lots/home.html", {"lots": lots, "tickets": tickets, "bookings": booked})
 
 
 def lot_entry(request: HttpRequest, slug: str) -> HttpResponse:
@@ -58,6 +61,9 @@ def lot_entry(request: HttpRequest, slug: str) -> HttpResponse:
     already_parked = ""
     if request.method == "POST" and form.is_valid():
         plate = form.cleaned_data["plate"]
+        booked = booking_entry.booking_for_entry(lot, plate)
+        if booked is not None:  # booked ahead and paid: the barrier opens on its bay
+            return _enter_booked(request, booked, form)
         try:
             session = recovery.park(lot, plate, mobile=form.cleaned_data["mobile"])
         except services.AlreadyParked:
@@ -82,6 +88,26 @@ def lot_entry(request: HttpRequest, slug: str) -> HttpResponse:
         "already_parked": already_parked,
     }
     return render(request, "lots/entry.html", context, status=400 if form.errors else 200)
+
+
+def _enter_booked(request: HttpRequest, booked: Booking, form: EntryForm) -> HttpResponse:
+    try:
+        session = booking_entry.enter(booked)
+    except bookings.BookingError as exc:
+        form.add_error("plate", str(exc))
+        lot = booked.lot
+        context = {
+            "lot": lot,
+            "form": form,
+            "free": services.free_bays(lot),
+            "total": lot.bays.count(),
+        }
+        return render(request, "lots/entry.html", context, status=400)
+    ownership.remember(request, session)
+    messages.success(
+        request, f"Booking #{booked.pk} found: the barrier is open. Park in bay {session.bay.code}."
+    )
+    return redirect("ticket", pk=session.pk)
 
 
 @never_cache
@@ -128,7 +154,7 @@ def _payment_view_state(
         return "FREE"
     if session.state == SessionState.PARKED:
         return "PARKED"
-    if payment is None or (payment.state != "COMPLETED" and not payment.checkout_url):
+    if payment is None or (payment.state != "COMPLETED" and not pay_upi.has_pay_link(payment)):
         # The driver never saw a checkout page for it, so cannot have paid it.
         return "DUE"
     if payment.state == "FAILED":
@@ -180,8 +206,13 @@ def ticket(request: HttpRequest, pk: int) -> HttpResponse:
     if view_state in ("PENDING", "RETRY") and payment is not None:
         waited = (timezone.now() - payment.created_at).total_seconds()
         context["stuck"] = waited > STUCK_AFTER_SECONDS
-        if payment.checkout_url:
+        if pay_upi.instrument_of(payment):  # UPI intent / QR / collect: no PhonePe page
+            context["panel"] = pay_upi.payment_panel(
+                request, payment, launch=pay_upi.take_launch(request, payment)
+            )
+        elif payment.checkout_url:
             context["checkout_qr"] = qr_svg(payment.checkout_url, title="PhonePe checkout link")
+    context["on_phone"] = pay_upi.is_phone(request)
     if view_state in ("PAID", "FREE"):
         context["exit_qr"] = qr_svg(
             ownership.exit_pass_code(session), title=f"Exit pass for ticket {session.pk}", scale=6
@@ -211,11 +242,18 @@ def pay(request: HttpRequest, pk: int) -> HttpResponse:
     form = PayForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest("Missing or malformed fee confirmation.")
+    method = form.cleaned_data.get("method") or "redirect"
+    try:
+        instrument = pay_upi.instrument_for(method, form.cleaned_data.get("vpa") or "")
+    except pay_upi.BadVpa as exc:
+        messages.error(request, str(exc))
+        return redirect("ticket", pk=pk)
     try:
         payment = services.start_payment(
             session,
             confirmed_fee=form.cleaned_data["confirmed_fee"],
             redirect_url=_return_url(request, session),
+            instrument=instrument,
         )
     except services.FeeMismatch as exc:
         messages.error(request, str(exc))
@@ -234,7 +272,9 @@ def pay(request: HttpRequest, pk: int) -> HttpResponse:
             "PhonePe could not be reached just now. Nothing was charged - please try again.",
         )
         return redirect("ticket", pk=pk)
-    if form.cleaned_data.get("method") == "qr" or not payment.checkout_url:
+    if method == "intent":
+        pay_upi.remember_launch(request, payment)  # the next page opens the UPI app, once
+    if instrument is not None or not payment.checkout_url:
         return redirect("ticket", pk=pk)
     return redirect(payment.checkout_url)
 

@@ -21,9 +21,9 @@ from phonepe_gateway.django import services as payments
 from phonepe_gateway.django.exceptions import PaymentsError
 from phonepe_gateway.django.models import Payment, Refund
 
-from . import dashboard, ownership, services
+from . import bookings, dashboard, ownership, services
 from .forms import RefundForm
-from .models import HOLDING_STATES, Lot, ParkingSession, SessionState
+from .models import HOLDING_STATES, Booking, Lot, ParkingSession, SessionState
 from .plates import InvalidPlate, normalise_plate
 
 logger = logging.getLogger(__name__)
@@ -99,6 +99,9 @@ def _payment_context(payment: Payment, form: RefundForm) -> dict[str, Any]:
     return {
         "payment": payment,
         "session": session,
+        "booking": Booking.objects.select_related("lot")
+        .filter(pk=bookings.booking_id_from_reference(payment.reference))
+        .first(),
         "refunds": Refund.objects.filter(payment=payment).order_by("-created_at"),
         "form": form,
         "nav": "payments",

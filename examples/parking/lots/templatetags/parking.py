@@ -25,9 +25,9 @@ def plate(canonical: str) -> str:
 @register.filter
 def badge(state: str) -> str:
     """CSS modifier for a state chip."""
-    good = {"COMPLETED", "PAID", "FREE", "CONFIRMED"}
-    bad = {"FAILED"}
-    wait = {"PENDING", "CREATED", "UNKNOWN", "PAYMENT_DUE"}
+    good = {"COMPLETED", "PAID", "FREE", "CONFIRMED", "ENTERED"}
+    bad = {"FAILED", "EXPIRED"}
+    wait = {"PENDING", "CREATED", "UNKNOWN", "PAYMENT_DUE", "AWAITING_PAYMENT"}
     if state in good:
         return "ok"
     if state in bad:
@@ -49,3 +49,14 @@ def duration(seconds: float | None) -> str:
     if hours:
         return f"{hours} h {minutes} min"
     return f"{minutes} min"
+
+
+@register.filter
+def mmss(seconds: int | None) -> str:
+    """A countdown as m:ss (h:mm:ss from an hour on)."""
+    if seconds is None:
+        return "—"
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

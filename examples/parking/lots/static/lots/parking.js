@@ -46,3 +46,30 @@
     if (document.visibilityState === "visible") { window.location.reload(); }
   }, seconds * 1000);
 })();
+
+/* UPI: open the intent link once after "Pay with any UPI app"; count an order's expiry down. */
+(function () {
+  "use strict";
+  var intent = document.querySelector("a[data-launch]");
+  if (intent) { window.setTimeout(function () { intent.click(); }, 50); }
+
+  var box = document.querySelector("[data-expires]");
+  if (!box) { return; }
+  var left = box.querySelector(".countdown-left");
+  var done = box.querySelector(".countdown-done");
+  var ends = Date.now() + 1000 * parseInt(box.getAttribute("data-seconds") || "0", 10);
+
+  function pad(n) { return n < 10 ? "0" + n : String(n); }
+  function show(seconds) {
+    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    return h ? h + ":" + pad(m) + ":" + pad(s) : m + ":" + pad(s);
+  }
+  function tick() {
+    var seconds = Math.max(0, Math.round((ends - Date.now()) / 1000));
+    if (left) { left.textContent = show(seconds); }
+    if (seconds > 0) { window.setTimeout(tick, 1000); return; }
+    box.classList.add("countdown-expired");
+    if (done) { done.hidden = false; }
+  }
+  tick();
+})();

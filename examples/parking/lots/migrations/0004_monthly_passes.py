@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("lots", "0002_ticket_recovery"),
+        ("lots", "0003_bookings"),
     ]
 
     operations = [
