@@ -16,12 +16,18 @@ for a purpose that already has one), retries every failure with the same key on 
 instance, completes, declines or abandons orders through the sandbox's control API,
 refunds part or all of completed ones (sometimes two at once), and replays finished keys.
 
-Then it quiesces (faults off, the sandbox clock advanced past every expiry and settlement,
-reconcilers and webhook retries left to finish) and checks the invariants (see
-``check``). Every violation is printed with its ids; the exit status is 1 if there is one.
+UPI AutoPay rides along (``--autopay``, a share of the merchant's operations): it sets up
+mandates with an ``Idempotency-Key``, approves, declines or ignores them, pauses, resumes,
+revokes and cancels them, makes the payer's bank fail the next debit, while the services'
+reconcilers notify and redeem each due period; the sandbox clock jumps 25 hours every
+``--clock-jump`` seconds so PhonePe's 24-hour notice period passes.
+
+Then it quiesces (faults off, the sandbox clock advanced past every expiry, settlement and
+notice period, reconcilers and webhook retries left to finish) and checks the invariants
+(see ``check`` and ``check_debits``: no period of a mandate is debited twice). Every violation is printed with its ids; the exit status is 1 if there is one.
 
     .venv/bin/python benchmarks/chaos.py [--duration 60] [--threads 6] [--kill-every 3]
-        [--db-restarts 3] [--seed 1] [--json result.json]
+        [--db-restarts 3] [--autopay 0.15] [--clock-jump 20] [--seed 1] [--json result.json]
 """
 
 from __future__ import annotations
@@ -202,6 +208,8 @@ class Stats:
     completed_orders: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
     unfinished: list[str] = field(default_factory=list)
+    #: UPI AutoPay: merchant subscription ids the merchant set up
+    mandates: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -351,8 +359,15 @@ class Merchant:
         self.call(path, body, key, until=until)
         self.stats.operations["replay"] += 1
 
-    def run(self, stop: threading.Event, until: float) -> None:
+    def run(self, stop: threading.Event, until: float, autopay: float = 0.0) -> None:
         while not stop.is_set():
+            pick = self.rng.random()
+            if pick < autopay:
+                if self.rng.random() < 0.4:
+                    subscribe(self, until)
+                else:
+                    mandate_event(self, until)
+                continue
             pick = self.rng.random()
             if pick < 0.6:
                 self.create(until)
@@ -377,6 +392,12 @@ WRITE_READ = [
     ("GET", "/checkout/v2/order/*"),
     ("POST", "/payments/v2/refund"),
     ("GET", "/payments/v2/refund/*"),
+    # UPI AutoPay: set-up, notice, redemption, cancel; mandate and order status
+    ("POST", "/subscriptions/v2/setup"),
+    ("POST", "/subscriptions/v2/notify"),
+    ("POST", "/subscriptions/v2/redeem"),
+    ("POST", "/subscriptions/v2/*/cancel"),
+    ("GET", "/subscriptions/v2/*/status"),
 ]
 
 
@@ -587,32 +608,240 @@ def check(url: str, sandbox: str, stats: Stats) -> list[str]:
     for rid, r in refunds.items():
         if r["state"] in OPEN:
             v.append(f"refund {rid} still {r['state']} after quiescence")
-    # 7. no purpose paid twice unless flagged and refunded
+
+    # 7. no purpose paid twice unless flagged and refunded (a payment refunded in full,
+    #    by the merchant or as a flagged duplicate, no longer pays its purpose)
+    def refunded_of(oid: str) -> int:
+        return sum(
+            int(r["amount"])
+            for r in refunds.values()
+            if r["merchant_order_id"] == oid and r["state"] == "COMPLETED"
+        )
+
     paid: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for p in payments.values():
         if p["state"] == "COMPLETED" and p["reference"]:
             paid[p["reference"]].append(p)
     for reference, group in paid.items():
         group.sort(key=lambda p: (p["completed_at"], p["id"]))
-        for extra in group[1:]:
+        live = [
+            p
+            for p in group
+            if refunded_of(p["merchant_order_id"]) < int(p["amount"])
+            or (p["duplicate_of"] and not p["needs_review"])
+        ]
+        for extra in live[1:]:
             oid = extra["merchant_order_id"]
-            refunded = sum(
-                int(r["amount"])
-                for r in refunds.values()
-                if r["merchant_order_id"] == oid and r["state"] == "COMPLETED"
-            )
+            refunded = refunded_of(oid)
             if (
                 not extra["duplicate_of"]
                 or not extra["needs_review"]
                 or refunded < int(extra["amount"])
             ):
                 v.append(
-                    f"reference {reference} paid twice: {oid} after {group[0]['merchant_order_id']} (flagged={extra['needs_review']}, refunded {refunded})"
+                    f"reference {reference} paid twice: {oid} after {live[0]['merchant_order_id']} (flagged={extra['needs_review']}, refunded {refunded})"
                 )
     # 8. no 500 answers
     v.extend(f"500 answer: {line}" for line in stats.server_errors)
     v.extend(f"key {key}: no outcome before the end of the run" for key in stats.unfinished)
     return v
+
+
+# -- UPI AutoPay: the merchant's mandates and the invariants of their debits ------------------
+
+
+def subscribe(merchant: Merchant, until: float) -> None:
+    """Set up a DAILY mandate (period 1 due within seconds) and let the customer answer."""
+    stats, rng = merchant.stats, merchant.rng
+    amount = rng.choice([100, 4_900, 49_900])
+    body: dict[str, Any] = {
+        "amount": amount,
+        "max_amount": amount * rng.choice([1, 2]),
+        "frequency": "DAILY",
+        "instrument": rng.choice(
+            [{"type": "UPI_INTENT"}, {"type": "UPI_COLLECT", "vpa": "chaos@ybl"}]
+        ),
+        "reference": f"pass:{uuid.uuid4().hex[:10]}",
+        "first_debit_at": time.strftime(
+            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + rng.uniform(0, 5))
+        ),
+    }
+    if body["max_amount"] == amount and rng.random() < 0.5:
+        body["amount_type"] = "FIXED"
+    answer = merchant.call("/api/subscriptions", body, f"subscribe-{uuid.uuid4().hex}", until=until)
+    stats.operations["subscribe"] += 1
+    if answer is None or answer[0] != 201:
+        return
+    msid = answer[1]["merchant_subscription_id"]
+    fate = rng.random()
+    if fate < 0.75:
+        _mandate_action(merchant, msid, "APPROVE")
+        with stats.lock:
+            stats.mandates.append(msid)
+    elif fate < 0.85:
+        _mandate_action(merchant, msid, "DECLINE")
+    else:
+        stats.operations["mandate_ignored"] += 1
+
+
+def _mandate_action(merchant: Merchant, msid: str, action: str) -> None:
+    response = merchant.control("POST", f"/subscriptions/{msid}", json={"action": action})
+    if response is not None and response.status_code == 200:
+        merchant.stats.operations[f"mandate_{action.lower()}"] += 1
+
+
+def mandate_event(merchant: Merchant, until: float) -> None:
+    """What happens to a live mandate: the customer pauses, resumes or revokes it in their
+    app, the bank fails the next debit, or the merchant cancels it or looks at its debits."""
+    stats, rng = merchant.stats, merchant.rng
+    with stats.lock:
+        if not stats.mandates:
+            return
+        msid = rng.choice(stats.mandates[-60:])
+    pick = rng.random()
+    if pick < 0.2:
+        _mandate_action(merchant, msid, "PAUSE")
+    elif pick < 0.4:
+        _mandate_action(merchant, msid, "RESUME")
+    elif pick < 0.47:
+        _mandate_action(merchant, msid, "REVOKE")
+    elif pick < 0.75:
+        response = merchant.control(
+            "POST",
+            f"/subscriptions/{msid}/fail-next-debit",
+            json={"reason": "INSUFFICIENT_BALANCE"},
+        )
+        if response is not None and response.status_code == 200:
+            stats.operations["debit_fail_next"] += 1
+    elif pick < 0.82:
+        try:
+            response = merchant.http.post(
+                rng.choice(merchant.services) + f"/api/subscriptions/{msid}/cancel"
+            )
+        except httpx.HTTPError:
+            return
+        stats.operations["mandate_cancel"] += 1
+        if response.status_code == 500:
+            with stats.lock:
+                stats.server_errors.append(f"cancel {msid}: {response.text[:300]}")
+    else:
+        try:
+            response = merchant.http.get(
+                rng.choice(merchant.services) + f"/api/subscriptions/{msid}/debits"
+            )
+        except httpx.HTTPError:
+            return
+        stats.operations["debits_listed"] += 1
+        if response.status_code == 500:
+            with stats.lock:
+                stats.server_errors.append(f"debits {msid}: {response.text[:300]}")
+
+
+def clock_jumper(sandbox: str, every: float, stop: threading.Event, stats: Stats) -> None:
+    """PhonePe debits no earlier than 24 h after the notice: jump the sandbox clock 25 h."""
+    if every <= 0:
+        return
+    while not stop.wait(every):
+        try:
+            httpx.post(
+                sandbox + "/_sandbox/clock/advance", json={"seconds": 25 * 3600}, timeout=10
+            ).raise_for_status()
+            stats.faults["clock_jumps_25h"] += 1
+        except httpx.HTTPError:
+            pass
+
+
+_SUBSCRIPTION_OPEN = ("CREATED", "PENDING", "UNKNOWN")
+
+
+def check_debits(url: str, sandbox: str) -> tuple[list[str], dict[str, int]]:
+    """The AutoPay invariants; returns (violations, counts)."""
+    from phonepe_gateway.django.schedule import debit_order_id
+
+    v: list[str] = []
+    subs = {
+        s["merchant_subscription_id"]: s for s in _rows(url, "SELECT * FROM phonepe_subscription")
+    }
+    debits = _rows(
+        url,
+        "SELECT p.*, s.merchant_subscription_id FROM phonepe_payment p "
+        "JOIN phonepe_subscription s ON s.id = p.subscription_id WHERE p.debit_period >= 1",
+    )
+    by_order = {d["merchant_order_id"]: d for d in debits}
+    signals = Counter(
+        r["merchant_order_id"] for r in _rows(url, "SELECT merchant_order_id FROM chaos_debit")
+    )
+    for r in _rows(url, "SELECT merchant_order_id FROM chaos_debit_dup"):
+        signals[r["merchant_order_id"]] += 1
+    mandates = httpx.get(sandbox + "/_sandbox/subscriptions", timeout=60).json()["subscriptions"]
+    paid: Counter[tuple[str, int]] = Counter()
+    executed = 0
+    for mandate in mandates:
+        msid = mandate["merchantSubscriptionId"]
+        sub = subs.get(msid)
+        if sub is None:
+            v.append(f"gateway mandate {msid} has no ledger subscription")
+            continue
+        if mandate["state"] != sub["state"]:
+            v.append(f"mandate {msid}: gateway {mandate['state']}, ledger {sub['state']}")
+        for order in mandate.get("redemptions", []):
+            oid = order["merchantOrderId"]
+            runs = [d for d in order.get("paymentDetails", []) if d.get("state") == "COMPLETED"]
+            executed += len(runs)
+            if len(runs) > 1:
+                v.append(f"redemption {oid} of {msid} executed {len(runs)} times")
+            debit = by_order.get(oid)
+            if debit is None:
+                v.append(f"gateway redemption {oid} of {msid} has no ledger debit")
+                continue
+            if debit["merchant_subscription_id"] != msid:
+                v.append(
+                    f"redemption {oid}: gateway mandate {msid}, ledger {debit['merchant_subscription_id']}"
+                )
+            if order["state"] == "COMPLETED":
+                paid[(msid, int(debit["debit_period"]))] += 1
+    for (msid, period), n in paid.items():
+        if n > 1:
+            v.append(f"mandate {msid} period {period} debited {n} times")
+    for oid, d in by_order.items():
+        expected = debit_order_id(
+            d["merchant_subscription_id"], int(d["debit_period"]), int(d["debit_attempt"] or 1)
+        )
+        if oid != expected:
+            v.append(f"debit {oid} is not the id derived from its mandate and period ({expected})")
+        n = signals.get(oid, 0)
+        if d["state"] == "COMPLETED" and n != 1:
+            v.append(f"debit {oid}: debit_completed delivered {n} times")
+        if d["state"] != "COMPLETED" and n:
+            v.append(f"debit {oid} is {d['state']} but debit_completed was sent")
+    for msid, sub in subs.items():
+        if sub["state"] in _SUBSCRIPTION_OPEN:
+            v.append(f"subscription {msid} still {sub['state']} after quiescence")
+    counts = {
+        "mandates": len(subs),
+        "mandates_active": sum(1 for s in subs.values() if s["state"] == "ACTIVE"),
+        "debits": len(debits),
+        "debits_completed": sum(1 for d in debits if d["state"] == "COMPLETED"),
+        "debits_failed": sum(1 for d in debits if d["state"] == "FAILED"),
+        "debit_retries": sum(1 for d in debits if int(d["debit_attempt"] or 1) > 1),
+        "redemptions_executed": executed,
+    }
+    return v, counts
+
+
+def _mandates_settled(url: str, sandbox: str) -> bool:
+    """Every mandate's state in the ledger is the gateway's, and no debit is open."""
+    try:
+        mandates = httpx.get(sandbox + "/_sandbox/subscriptions", timeout=30).json()[
+            "subscriptions"
+        ]
+    except (httpx.HTTPError, ValueError, KeyError):
+        return False
+    ledger = {
+        s["merchant_subscription_id"]: s["state"]
+        for s in _rows(url, "SELECT merchant_subscription_id, state FROM phonepe_subscription")
+    }
+    return all(ledger.get(m["merchantSubscriptionId"]) == m["state"] for m in mandates)
 
 
 # -- the run -------------------------------------------------------------------------------
@@ -641,6 +870,13 @@ def _service_env(
         "PHONEPE_IDEMPOTENCY_STALE": "8",
         "PHONEPE_REFUND_DUPLICATES": "true",
         "PHONEPE_RECONCILE_LEASE": "15",
+        # UPI AutoPay on a short fuse: redeem as soon as PhonePe allows (the sandbox clock
+        # jumps 25 h), retry a failed debit after 3 s, look at live mandates every 5 s
+        "PHONEPE_DEBIT_NOTICE_MIN": "1",
+        # (DAILY mandates: only period 1, due within seconds, is noticed during a run)
+        "PHONEPE_DEBIT_NOTIFY_AHEAD": "10",
+        "PHONEPE_DEBIT_RETRY_AFTER": "3",
+        "PHONEPE_SUBSCRIPTION_CHECK_INTERVAL": "5",
         "PYTHONPATH": str(ROOT),
     }
 
@@ -665,6 +901,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             conn.execute(
                 "CREATE TABLE chaos_completion_dup (merchant_order_id text, pid int, duplicate_of text, at timestamptz DEFAULT now())"
+            )
+            conn.execute(
+                "CREATE TABLE chaos_debit (merchant_order_id text UNIQUE, pid int, at timestamptz DEFAULT now())"
+            )
+            conn.execute(
+                "CREATE TABLE chaos_debit_dup (merchant_order_id text, pid int, at timestamptz DEFAULT now())"
             )
         ports = [_free_port() for _ in range(3)]
         sandbox = f"http://127.0.0.1:{ports[0]}"
@@ -707,8 +949,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             Merchant(services, sandbox, stats, args.seed * 100 + i) for i in range(args.threads)
         ]
         threads = [
-            threading.Thread(target=m.run, args=(stop, until), daemon=True) for m in merchants
+            threading.Thread(target=m.run, args=(stop, until, args.autopay), daemon=True)
+            for m in merchants
         ]
+        if args.autopay > 0:
+            threads.append(
+                threading.Thread(
+                    target=clock_jumper,
+                    args=(sandbox, args.clock_jump, stop, stats),
+                    daemon=True,
+                )
+            )
         threads.append(
             threading.Thread(
                 target=killer,
@@ -753,17 +1004,29 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             thread.join(timeout=args.quiesce)
         httpx.post(sandbox + "/_sandbox/clock/advance", json={"seconds": 7200}, timeout=10)
         deadline = time.monotonic() + args.quiesce
+        jumps, next_jump = 0, time.monotonic()
         while time.monotonic() < deadline:
             open_rows = _rows(
                 cluster.url,
-                "SELECT (SELECT count(*) FROM phonepe_payment WHERE state IN ('CREATED','PENDING','UNKNOWN')) + (SELECT count(*) FROM phonepe_refund WHERE state IN ('CREATED','PENDING','UNKNOWN')) AS n",
+                "SELECT (SELECT count(*) FROM phonepe_payment WHERE state IN ('CREATED','PENDING','UNKNOWN')) + (SELECT count(*) FROM phonepe_refund WHERE state IN ('CREATED','PENDING','UNKNOWN')) + (SELECT count(*) FROM phonepe_subscription WHERE state IN ('CREATED','PENDING','UNKNOWN')) AS n",
             )[0]["n"]
-            if open_rows == 0:
+            if args.autopay > 0 and open_rows and jumps < 12 and time.monotonic() >= next_jump:
+                # A debit notified (or retried) meanwhile may run 24 h after its notice; a
+                # period failing three times takes a jump per attempt.
+                httpx.post(
+                    sandbox + "/_sandbox/clock/advance", json={"seconds": 90_000}, timeout=10
+                )
+                jumps, next_jump = jumps + 1, time.monotonic() + 20
+            if open_rows == 0 and (args.autopay <= 0 or _mandates_settled(cluster.url, sandbox)):
                 break
             time.sleep(1)
         for merchant in merchants:
             merchant.close()
         violations = check(cluster.url, sandbox, stats)
+        autopay_counts: dict[str, int] = {}
+        if args.autopay > 0:
+            debit_violations, autopay_counts = check_debits(cluster.url, sandbox)
+            violations += debit_violations
         counts = _rows(
             cluster.url,
             "SELECT (SELECT count(*) FROM phonepe_payment) AS payments, (SELECT count(*) FROM phonepe_refund) AS refunds, (SELECT count(*) FROM phonepe_payment WHERE superseded_by <> '') AS superseded, (SELECT count(*) FROM phonepe_payment WHERE duplicate_of <> '') AS duplicates",
@@ -780,6 +1043,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "faults": dict(stats.faults),
                 "fault_rate": args.fault_rate,
                 "ledger": counts,
+                "autopay": autopay_counts,
                 "worker_rss_kib_first_last_after_warmup": [warm[0], warm[-1]] if warm else None,
                 "violations": violations,
             }
@@ -798,6 +1062,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kill-every", type=float, default=3.0, help="seconds between SIGKILLs")
     parser.add_argument("--db-restarts", type=int, default=3)
     parser.add_argument("--fault-rate", type=float, default=0.03, help="probability per rule")
+    parser.add_argument(
+        "--autopay", type=float, default=0.15, help="share of operations on mandates (0: none)"
+    )
+    parser.add_argument(
+        "--clock-jump", type=float, default=20.0, help="seconds between 25 h sandbox clock jumps"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None, help="write the result here")
     args = parser.parse_args(argv)

@@ -30,8 +30,17 @@ def _shape(template: str) -> str:
     return re.sub(r"\{[a-z_]+\}", "{}", template)
 
 
+#: Paths that are PhonePe's own (the README compares the client with the official SDK
+#: call by call, naming the gateway's endpoints): not routes of this service.
+_GATEWAY_PATHS = re.compile(r"^/(?:checkout|payments|subscriptions|apis|pg|v1|v3)/")
+
+
 def documented_routes(document: str) -> set[tuple[str, str]]:
-    return {(method, _shape(route)) for method, route in _ROUTE.findall(read(document))}
+    return {
+        (method, _shape(route))
+        for method, route in _ROUTE.findall(read(document))
+        if not _GATEWAY_PATHS.match(route)
+    }
 
 
 def served_routes() -> set[tuple[str, str]]:

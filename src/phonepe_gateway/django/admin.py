@@ -13,10 +13,17 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from . import services
+from . import services, subscriptions
 from .exceptions import PaymentsError
 from .inbox import process_webhook
-from .models import GatewayCallLog, IdempotencyRecord, Payment, Refund, WebhookEvent
+from .models import (
+    GatewayCallLog,
+    IdempotencyRecord,
+    Payment,
+    Refund,
+    Subscription,
+    WebhookEvent,
+)
 
 
 def _rupees(paise: int | None) -> str:
@@ -212,3 +219,70 @@ class GatewayCallLogAdmin(_ReadOnlyLedger):
 class IdempotencyRecordAdmin(_ReadOnlyLedger):
     list_display = ("created_at", "scope", "key", "response_status")
     search_fields = ("key", "scope")
+
+
+# -- UPI AutoPay mandates ---------------------------------------------------------------------
+
+
+class DebitInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Payment
+    fk_name = "subscription"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name = "debit"
+    fields = (
+        "merchant_order_id",
+        "debit_period",
+        "debit_attempt",
+        "amount",
+        "state",
+        "debit_due_at",
+        "completed_at",
+        "needs_review",
+    )
+    readonly_fields = fields
+    ordering = ("-debit_period", "-debit_attempt")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(_ReadOnlyLedger):
+    editable = ("needs_review", "review_reason")
+    list_display = (
+        "merchant_subscription_id",
+        "state",
+        "frequency",
+        "amount_display",
+        "next_period",
+        "next_debit_at",
+        "needs_review",
+        "reference",
+        "created_at",
+    )
+    list_filter = ("state", "frequency", "needs_review", "auth_workflow", "created_at")
+    search_fields = (
+        "merchant_subscription_id",
+        "merchant_order_id",
+        "subscription_id",
+        "reference",
+    )
+    date_hierarchy = "created_at"
+    inlines = (DebitInline,)
+    actions = ("sync_now", "cancel")
+
+    @admin.display(description="per debit", ordering="amount")
+    def amount_display(self, obj: Subscription) -> str:
+        return _rupees(obj.amount)
+
+    @admin.action(description="Sync now (ask the gateway for the mandate's status)")
+    def sync_now(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+        _sync(self, request, queryset, subscriptions.sync_subscription, "merchant_subscription_id")
+
+    @admin.action(description="Cancel the mandate at the gateway")
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+        _sync(
+            self, request, queryset, subscriptions.cancel_subscription, "merchant_subscription_id"
+        )

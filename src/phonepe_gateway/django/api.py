@@ -506,3 +506,8 @@ def diagnostics(request: HttpRequest) -> HttpResponse:
 api.add_router("", payments)
 api.add_router("", webhooks_router)
 api.add_router("", ops)
+
+# -- UPI AutoPay mandates (api_subscriptions.py imports the helpers above) ----------------
+from .api_subscriptions import router as subscriptions_router  # noqa: E402
+
+api.add_router("", subscriptions_router)

@@ -1,4 +1,5 @@
-"""App configuration: registers system checks and metrics receivers, nothing else."""
+"""App configuration: registers system checks and signal receivers (metrics, AutoPay
+debit signals), nothing else."""
 
 from __future__ import annotations
 
@@ -13,4 +14,4 @@ class PhonePeConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported for their side effects: check registration and signal receivers.
-        from . import checks, metrics  # noqa: F401
+        from . import checks, metrics, subscription_states  # noqa: F401

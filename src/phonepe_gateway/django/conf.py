@@ -80,6 +80,18 @@ APP_DEFAULTS: dict[str, Any] = {
     "purge_interval": 600,
     # refund a second completed payment for an already-paid ``reference`` automatically
     "refund_duplicates": False,
+    # -- UPI AutoPay (subscriptions.py, debits.py) --
+    # seconds before a period falls due that its pre-debit notice is sent
+    "debit_notify_ahead": 25 * 3600,
+    # least seconds between a notice and its redemption (PhonePe: 24 h; plus a margin
+    # for the notification to reach the customer, from when PhonePe counts)
+    "debit_notice_min": 24 * 3600 + 600,
+    # debits tried per period (the first and its retries) before the period is given up
+    "debit_max_attempts": 3,
+    # seconds after a FAILED debit before the next attempt's notice is sent
+    "debit_retry_after": 24 * 3600,
+    # seconds between status checks of a live mandate with nothing due (pause, revoke)
+    "subscription_check_interval": 3600,
 }
 
 _lock = threading.RLock()  # get_client() reads the settings under it

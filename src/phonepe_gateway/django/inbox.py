@@ -103,6 +103,8 @@ def _store(
             :63
         ],
         "merchant_refund_id": (parsed.merchant_refund_id or "")[:63],
+        # UPI AutoPay events name their mandate
+        "merchant_subscription_id": (getattr(parsed, "merchant_subscription_id", None) or "")[:63],
         "merchant_id": (parsed.merchant_id or "")[:64],
         "amount": parsed.amount,
         "verified": True,
@@ -123,7 +125,7 @@ def process_webhook(event: WebhookEvent | int, *, force: bool = False) -> None:
 
     An event already processed is skipped unless ``force`` (the admin's "reprocess").
     Records ``processing_result`` (``applied``, ``no_change``, ``contradicted``,
-    ``mismatch``, ``unknown_order``, ``unknown_refund`` or ``error``) and the error;
+    ``mismatch``, ``unknown_order``, ``unknown_refund``, ``unknown_subscription`` or ``error``) and the error;
     an errored event stays unprocessed for ``phonepe_replay_webhooks``.
     """
     try:
@@ -181,6 +183,8 @@ def _process_event(event: WebhookEvent | int, *, force: bool, count_attempt: boo
     error = ""
     try:
         result = _process_refund(event) if event.is_refund else _process_payment(event)
+        if not event.is_refund:
+            result = _process_subscription(event, result)
     except (PaymentsError, PhonePeError) as exc:
         result, error = "error", f"{type(exc).__name__}: {exc}"[:2000]
     done = None if result == "error" else timezone.now()
@@ -218,6 +222,18 @@ def _process_payment(event: WebhookEvent) -> str:
     if disagrees:
         return "mismatch" if payment.needs_review else "contradicted"
     return _outcome(event, before, payment.state)
+
+
+def _process_subscription(event: WebhookEvent, result: str) -> str:
+    """UPI AutoPay: an event about a mandate (or its set-up order) syncs the mandate too."""
+    from .subscriptions import process_subscription_event
+
+    outcome = process_subscription_event(event)
+    if outcome is None:
+        return result
+    if result in ("unknown_order", "no_change") or outcome == "applied":
+        return outcome
+    return result
 
 
 def _disagrees(event: WebhookEvent, amount: int) -> bool:

@@ -10,6 +10,10 @@
                             ran), ``phonepe_reconciliation_overdue_seconds{kind}`` (oldest due
                             check, at scrape), ``phonepe_payment_resolution_seconds``
 * payments by state         ``phonepe_payments{state}``, ``phonepe_refunds{state}`` (at scrape)
+* UPI AutoPay               ``phonepe_subscription_debits_total{outcome}`` (completed, failed,
+                            failed_final: no retry follows), ``phonepe_subscriptions{state}``
+                            and ``phonepe_debits_overdue_seconds`` (oldest due debit not yet
+                            redeemed, at scrape)
 
 The by-state gauges are computed when Prometheus scrapes, with one grouped ``COUNT`` per
 table, so they are right in every worker process. Receivers never raise: a metrics bug
@@ -40,9 +44,9 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from . import signals
-from .models import Payment, Refund
+from .models import Payment, Refund, Subscription
 
-__all__ = ["CONTENT_TYPE_LATEST", "LedgerCollector", "render"]
+__all__ = ["CONTENT_TYPE_LATEST", "LedgerCollector", "SubscriptionCollector", "render"]
 
 logger = logging.getLogger("phonepe_gateway.metrics")
 
@@ -211,6 +215,67 @@ class LedgerCollector(Collector):
         yield lag
 
 
+# -- UPI AutoPay ------------------------------------------------------------------------------
+
+DEBITS = Counter(
+    "phonepe_subscription_debits",
+    "AutoPay debits by outcome (completed, failed, failed_final: no retry follows).",
+    ["outcome"],
+)
+
+
+@receiver(signals.debit_completed, dispatch_uid="phonepe_metrics_debit_completed")
+def _on_debit_completed(sender: Any, **kwargs: Any) -> None:
+    DEBITS.labels("completed").inc()
+
+
+@receiver(signals.debit_failed, dispatch_uid="phonepe_metrics_debit_failed")
+def _on_debit_failed(sender: Any, final: bool = False, **kwargs: Any) -> None:
+    DEBITS.labels("failed_final" if final else "failed").inc()
+
+
+class SubscriptionCollector(Collector):
+    """Mandates by state and how late the oldest due debit is, read at scrape."""
+
+    def describe(self) -> list[Metric]:
+        return list(self._families())
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            yield from self._families(query=True)
+        except DatabaseError:
+            logger.warning("metrics: the database is unavailable; subscription gauges skipped")
+
+    def _families(self, *, query: bool = False) -> Iterator[GaugeMetricFamily]:
+        by_state = GaugeMetricFamily(
+            "phonepe_subscriptions", "AutoPay mandates in the ledger by state.", labels=["state"]
+        )
+        overdue = GaugeMetricFamily(
+            "phonepe_debits_overdue_seconds",
+            "Now minus the due time of the oldest notified debit not yet redeemed "
+            "(0 when none is overdue).",
+        )
+        if query:
+            rows = Subscription.objects.order_by().values_list("state").annotate(n=Count("pk"))
+            for state, n in rows:
+                by_state.add_metric([str(state)], float(n))
+            now = timezone.now()
+            oldest = (
+                Payment.objects.filter(
+                    subscription__isnull=False,
+                    state="PENDING",
+                    redeem_sent_at__isnull=True,
+                    debit_due_at__lte=now,
+                )
+                .order_by("debit_due_at")
+                .values_list("debit_due_at", flat=True)
+                .first()
+            )
+            overdue.add_metric([], max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
+        yield by_state
+        yield overdue
+
+
 def _registry() -> CollectorRegistry:
     """The default registry, or a multiprocess view when gunicorn runs several workers."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -219,6 +284,7 @@ def _registry() -> CollectorRegistry:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         registry.register(_LEDGER)
+        registry.register(_SUBSCRIPTIONS)
         return registry
     return REGISTRY
 
@@ -229,5 +295,7 @@ def render() -> bytes:
 
 
 _LEDGER = LedgerCollector()
+_SUBSCRIPTIONS = SubscriptionCollector()
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     REGISTRY.register(_LEDGER)
+    REGISTRY.register(_SUBSCRIPTIONS)

@@ -74,6 +74,19 @@ class Payment(models.Model):
     completion_signalled_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
     check_count = models.PositiveIntegerField(default=0)
+    # -- UPI AutoPay: a debit of a mandate (all NULL for an ordinary payment) --
+    subscription = models.ForeignKey(
+        "Subscription", on_delete=models.PROTECT, null=True, blank=True, related_name="debits"
+    )
+    #: 0 = the set-up transaction, 1, 2, ... = the scheduled periods
+    debit_period = models.PositiveIntegerField(null=True, blank=True)
+    period_start = models.DateTimeField(null=True, blank=True)
+    #: 1 for a period's first debit, 2.. for the retries after a FAILED one
+    debit_attempt = models.PositiveSmallIntegerField(null=True, blank=True)
+    #: when the redemption may be executed (the period is due and the notice period over)
+    debit_due_at = models.DateTimeField(null=True, blank=True)
+    #: when a redeem call was first sent (any later one names the same order)
+    redeem_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at", "-id")
@@ -87,6 +100,12 @@ class Payment(models.Model):
             models.CheckConstraint(
                 condition=Q(refunded_amount__gte=0) & Q(refunded_amount__lte=F("amount")),
                 name="phonepe_payment_refunded_range",
+            ),
+            # AutoPay: one debit per (mandate, period, attempt); ids derive from the same
+            models.UniqueConstraint(
+                fields=("subscription", "debit_period", "debit_attempt"),
+                condition=Q(subscription__isnull=False),
+                name="phonepe_payment_one_debit",
             ),
         )
 
@@ -187,6 +206,10 @@ class WebhookEvent(models.Model):
     gateway_state = models.CharField(max_length=32, blank=True, default="")
     merchant_order_id = models.CharField(max_length=63, blank=True, default="", db_index=True)
     merchant_refund_id = models.CharField(max_length=63, blank=True, default="", db_index=True)
+    #: UPI AutoPay: the mandate a subscription event names
+    merchant_subscription_id = models.CharField(
+        max_length=63, blank=True, default="", db_index=True
+    )
     merchant_id = models.CharField(max_length=64, blank=True, default="")
     amount = models.BigIntegerField(null=True, blank=True)
     verified = models.BooleanField(default=False)
@@ -246,3 +269,94 @@ class GatewayCallLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call} {self.outcome} {self.status or ''}".strip()
+
+
+# -- UPI AutoPay: subscriptions (mandates) and their debits ---------------------------------
+# A debit is a Payment with ``subscription`` set (the AutoPay block in Payment above).
+
+
+class SubscriptionState(models.TextChoices):
+    CREATED = "CREATED", "Created (stored, set-up not yet acknowledged by the gateway)"
+    PENDING = "PENDING", "Pending (waiting for the customer to approve the mandate)"
+    UNKNOWN = "UNKNOWN", "Unknown (set-up sent, outcome not known)"
+    ACTIVE = "ACTIVE", "Active"
+    PAUSED = "PAUSED", "Paused by the customer"
+    REVOKED = "REVOKED", "Revoked by the customer"
+    CANCELLED = "CANCELLED", "Cancelled by the merchant"
+    EXPIRED = "EXPIRED", "Expired"
+    FAILED = "FAILED", "Failed (set-up declined or never completed)"
+
+
+#: A set-up whose outcome the reconciler keeps asking about.
+SETUP_STATES = ("CREATED", "PENDING", "UNKNOWN")
+#: A mandate that exists at the gateway and may be debited (when ACTIVE).
+LIVE_STATES = ("ACTIVE", "PAUSED")
+#: Final: nothing is ever debited again.
+ENDED_STATES = ("REVOKED", "CANCELLED", "EXPIRED", "FAILED")
+
+
+class Subscription(models.Model):
+    """One UPI AutoPay mandate and its debit schedule.
+
+    ``amount`` is what each period is debited (paise), ``max_amount`` the mandate's cap.
+    Period ``n`` (1, 2, ...) falls due at ``first_debit_at`` plus ``n - 1`` frequency
+    steps; ``next_period`` is the first period no debit was started for. Nothing here
+    writes ``state``: that is :mod:`.subscription_states`.
+    """
+
+    merchant_subscription_id = models.CharField(max_length=63, unique=True)
+    #: the set-up order (a Payment with ``debit_period=0`` when the set-up charges money)
+    merchant_order_id = models.CharField(max_length=63, unique=True)
+    amount = models.BigIntegerField(help_text="paise, per debit")
+    max_amount = models.BigIntegerField(help_text="paise, the mandate's cap")
+    currency = models.CharField(max_length=3, default="INR")
+    frequency = models.CharField(max_length=16)
+    amount_type = models.CharField(max_length=16, default="VARIABLE")
+    auth_workflow = models.CharField(max_length=16, default="TRANSACTION")
+    instrument = models.CharField(max_length=32, blank=True, default="")
+    reference = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    state = models.CharField(
+        max_length=16, choices=SubscriptionState.choices, default=SubscriptionState.CREATED
+    )
+    subscription_id = models.CharField(max_length=64, blank=True, default="")
+    gateway_order_id = models.CharField(max_length=64, blank=True, default="")
+    #: the customer's ``upi://`` link to approve the mandate (cleared once the set-up closes)
+    intent_url = models.TextField(blank=True, default="")
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="set-up order expiry")
+    mandate_expires_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    first_debit_at = models.DateTimeField(null=True, blank=True)
+    next_period = models.PositiveIntegerField(default=1)
+    next_debit_at = models.DateTimeField(null=True, blank=True)
+    needs_review = models.BooleanField(default=False)
+    review_reason = models.TextField(blank=True, default="")
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    #: when the debit loop next looks at this mandate (also its claim lease)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    check_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = (
+            models.Index(fields=("state", "next_check_at"), name="phonepe_subscription_due"),
+        )
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(amount__gte=100), name="phonepe_subscription_amount_min"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_amount__gte=F("amount")), name="phonepe_subscription_max_amount"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.merchant_subscription_id} ({self.state}, {self.frequency})"
+
+    @property
+    def is_ended(self) -> bool:
+        return self.state in ENDED_STATES

@@ -11,7 +11,8 @@ intent link / QR data / SDK token (``instrument_data``). The reconciler never de
 payment FAILED on its own: only the gateway's answer does. Each pass also retries stuck
 inbox events, sends ``payment_completed`` signals a crash held back (the outbox), makes
 automatic refunds of duplicate payments a crash left undone
-(``refund_duplicates``), and purges what is past its retention (:mod:`.retention`).
+(``refund_duplicates``), purges what is past its retention (:mod:`.retention`), and
+runs the scheduled UPI AutoPay debits (:func:`.debits.run_debits`).
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ def next_payment_check(payment: Payment, now: datetime) -> datetime | None:
     at = now + timedelta(seconds=next_delay(payment.check_count))
     if payment.state != "PENDING":
         return at
+    if payment.debit_due_at and not payment.redeem_sent_at and now < payment.debit_due_at:
+        return payment.debit_due_at  # AutoPay: a notified debit waits for its redemption
     # PhonePe's default link lifetime when the gateway did not say (generation 1).
     expires = payment.expires_at or payment.created_at + timedelta(
         seconds=float(app_setting("expire_after") or DEFAULT_EXPIRY)
@@ -179,6 +182,12 @@ def run_once(*, now: datetime | None = None, limit: int | None = None) -> int:
         checked += replay_stuck_events(now, limit)
     except Exception:
         logger.exception("replaying stuck webhook events failed")
+    try:  # UPI AutoPay: set-ups to check, notices to send, debits to redeem or retry
+        from .debits import run_debits
+
+        checked += run_debits(now, limit)
+    except Exception:
+        logger.exception("scheduled debits failed")
     _housekeeping(limit)
     return checked
 

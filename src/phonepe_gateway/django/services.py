@@ -78,7 +78,14 @@ _MAX_HEALS = 3
 _MAX_OPEN_SYNCS = 5
 #: automatic refunds of one duplicate payment tried before it is left to humans
 _MAX_AUTO_REFUNDS = 3
-_ORDER_STATES = {"PENDING": "PENDING", "COMPLETED": "COMPLETED", "FAILED": "FAILED"}
+_ORDER_STATES = {
+    "PENDING": "PENDING",
+    "COMPLETED": "COMPLETED",
+    "FAILED": "FAILED",
+    # UPI AutoPay debits: notified, not yet executed (debits.py redeems them when due)
+    "NOTIFICATION_IN_PROGRESS": "PENDING",
+    "NOTIFIED": "PENDING",
+}
 _REFUND_STATES = {
     "PENDING": "PENDING",
     "CONFIRMED": "PENDING",
@@ -426,12 +433,18 @@ def sync_payment(payment: Payment | str, *, now: datetime | None = None) -> Paym
     payment = _payment(payment)
     now = now or timezone.now()
     try:
-        status = get_client().get_order_status(payment.merchant_order_id, details=True)
+        status = _order_status(payment)
     except NotFoundError as exc:
         return _order_not_found(payment, exc, now)
     except PhonePeError as exc:
         raise gateway_sync_unavailable(exc, payment, "order") from exc
     return observe_order_status(payment, status)
+
+
+def _order_status(payment: Payment) -> OrderStatus:
+    if payment.subscription_id is not None:  # UPI AutoPay: a mandate's set-up or debit
+        return get_client().get_subscription_order_status(payment.merchant_order_id, details=True)
+    return get_client().get_order_status(payment.merchant_order_id, details=True)
 
 
 def observe_order_status(payment: Payment, status: OrderStatus) -> Payment:

@@ -9,6 +9,12 @@
   made through :func:`phonepe_gateway.django.conf.get_client` (metrics subscribe here).
 - lower-level ones for metrics: ``payment_state_changed``, ``refund_state_changed``,
   ``webhook_received``, ``webhook_processed``, ``reconcile_checked``.
+- UPI AutoPay (subscription_states.py): ``subscription_activated(sender=Subscription,
+  subscription=...)`` when a mandate's set-up becomes ACTIVE; ``subscription_ended(...,
+  subscription=..., state=...)`` when it is REVOKED, CANCELLED, EXPIRED or FAILED;
+  ``debit_completed(..., subscription=..., payment=..., period=...)`` and
+  ``debit_failed(..., final=...)`` (``final``: no retry will follow for that period), each
+  once per debit payment; ``subscription_state_changed`` on every move.
 
 Receivers must not change a payment's state directly; they call the services.
 The app sends through :func:`emit`: a failing receiver is logged, never raised into
@@ -23,6 +29,8 @@ from typing import Any
 from django.dispatch import Signal
 
 __all__ = [
+    "debit_completed",
+    "debit_failed",
     "emit",
     "gateway_call",
     "payment_completed",
@@ -32,6 +40,9 @@ __all__ = [
     "refund_completed",
     "refund_failed",
     "refund_state_changed",
+    "subscription_activated",
+    "subscription_ended",
+    "subscription_state_changed",
     "webhook_processed",
     "webhook_received",
 ]
@@ -53,6 +64,14 @@ webhook_received = Signal()
 webhook_processed = Signal()
 #: ``(sender=Payment | Refund, obj_id=pk, lag=seconds past due)`` for every reconciler check.
 reconcile_checked = Signal()
+
+# -- UPI AutoPay ------------------------------------------------------------------------
+subscription_activated = Signal()
+subscription_ended = Signal()
+#: ``(sender=Subscription, subscription=..., old_state=..., new_state=...)``
+subscription_state_changed = Signal()
+debit_completed = Signal()
+debit_failed = Signal()
 
 
 _logger = logging.getLogger("phonepe_gateway.django")

@@ -18,12 +18,17 @@ from .conftest import API_KEY
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 HEADERS = {"Authorization": f"Bearer {API_KEY}"}
+#: Operations with rules JSON Schema cannot state, fuzzed with positive data in their own
+#: file (which knows a schema-valid body may still be refused there).
+CROSS_FIELD = {("POST", "/api/subscriptions")}
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_api_conforms_to_its_openapi_document(live_server, phonepe, mode) -> None:
     schema = schemathesis.openapi.from_url(live_server.url + "/api/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
+    if mode == GenerationMode.POSITIVE:  # those run in test_subscriptions_fuzz.py
+        operations = [op for op in operations if (op.method.upper(), op.path) not in CROSS_FIELD]
     assert len(operations) >= 6
     for operation in operations:
 
