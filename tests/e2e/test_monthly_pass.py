@@ -19,10 +19,6 @@ from playwright.sync_api import expect
 from .conftest import Site, shoot, wait_for
 from .driver_steps import park
 
-# The payments app's AutoPay layer (i13-django) lands on main after this branch was cut:
-# until then these tests have nothing to run against. Remove once it is on main.
-pytest.importorskip("phonepe_gateway.django.subscriptions")
-
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PRICE = 150000  # ₹1,500 a month
