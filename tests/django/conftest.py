@@ -142,9 +142,13 @@ class FakeGateway:
                 expire_at=datetime.now(UTC) + timedelta(seconds=1200),
             )
 
-    def get_order_status(self, merchant_order_id: str, *, details: bool = False) -> OrderStatus:
+    def get_order_status(
+        self, merchant_order_id: str, *, details: bool = False, custom_checkout: bool = False
+    ) -> OrderStatus:
         with self._lock:
             self.calls["order_status"] += 1
+            if custom_checkout:
+                self.calls["order_status_custom"] += 1
             self.status_calls[merchant_order_id] += 1
             fault = self._fault("order_status")
             if fault:

@@ -166,6 +166,22 @@ def test_reconciler_completes_then_qr_data_cleared(checkout_gateway, signal_log)
     assert signal_log.of(payment.merchant_order_id) == ["payment_completed"]
 
 
+def test_reconciler_asks_custom_checkouts_status_path_for_instrument_orders(
+    checkout_gateway,
+) -> None:
+    # PhonePe's CustomCheckoutClient asks /payments/v2/order/{id}/status for these orders;
+    # the hosted page's and the standard SDK order's stay on /checkout/v2/.
+    intent = services.create_payment(amount=4200, instrument=UpiIntent())
+    hosted = services.create_payment(amount=4200)
+    sdk = services.create_sdk_order(amount=4200)
+    custom_sdk = services.create_sdk_order(amount=4200, custom_checkout=True)
+    for payment in (intent, hosted, sdk, custom_sdk):
+        before = checkout_gateway.calls["order_status_custom"]
+        services.sync_payment(payment)
+        asked_custom = checkout_gateway.calls["order_status_custom"] - before
+        assert asked_custom == (payment in (intent, custom_sdk)), payment.instrument
+
+
 def test_reconciler_finds_it_expired_then_data_cleared_state_kept(checkout_gateway) -> None:
     payment = services.create_payment(amount=4200, instrument=UpiIntent())
     assert reconcile.run_once(now=payment.expires_at + timedelta(seconds=1)) == 1

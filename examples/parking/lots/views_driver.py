@@ -22,7 +22,6 @@ from django.views.decorators.http import require_GET, require_POST
 from django.urls import reverse
 from phonepe_gateway import NotFoundError, PhonePeError
 from phonepe_gateway.django import services as payments
-from phonepe_gateway.django.conf import get_client
 from phonepe_gateway.django.exceptions import PaymentsError
 from phonepe_gateway.django.models import Payment
 
@@ -305,7 +304,7 @@ def _check_on_return(payment: Payment) -> bool:
     failed (the driver declined, or the bank said no, and may try again on PhonePe's page).
     """
     try:
-        status = get_client().get_order_status(payment.merchant_order_id, details=False)
+        status = payments.ask_order_status(payment)
     except NotFoundError:
         payments.sync_payment(payment)  # the service knows what an unknown order means
         return False

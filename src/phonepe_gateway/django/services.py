@@ -36,7 +36,7 @@ from phonepe_gateway import (
 )
 
 from . import states
-from .checkout import SDK, SDK_CUSTOM, Checkout, answer_info, has_link
+from .checkout import HOSTED, SDK, SDK_CUSTOM, Checkout, answer_info, has_link
 from .conf import get_client, get_settings
 from .exceptions import (
     Conflict,
@@ -56,6 +56,7 @@ from .models import OPEN_STATES, Payment, PaymentState, Refund, RefundState
 from .reconcile import first_check_at
 
 __all__ = [
+    "ask_order_status",
     "create_payment",
     "create_sdk_order",
     "duplicate_refund_id",
@@ -433,7 +434,7 @@ def sync_payment(payment: Payment | str, *, now: datetime | None = None) -> Paym
     payment = _payment(payment)
     now = now or timezone.now()
     try:
-        status = _order_status(payment)
+        status = ask_order_status(payment)
     except NotFoundError as exc:
         return _order_not_found(payment, exc, now)
     except PhonePeError as exc:
@@ -441,9 +442,18 @@ def sync_payment(payment: Payment | str, *, now: datetime | None = None) -> Paym
     return observe_order_status(payment, status)
 
 
-def _order_status(payment: Payment) -> OrderStatus:
+def ask_order_status(payment: Payment) -> OrderStatus:
+    """PhonePe's status of the payment's order, on the path its kind of order uses
+    (AutoPay, custom checkout or the standard one); records nothing."""
     if payment.subscription_id is not None:  # UPI AutoPay: a mandate's set-up or debit
         return get_client().get_subscription_order_status(payment.merchant_order_id, details=True)
+    if payment.instrument not in (HOSTED, SDK):
+        # Paid by an instrument (or a custom-checkout SDK order): ask custom checkout's
+        # own status path, as PhonePe's CustomCheckoutClient does; PhonePe does not say
+        # that the standard path answers for these orders.
+        return get_client().get_order_status(
+            payment.merchant_order_id, details=True, custom_checkout=True
+        )
     return get_client().get_order_status(payment.merchant_order_id, details=True)
 
 
