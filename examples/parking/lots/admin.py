@@ -46,3 +46,27 @@ class BookingAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# --- Monthly passes ----------------------------------------------------------------------
+from .models_pass import MonthlyPass, PassPlan  # noqa: E402
+
+
+@admin.register(PassPlan)
+class PassPlanAdmin(admin.ModelAdmin):
+    list_display = ("lot", "monthly_price", "available")
+
+
+@admin.register(MonthlyPass)
+class MonthlyPassAdmin(admin.ModelAdmin):
+    """Read-only: only lots.passes changes a pass (staff see debits on /staff/passes/)."""
+
+    list_display = ("pk", "plate", "lot", "state", "suspend_reason", "paid_until", "created_at")
+    list_filter = ("state", "suspend_reason", "lot")
+    search_fields = ("plate", "merchant_subscription_id")
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

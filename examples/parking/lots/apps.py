@@ -11,6 +11,7 @@ class LotsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import receivers
+        from . import pass_receivers, receivers
 
         receivers.connect()
+        pass_receivers.connect()  # monthly passes: mandates and their debits

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from . import services
 from .models import HOLDING_STATES, Lot, ParkingSession
+from .models_pass import PassPlan
 
 #: The plate the README tells a newcomer to type; the demo data leaves it free.
 WALKTHROUGH_PLATE = "MH 12 AB 1234"
@@ -61,6 +62,9 @@ LOTS = [
     },
 ]
 
+#: Monthly pass prices (paise per month) of the car parks that sell one.
+PASS_PRICES = {"phoenix-b2": 150000, "mg-road-metro": 120000, DEMO_LOT_SLUG: 50000}
+
 #: (lot slug, plate, minutes ago) -- cars already parked when the demo starts
 PARKED = [
     ("phoenix-b2", "MH 02 CD 4821", 95),
@@ -83,6 +87,10 @@ def load(*, parked: bool = True) -> list[Lot]:
         if missing > 0:
             lot.add_bays(missing)
         lots.append(lot)
+        if spec["slug"] in PASS_PRICES:
+            PassPlan.objects.update_or_create(
+                lot=lot, defaults={"monthly_price": PASS_PRICES[str(spec["slug"])]}
+            )
     if parked:
         now = timezone.now()
         by_slug = {lot.slug: lot for lot in lots}

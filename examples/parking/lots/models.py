@@ -131,3 +131,8 @@ from .models_booking import (  # noqa: E402, F401
     Booking,
     BookingState,
 )
+
+# --- Monthly passes (lots/models_pass.py) -----------------------------------------------
+# Imported here so Django registers them with this app; defined apart to keep the
+# parking-session models readable.
+from .models_pass import MonthlyPass, PassPlan, PassUse  # noqa: E402, F401

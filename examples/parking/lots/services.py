@@ -19,7 +19,7 @@ from phonepe_gateway.django import services as payments
 from phonepe_gateway.django.exceptions import Conflict
 from phonepe_gateway.django.models import Payment
 
-from . import booking_entry, bookings, pay_upi
+from . import booking_entry, bookings, passes, pay_upi
 from .models import (
     HOLDING_STATES,
     REFERENCE_PREFIX,
@@ -80,7 +80,9 @@ def start_session(lot: Lot, plate_text: str, *, now: datetime | None = None) -> 
             raise LotFull(f"{lot.name} is full right now.")
         try:
             with transaction.atomic():
-                return ParkingSession.objects.create(lot=lot, bay=bay, plate=plate, entry_at=now)
+                session = ParkingSession.objects.create(lot=lot, bay=bay, plate=plate, entry_at=now)
+                passes.record_entry(session)  # a valid monthly pass makes the stay free
+                return session
         except IntegrityError:
             continue
     raise LotFull(f"{lot.name} is busy; please try again.")
@@ -90,6 +92,8 @@ def current_fee(session: ParkingSession, *, now: datetime | None = None) -> int:
     """The fee so far (PARKED) or the fixed fee (after exit)."""
     if session.fee is not None:
         return session.fee
+    if passes.covers(session):
+        return 0
     now = now or timezone.now()
     booking = Booking.objects.filter(session=session).first()
     if booking is not None:
@@ -106,7 +110,9 @@ def request_exit(session: ParkingSession, *, now: datetime | None = None) -> Par
             return locked
         locked.exit_at = now
         booking = Booking.objects.filter(session=locked).first()
-        if booking is not None:  # booked ahead: prepaid to the window's end
+        if passes.covers(locked):  # entered on a valid monthly pass
+            locked.fee = 0
+        elif booking is not None:  # booked ahead: prepaid to the window's end
             locked.fee = booking_entry.fee_for_booked_stay(
                 booking, locked.entry_at, now, locked.lot.tariff
             )

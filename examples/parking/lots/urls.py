@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from . import views_driver as driver
+from . import views_pass
 from . import views_staff as staff
 
 urlpatterns = [
@@ -24,6 +25,15 @@ urlpatterns = [
     path("staff/payments/<str:order_id>/sync", staff.sync, name="staff-sync"),
     path("staff/pass/", staff.check_pass, name="staff-check-pass"),
     path("staff/dashboard/", staff.dashboard_view, name="staff-dashboard"),
+    # Monthly passes (lots/views_pass.py)
+    path("lots/<slug:slug>/pass/", views_pass.pass_new, name="pass-new"),
+    path("passes/<int:pk>/", views_pass.pass_detail, name="pass"),
+    path("passes/<int:pk>/status", views_pass.pass_status, name="pass-status"),
+    path("passes/<int:pk>/setup", views_pass.pass_setup, name="pass-setup"),
+    path("passes/<int:pk>/check", views_pass.pass_check, name="pass-check"),
+    path("passes/<int:pk>/end", views_pass.pass_end, name="pass-end"),
+    path("staff/passes/", views_pass.staff_passes, name="staff-passes"),
+    path("staff/passes/<int:pk>/", views_pass.staff_pass, name="staff-pass"),
 ]
 
 # -- bookings (lots/views_booking.py) ------------------------------------------------------
