@@ -8,9 +8,12 @@ state machine and scheduled debits live there, never here).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from phonepe_gateway import UpiIntent
+from phonepe_gateway.django import services as payments
+from phonepe_gateway.django import subscriptions
+from phonepe_gateway.django.exceptions import RefundExceedsRemainder
+from phonepe_gateway.django.models import Payment, Subscription
 
 #: PhonePe's frequency for a pass that renews each month.
 FREQUENCY = "MONTHLY"
@@ -23,25 +26,13 @@ class Mandate:
     intent_url: str
 
 
-def _subscriptions() -> Any:
-    from phonepe_gateway.django import subscriptions
-
-    return subscriptions
-
-
-def _subscription_model() -> Any:
-    from phonepe_gateway.django.models import Subscription
-
-    return Subscription
-
-
 def start(*, amount: int, reference: str, idempotency_key: str) -> Mandate:
     """Ask PhonePe for a monthly UPI AutoPay mandate paid by the intent link's UPI app.
 
     A FIXED mandate for the monthly price: every debit is exactly that amount, and the
     customer's UPI app says so, so a mandate can never take more than the pass costs.
     """
-    sub = _subscriptions().create_subscription(
+    sub = subscriptions.create_subscription(
         amount=amount,
         max_amount=amount,
         amount_type="FIXED",
@@ -53,17 +44,16 @@ def start(*, amount: int, reference: str, idempotency_key: str) -> Mandate:
     return Mandate(sub.merchant_subscription_id, str(sub.state), sub.intent_url or "")
 
 
-def get(merchant_subscription_id: str) -> Any | None:
-    model = _subscription_model()
-    return model.objects.filter(merchant_subscription_id=merchant_subscription_id).first()
+def get(merchant_subscription_id: str) -> Subscription | None:
+    return Subscription.objects.filter(merchant_subscription_id=merchant_subscription_id).first()
 
 
-def sync(merchant_subscription_id: str) -> Any | None:
+def sync(merchant_subscription_id: str) -> Subscription | None:
     """Ask the gateway about the mandate now (its signals then reach lots.pass_receivers)."""
     sub = get(merchant_subscription_id)
     if sub is None:
         return None
-    return _subscriptions().sync_subscription(sub)
+    return subscriptions.sync_subscription(sub)
 
 
 #: A set-up request not yet answered cannot be cancelled at PhonePe: it expires by itself
@@ -77,7 +67,7 @@ def cancel(merchant_subscription_id: str) -> bool:
     sub = get(merchant_subscription_id)
     if sub is None or sub.is_ended or str(sub.state) in _UNANSWERED:
         return False
-    _subscriptions().cancel_subscription(sub)
+    subscriptions.cancel_subscription(sub)
     return True
 
 
@@ -87,10 +77,6 @@ def retire(merchant_subscription_id: str, *, reason: str) -> int:
     what it took. Returns the paise refunded. Safe to call again: only the refundable
     remainder is refunded, under the payments app's lock.
     """
-    from phonepe_gateway.django import services as payments
-    from phonepe_gateway.django.exceptions import RefundExceedsRemainder
-    from phonepe_gateway.django.models import Payment
-
     cancel(merchant_subscription_id)
     refunded = 0
     taken = Payment.objects.filter(
@@ -108,10 +94,8 @@ def retire(merchant_subscription_id: str, *, reason: str) -> int:
     return refunded
 
 
-def debits(reference: str) -> list[Any]:
+def debits(reference: str) -> list[Payment]:
     """Every debit of every mandate that paid for the pass ``reference``, newest first."""
-    from phonepe_gateway.django.models import Payment
-
     return list(
         Payment.objects.filter(subscription__reference=reference)
         .select_related("subscription")

@@ -73,13 +73,11 @@ def connect() -> None:
     from phonepe_gateway.django import signals
 
     pairs = [
-        ("subscription_activated", on_subscription_changed),
-        ("subscription_ended", on_subscription_changed),
-        ("subscription_state_changed", on_subscription_changed),
-        ("debit_completed", on_debit_completed),
-        ("debit_failed", on_debit_failed),
+        (signals.subscription_activated, "subscription_activated", on_subscription_changed),
+        (signals.subscription_ended, "subscription_ended", on_subscription_changed),
+        (signals.subscription_state_changed, "subscription_state_changed", on_subscription_changed),
+        (signals.debit_completed, "debit_completed", on_debit_completed),
+        (signals.debit_failed, "debit_failed", on_debit_failed),
     ]
-    for name, receiver in pairs:
-        signal = getattr(signals, name, None)
-        if signal is not None:
-            signal.connect(receiver, dispatch_uid=f"lots.passes.{name}", weak=False)
+    for signal, name, receiver in pairs:
+        signal.connect(receiver, dispatch_uid=f"lots.passes.{name}", weak=False)
