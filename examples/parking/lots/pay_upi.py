@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from phonepe_gateway import UpiCollect, UpiIntent, UpiQr, ValidationError
+from phonepe_gateway.django.conf import get_settings
 from phonepe_gateway.django.models import Payment
 
 from .qr import qr_svg
@@ -77,12 +78,17 @@ def upi_view_state(payment: Payment) -> str:
 
 
 def sandbox_app_url(link: str) -> str:
-    """The local sandbox's simulated UPI app for ``link`` (demo only: no UPI app on a laptop)."""
-    conf = getattr(settings, "PHONEPE", {})
-    if str(conf.get("env", "")).lower() != "local":
+    """The local sandbox's simulated UPI app for a ``upi://`` link (demo and tests only).
+
+    On a phone the link itself opens the driver's UPI app; a desktop browser or a test has
+    none, so with ``PHONEPE_ENV=local`` the page also links the sandbox's stand-in (which
+    opens a payment, or AutoPay's mandate screen for a ``upi://mandate`` set-up). Empty
+    for any other environment.
+    """
+    gateway = get_settings()
+    if gateway.env != "local" or not link:
         return ""
-    base = str(conf.get("local_url", "")).rstrip("/")
-    return f"{base}/upi-app/pay?link={quote(link, safe='')}" if base else ""
+    return f"{gateway.local_url.rstrip('/')}/upi-app/pay?link={quote(link, safe='')}"
 
 
 def payment_panel(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -21,10 +20,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from django import forms
 from phonepe_gateway import PhonePeError
-from phonepe_gateway.django.conf import get_settings
 from phonepe_gateway.django.exceptions import PaymentsError
 
-from . import autopay, passes
+from . import autopay, passes, pay_upi
 from .models import Lot
 from .models_pass import MonthlyPass, PassState
 from .plates import InvalidPlate, normalise_plate
@@ -138,21 +136,6 @@ def _version(monthly_pass: MonthlyPass) -> str:
     )
 
 
-def upi_app_link(intent_url: str) -> str:
-    """The local sandbox's simulated UPI app for an intent link (demo and tests only).
-
-    On a phone the ``upi://`` link itself opens the driver's UPI app; a desktop browser
-    or a test has no UPI app, so with ``PHONEPE_ENV=local`` the page also links the
-    sandbox's stand-in for one. Empty for any other environment.
-    """
-    settings = get_settings()
-    if settings.env != "local" or not intent_url:
-        return ""
-    # A mandate set-up link (upi://mandate?...) opens the app's AutoPay page.
-    page = "mandate" if intent_url.startswith("upi://mandate") else "pay"
-    return f"{settings.local_url.rstrip('/')}/upi-app/{page}?link={quote(intent_url, safe='')}"
-
-
 @never_cache
 @require_GET
 def pass_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -173,7 +156,7 @@ def pass_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "mandate": mandate,
         "awaiting_approval": awaiting,
         "intent_url": intent_url if awaiting else "",
-        "upi_app_url": upi_app_link(intent_url) if awaiting else "",
+        "upi_app_url": pay_upi.sandbox_app_url(intent_url) if awaiting else "",
         "version": _version(monthly_pass),
         "valid": passes.is_valid(monthly_pass),
         "debits": autopay.debits(monthly_pass.reference) if monthly_pass.setups else [],
