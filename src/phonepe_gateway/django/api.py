@@ -60,7 +60,15 @@ from .schemas import (
     UpiQrIn,
 )
 
-__all__ = ["api", "error_response"]
+__all__ = [
+    "answer_once",
+    "api",
+    "dump_as",
+    "error_response",
+    "gateway_verdict",
+    "key_id_for",
+    "or_none",
+]
 
 logger = logging.getLogger("phonepe_gateway.api")
 
@@ -200,16 +208,16 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 payments = Router(tags=["payments"])
 
 
-def _dump(schema: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+def dump_as(schema: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
     return schema.model_validate(data).model_dump(mode="json")
 
 
-def _or_none(value: str) -> str | None:
+def or_none(value: str) -> str | None:
     return value or None
 
 
 def payment_body(payment: Payment) -> dict[str, Any]:
-    return _dump(
+    return dump_as(
         PaymentOut,
         {
             "merchant_order_id": payment.merchant_order_id,
@@ -219,14 +227,14 @@ def payment_body(payment: Payment) -> dict[str, Any]:
             "refunded_amount": payment.refunded_amount,
             "refundable_amount": payment.refundable_amount,
             "reference": payment.reference,
-            "payment_mode": _or_none(payment.payment_mode),
-            "transaction_id": _or_none(payment.transaction_id),
-            "gateway_order_id": _or_none(payment.gateway_order_id),
+            "payment_mode": or_none(payment.payment_mode),
+            "transaction_id": or_none(payment.transaction_id),
+            "gateway_order_id": or_none(payment.gateway_order_id),
             "expires_at": payment.expires_at,
             **instrument_fields(payment),
             "needs_review": payment.needs_review,
-            "error_code": _or_none(payment.error_code),
-            "error_message": _or_none(payment.error_message),
+            "error_code": or_none(payment.error_code),
+            "error_message": or_none(payment.error_message),
             "created_at": payment.created_at,
             "updated_at": payment.updated_at,
             "completed_at": payment.completed_at,
@@ -238,7 +246,7 @@ def instrument_fields(payment: Payment) -> dict[str, Any]:
     """What the customer pays with (custom checkout); links only while the order is open."""
     return {
         "checkout_url": payment.pay_url,
-        "instrument": _or_none(payment.instrument),
+        "instrument": or_none(payment.instrument),
         "intent_url": payment.intent_url,
         "qr_data": payment.qr_data,
         "sdk_token": payment.sdk_token,
@@ -246,7 +254,7 @@ def instrument_fields(payment: Payment) -> dict[str, Any]:
 
 
 def refund_body(refund: Refund) -> dict[str, Any]:
-    return _dump(
+    return dump_as(
         RefundOut,
         {
             "merchant_refund_id": refund.merchant_refund_id,
@@ -254,9 +262,9 @@ def refund_body(refund: Refund) -> dict[str, Any]:
             "state": refund.state,
             "amount": refund.amount,
             "reason": refund.reason,
-            "gateway_refund_id": _or_none(refund.gateway_refund_id),
-            "error_code": _or_none(refund.error_code),
-            "error_message": _or_none(refund.error_message),
+            "gateway_refund_id": or_none(refund.gateway_refund_id),
+            "error_code": or_none(refund.error_code),
+            "error_message": or_none(refund.error_message),
             "created_at": refund.created_at,
             "updated_at": refund.updated_at,
             "completed_at": refund.completed_at,
@@ -264,7 +272,7 @@ def refund_body(refund: Refund) -> dict[str, Any]:
     )
 
 
-def _gateway_verdict(exc: GatewayUnavailable) -> PaymentsError:
+def gateway_verdict(exc: GatewayUnavailable) -> PaymentsError:
     """A definitive 4xx refusal of the request's content by PhonePe is the caller's error
     (422), not a bad gateway: retrying the same request cannot succeed. Credentials
     (401/403) and rate limits (429) stay 5xx: they are the service's problem."""
@@ -287,13 +295,13 @@ def _scope(request: HttpRequest, route: str) -> str:
     return f"{route} {request.auth}"[:255]  # type: ignore[attr-defined]
 
 
-def _key_id(request: HttpRequest, route: str, key: str | None, prefix: str) -> str | None:
+def key_id_for(request: HttpRequest, route: str, key: str | None, prefix: str) -> str | None:
     """The merchant id a keyed request uses when it names none: derived from the key, so
     that a retry after any crash names the same order/refund at the gateway."""
     return None if key is None else derive_id(prefix, _scope(request, route), key)
 
 
-def _answer(
+def answer_once(
     request: HttpRequest,
     route: str,
     key: str | None,
@@ -336,7 +344,7 @@ def create_payment(
     idempotency_key: IdempotencyKey = None,
 ) -> HttpResponse:
     route = "POST /payments"
-    order_id = payload.merchant_order_id or _key_id(request, route, idempotency_key, "MO")
+    order_id = payload.merchant_order_id or key_id_for(request, route, idempotency_key, "MO")
 
     def action() -> Answer:
         common: dict[str, Any] = {
@@ -357,9 +365,9 @@ def create_payment(
                 instrument = None if chosen is None else _instrument(chosen)
                 payment = services.create_payment(**common, instrument=instrument)
         except GatewayUnavailable as exc:
-            raise _gateway_verdict(exc) from exc
+            raise gateway_verdict(exc) from exc
         created.append(payment)
-        body = _dump(
+        body = dump_as(
             PaymentCreatedOut,
             {
                 "merchant_order_id": payment.merchant_order_id,
@@ -388,7 +396,7 @@ def create_payment(
     signed = payload.model_dump(mode="json")
     if signed["instrument"] is None:
         del signed["instrument"]  # the hosted page: the fingerprint keys stored before it existed
-    return _answer(request, route, idempotency_key, signed, action, with_links)
+    return answer_once(request, route, idempotency_key, signed, action, with_links)
 
 
 #: The fields of a created payment's answer that are read from the ledger every time.
@@ -447,7 +455,7 @@ def create_refund(
     idempotency_key: IdempotencyKey = None,
 ) -> HttpResponse:
     route = f"POST /payments/{merchant_order_id}/refunds"
-    refund_id = payload.merchant_refund_id or _key_id(request, route, idempotency_key, "MR")
+    refund_id = payload.merchant_refund_id or key_id_for(request, route, idempotency_key, "MR")
 
     def action() -> Answer:
         try:
@@ -459,10 +467,10 @@ def create_refund(
                 resume=idempotency_key is not None,
             )
         except GatewayUnavailable as exc:
-            raise _gateway_verdict(exc) from exc
+            raise gateway_verdict(exc) from exc
         return 201, refund_body(refund)
 
-    return _answer(request, route, idempotency_key, payload.model_dump(mode="json"), action)
+    return answer_once(request, route, idempotency_key, payload.model_dump(mode="json"), action)
 
 
 @payments.get(

@@ -22,17 +22,17 @@ from . import subscriptions
 from .api import (
     IdempotencyKey,
     SyncQuery,
-    _answer,
-    _dump,
-    _gateway_verdict,
-    _key_id,
-    _or_none,
+    answer_once,
+    dump_as,
+    gateway_verdict,
+    key_id_for,
+    or_none,
     payment_body,
 )
 from .exceptions import GatewayUnavailable, InvalidRequest, NotFound
 from .models import Payment, Subscription
 from .schedule import FREQUENCIES
-from .schemas import _ID_PATTERN, ErrorOut, MetaKey, MetaValue
+from .schemas import ID_PATTERN, ErrorOut, MetaKey, MetaValue
 
 __all__ = ["router", "subscription_body"]
 
@@ -108,8 +108,8 @@ class CreateSubscriptionIn(Schema):
     instrument: MandateInstrumentIn
     amount_type: Literal["FIXED", "VARIABLE"] = "VARIABLE"
     auth_workflow: Literal["TRANSACTION", "PENNY_DROP"] = "TRANSACTION"
-    merchant_subscription_id: str | None = Field(default=None, pattern=_ID_PATTERN)
-    merchant_order_id: str | None = Field(default=None, pattern=_ID_PATTERN)
+    merchant_subscription_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    merchant_order_id: str | None = Field(default=None, pattern=ID_PATTERN)
     reference: str = Field(default="", max_length=255)
     first_debit_at: datetime | None = Field(
         default=None, description="When period 1 falls due (default: a period after approval)."
@@ -167,7 +167,7 @@ class DebitsOut(Schema):
 
 
 def subscription_body(sub: Subscription) -> dict[str, Any]:
-    return _dump(
+    return dump_as(
         SubscriptionOut,
         {
             "merchant_subscription_id": sub.merchant_subscription_id,
@@ -181,8 +181,8 @@ def subscription_body(sub: Subscription) -> dict[str, Any]:
             "auth_workflow": sub.auth_workflow,
             "instrument": sub.instrument,
             "reference": sub.reference,
-            "subscription_id": _or_none(sub.subscription_id),
-            "intent_url": _or_none(sub.intent_url),
+            "subscription_id": or_none(sub.subscription_id),
+            "intent_url": or_none(sub.intent_url),
             "expires_at": sub.expires_at,
             "mandate_expires_at": sub.mandate_expires_at,
             "activated_at": sub.activated_at,
@@ -190,8 +190,8 @@ def subscription_body(sub: Subscription) -> dict[str, Any]:
             "next_period": sub.next_period,
             "next_debit_at": sub.next_debit_at,
             "needs_review": sub.needs_review,
-            "error_code": _or_none(sub.error_code),
-            "error_message": _or_none(sub.error_message),
+            "error_code": or_none(sub.error_code),
+            "error_message": or_none(sub.error_message),
             "created_at": sub.created_at,
             "updated_at": sub.updated_at,
         },
@@ -200,7 +200,7 @@ def subscription_body(sub: Subscription) -> dict[str, Any]:
 
 def debit_body(payment: Payment) -> dict[str, Any]:
     body = payment_body(payment)
-    return _dump(
+    return dump_as(
         DebitOut,
         {
             **{k: body[k] for k in DebitOut.model_fields if k in body},
@@ -241,8 +241,8 @@ def create_subscription(
     idempotency_key: IdempotencyKey = None,
 ) -> HttpResponse:
     route = "POST /subscriptions"
-    sub_id = payload.merchant_subscription_id or _key_id(request, route, idempotency_key, "MS")
-    order_id = payload.merchant_order_id or _key_id(request, route, idempotency_key, "MO")
+    sub_id = payload.merchant_subscription_id or key_id_for(request, route, idempotency_key, "MS")
+    order_id = payload.merchant_order_id or key_id_for(request, route, idempotency_key, "MO")
 
     def action() -> tuple[int, dict[str, Any]]:
         try:
@@ -262,10 +262,10 @@ def create_subscription(
                 idempotency_key=idempotency_key,
             )
         except GatewayUnavailable as exc:
-            raise _gateway_verdict(exc) from exc
+            raise gateway_verdict(exc) from exc
         return 201, subscription_body(sub)
 
-    return _answer(request, route, idempotency_key, payload.model_dump(mode="json"), action)
+    return answer_once(request, route, idempotency_key, payload.model_dump(mode="json"), action)
 
 
 @router.get(

@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field, StringConstraints
 from phonepe_gateway import Card, Instrument, NetBanking, Token, UpiCollect, UpiIntent, UpiQr
 
 __all__ = [
+    "ID_PATTERN",
     "INSTRUMENT_TYPES",
     "CardIn",
     "CreatePaymentIn",
@@ -39,7 +40,7 @@ __all__ = [
 #: own upper limit (the client itself accepts more). Smaller per-mode limits are the
 #: gateway's: its refusal is a 422.
 MAX_PAISE = 10**11
-_ID_PATTERN = r"^[A-Za-z0-9_-]{1,63}$"
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,63}$"
 
 #: No NUL character: PostgreSQL cannot store one in text or jsonb (it would be a 503).
 _NO_NUL = r"^[^\x00]*$"
@@ -213,7 +214,7 @@ class CreatePaymentIn(_In):
     amount: int = Field(ge=100, le=MAX_PAISE, description="Amount in paise (at least 100).")
     merchant_order_id: str | None = Field(
         default=None,
-        pattern=_ID_PATTERN,
+        pattern=ID_PATTERN,
         description="Your order id (letters, digits, _ and -; at most 63). Generated when omitted.",
     )
     reference: str = Field(
@@ -247,7 +248,7 @@ class CreatePaymentIn(_In):
 class CreateRefundIn(_In):
     amount: int = Field(ge=1, le=MAX_PAISE, description="Amount to refund in paise.")
     merchant_refund_id: str | None = Field(
-        default=None, pattern=_ID_PATTERN, description="Your refund id; generated when omitted."
+        default=None, pattern=ID_PATTERN, description="Your refund id; generated when omitted."
     )
     reason: str = Field(default="", max_length=255, pattern=_NO_NUL)
 

@@ -60,6 +60,7 @@ __all__ = [
     "create_payment",
     "create_sdk_order",
     "duplicate_refund_id",
+    "in_flight_window",
     "process_webhook",
     "receive_webhook",
     "refund_duplicate",
@@ -570,7 +571,7 @@ def _completion_problem(payment: Payment, status: Any) -> str:
     return ""
 
 
-def _in_flight_window(settings_timeout: float) -> timedelta:
+def in_flight_window(settings_timeout: float) -> timedelta:
     return timedelta(seconds=settings_timeout + 30)
 
 
@@ -579,7 +580,7 @@ def _order_not_found(payment: Payment, exc: NotFoundError, now: datetime) -> Pay
         return payment  # refused or never received: not knowing it is no news
     if payment.state not in (PaymentState.CREATED, PaymentState.UNKNOWN):
         return states.flag_payment(payment.pk, "the gateway does not know this order")
-    if now - payment.created_at < _in_flight_window(get_settings().timeout):
+    if now - payment.created_at < in_flight_window(get_settings().timeout):
         return payment  # the create call may still be on its way: ask again later
     info = {
         "error_code": exc.code or "ORDER_NOT_FOUND",
@@ -708,7 +709,7 @@ def sync_refund(refund: Refund | str, *, now: datetime | None = None) -> Refund:
     except NotFoundError as exc:
         if refund.state not in (RefundState.CREATED, RefundState.UNKNOWN):
             return states.flag_refund(refund.pk, "the gateway does not know this refund")
-        if now - refund.created_at < _in_flight_window(get_settings().timeout):
+        if now - refund.created_at < in_flight_window(get_settings().timeout):
             return refund
         info = {
             "error_code": exc.code or "REFUND_NOT_FOUND",

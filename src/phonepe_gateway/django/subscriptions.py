@@ -399,13 +399,13 @@ def sync_subscription(sub: Subscription | str, *, now: datetime | None = None) -
 
 
 def _not_found(sub: Subscription, exc: NotFoundError, now: datetime) -> Subscription:
-    from .services import _in_flight_window
+    from .services import in_flight_window
 
     if sub.state not in (SubscriptionState.CREATED, SubscriptionState.UNKNOWN):
         if sub.state not in ENDED_STATES:
             return machine.flag_subscription(sub.pk, "the gateway does not know this mandate")
         return sub
-    if now - sub.created_at < _in_flight_window(get_settings().timeout):
+    if now - sub.created_at < in_flight_window(get_settings().timeout):
         return sub  # the set-up call may still be on its way
     info = {
         "error_code": exc.code or "SUBSCRIPTION_NOT_FOUND",
