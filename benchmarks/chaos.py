@@ -643,7 +643,9 @@ def check(url: str, sandbox: str, stats: Stats) -> list[str]:
                 )
     # 8. no 500 answers
     v.extend(f"500 answer: {line}" for line in stats.server_errors)
-    v.extend(f"key {key}: no outcome before the end of the run" for key in stats.unfinished)
+    for key in stats.unfinished:
+        last = [f"{status} {text[:300]}" for status, text in stats.bodies.get(key, [])[-2:]]
+        v.append(f"key {key}: no outcome before the end of the run; last answers: {last}")
     return v
 
 

@@ -20,7 +20,7 @@ from phonepe_gateway import (
     UpiQr,
 )
 from phonepe_gateway.django import conf, reconcile, services, states
-from phonepe_gateway.django.exceptions import Conflict, InvalidRequest
+from phonepe_gateway.django.exceptions import Conflict, GatewayUnavailable, InvalidRequest
 from phonepe_gateway.django.models import Payment
 
 from .conftest import FakeGateway
@@ -227,6 +227,24 @@ def test_lost_intent_link_then_successor_with_same_instrument(checkout_gateway) 
     lost = Payment.objects.get(merchant_order_id="MO-lost-1")
     assert lost.superseded_by == "MO-lost-1-L1"
     assert lost.instrument == "UPI_INTENT"
+
+
+def test_links_lost_past_the_heal_limit_then_a_retry_heals_once_more(checkout_gateway) -> None:
+    # Found by the fault campaign: every answer of a request (and its heals) lost, so it
+    # ends in 502 checkout_link_lost; the retry under the same key must not count the
+    # successors it merely walks along as heals of its own, or it answers 502 for ever.
+    checkout_gateway.lose_links = 4  # the order and its three heals
+    with pytest.raises(GatewayUnavailable) as first:
+        services.create_payment(
+            amount=4200, merchant_order_id="MO-chain", instrument=UpiIntent(), resume=True
+        )
+    assert first.value.code == "checkout_link_lost"
+    assert Payment.objects.get(merchant_order_id="MO-chain-L3").superseded_by == ""
+    retry = services.create_payment(
+        amount=4200, merchant_order_id="MO-chain", instrument=UpiIntent(), resume=True
+    )
+    assert retry.merchant_order_id == "MO-chain-L4"
+    assert retry.intent_url
 
 
 def test_lost_sdk_token_then_successor_sdk_order(checkout_gateway) -> None:

@@ -292,7 +292,10 @@ def _resume_payment(payment: Payment, how: Checkout, *, depth: int) -> Payment:
         successor = Payment.objects.filter(merchant_order_id=payment.superseded_by).first()
         if successor is None:  # the earlier attempt died between the two writes
             return _create_successor(payment, how, depth=depth)
-        return _resume_payment(successor, how, depth=depth + 1)
+        # Walking an earlier request's successors is not a heal of this one: ``depth``
+        # counts only the heals this request makes, or a retry after a request that hit the
+        # limit would hit it again on every retry, for ever (found by the fault campaign).
+        return _resume_payment(successor, how, depth=depth)
     if payment.state in (PaymentState.CREATED, PaymentState.UNKNOWN):
         # Sending the same id again is safe: the gateway refuses a second order with it.
         return _request_order(payment, how, resumed=True, depth=depth)
@@ -420,7 +423,7 @@ def _create_successor(lost: Payment, how: Checkout, *, depth: int) -> Payment:
         )
     except IntegrityError:
         successor = Payment.objects.get(merchant_order_id=lost.superseded_by)
-        return _resume_payment(successor, how, depth=depth + 1)
+        return _resume_payment(successor, how, depth=depth)  # another request made it
     return _request_order(successor, how, resumed=True, depth=depth + 1)
 
 
