@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ._errors import ValidationError
+from ._validation import check_phone
 
 __all__ = [
     "INSTRUMENT_TYPES",
@@ -32,7 +33,6 @@ __all__ = [
 
 #: A VPA: ``handle@bank``; NPCI allows letters, digits, dot, hyphen and underscore.
 _VPA = re.compile(r"[A-Za-z0-9._-]{2,256}@[A-Za-z0-9.-]{2,64}")
-_PHONE = re.compile(r"[6-9][0-9]{9}")
 _TEXT_MAX = 256
 _DEVICE_OS = frozenset({"ANDROID", "IOS"})
 
@@ -103,12 +103,7 @@ class UpiCollect:
             raise ValidationError("Give exactly one of vpa or phone.", field="vpa")
         if self.vpa is not None and (not isinstance(self.vpa, str) or not _VPA.fullmatch(self.vpa)):
             raise ValidationError("vpa must look like name@bank.", field="vpa")
-        if self.phone is not None and (
-            not isinstance(self.phone, str) or not _PHONE.fullmatch(self.phone)
-        ):
-            raise ValidationError(
-                "phone must be a 10-digit Indian mobile number (no +91).", field="phone"
-            )
+        check_phone(self.phone, field="phone")
         if self.message is not None:
             _text(self.message, "message", limit=50)
 
