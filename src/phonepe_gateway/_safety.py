@@ -29,7 +29,7 @@ from ._errors import ConfigurationError
 if TYPE_CHECKING:
     from ._config import Settings
 
-__all__ = ["check_environ", "check_settings", "is_loopback_url"]
+__all__ = ["check_environ", "check_settings", "is_loopback_host", "is_loopback_url"]
 
 #: PhonePe merchant ids are letters and digits (``M22…``, ``PGTESTPAYUAT86``); ``_``/``-``
 #: are allowed for safety margin. Anything else would be spliced into a URL path or header.
@@ -130,14 +130,31 @@ def _check_https(settings: Settings) -> None:
                 )
 
 
-def is_loopback_url(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def is_loopback_host(host: str) -> bool:
+    """``127.0.0.0/8``, ``::1`` or a localhost name (RFC 6761; never resolved)."""
+    host = host.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def is_loopback_url(url: str) -> bool:
+    """An ``http(s)`` URL whose host is loopback (the one rule for the client's safety
+    checks, the Django system checks, ``serve``'s bind check and the sandbox's guard)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and host is not None and is_loopback_host(host)
 
 
 def _shown(value: str) -> str:

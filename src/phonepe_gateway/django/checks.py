@@ -22,7 +22,6 @@ Messages name the setting and the fix; they never contain a secret value.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -35,6 +34,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from phonepe_gateway import ConfigurationError, Settings
+from phonepe_gateway._safety import is_loopback_url
 
 __all__ = ["check_phonepe_settings", "is_loopback_url", "local_allowed", "refuse_unsafe"]
 
@@ -112,17 +112,6 @@ def _insecure_urls() -> list[CheckMessage]:
                 )
             )
     return out
-
-
-def is_loopback_url(url: str) -> bool:
-    """Whether ``url``'s host is ``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def local_allowed() -> bool:

@@ -10,41 +10,17 @@ the sandbox was started with ``allow_remote_webhooks``. Nothing here changes sta
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Awaitable, Callable, Iterable
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .._safety import is_loopback_host, is_loopback_url
 from .responses import control_error
 
 __all__ = ["guarded", "is_loopback_host", "is_loopback_url", "refusal"]
 
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-def is_loopback_host(host: str) -> bool:
-    """``127.0.0.0/8``, ``::1`` or a localhost name (never resolved)."""
-    host = host.strip().lower().rstrip(".")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def is_loopback_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and host is not None and is_loopback_host(host)
 
 
 def _host_name(value: str) -> str:
