@@ -90,10 +90,18 @@ def _guarded(view: View) -> View:
     return wrapper
 
 
-@never_cache
+#: What ``never_cache`` would write, written once: a liveness answer is probed every few
+#: seconds by every load balancer, so it is kept to a constant body and constant headers
+#: (no JSON encoding, no ``Expires`` date formatted per request: docs/BENCHMARKS.md).
+_NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
+_OK = b'{"status": "ok"}'
+
+
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
-    return JsonResponse({"status": "ok"})
+    response = HttpResponse(_OK, content_type="application/json")
+    response["Cache-Control"] = _NO_STORE
+    return response
 
 
 @never_cache

@@ -39,6 +39,12 @@ def test_healthz_then_200_without_database(phonepe) -> None:
         response = Client().get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+    assert response["Content-Type"] == "application/json"
+    assert "no-store" in response["Cache-Control"]  # never cached by a proxy in between
+
+
+def test_healthz_when_not_get_then_405(phonepe) -> None:
+    assert Client().post("/healthz").status_code == 405
 
 
 def test_readyz_when_database_up_then_200(phonepe) -> None:
