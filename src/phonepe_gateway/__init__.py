@@ -44,6 +44,7 @@ from ._models import (
     RefundStatus,
     WebhookEvent,
 )
+from ._safety import is_loopback_url
 from ._subscriptions import (
     AmountType,
     AuthWorkflow,
@@ -115,6 +116,7 @@ __all__ = [
     "check_amount",
     "check_merchant_id",
     "check_subscription_terms",
+    "is_loopback_url",
     "mask",
     "new_merchant_id",
 ]

@@ -58,6 +58,7 @@ EXPECTED = [
     "check_amount",
     "check_merchant_id",
     "check_subscription_terms",
+    "is_loopback_url",
     "mask",
     "new_merchant_id",
 ]

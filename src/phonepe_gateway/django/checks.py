@@ -33,8 +33,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from phonepe_gateway import ConfigurationError, Settings
-from phonepe_gateway._safety import is_loopback_url
+from phonepe_gateway import ConfigurationError, Settings, is_loopback_url
 
 __all__ = ["check_phonepe_settings", "is_loopback_url", "local_allowed", "refuse_unsafe"]
 
