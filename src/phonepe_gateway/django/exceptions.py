@@ -20,6 +20,7 @@ from phonepe_gateway import (
     GatewayError,
     PhonePeError,
     TransportError,
+    ValidationError,
 )
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "RefundExceedsRemainder",
     "StorageUnavailable",
     "WebhookRejected",
+    "checked",
     "db_guard",
     "gateway_error_info",
     "gateway_may_have_acted",
@@ -41,6 +43,7 @@ __all__ = [
 
 logger = logging.getLogger("phonepe_gateway.django")
 _F = TypeVar("_F", bound=Callable[..., Any])
+_T = TypeVar("_T")
 
 
 class PaymentsError(Exception):
@@ -219,6 +222,14 @@ def gateway_sync_unavailable(exc: PhonePeError, obj: Any, kind: str) -> GatewayU
     reason = category.value if category is not None else type(exc).__name__
     message = f"The gateway could not be asked about {kind} {ident} ({reason}); it stays {obj.state}. Try again."
     return _gateway_error(exc, obj, kind, message, "gateway_unreachable", 503)
+
+
+def checked(check: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    """The core's own input check, its ValidationError as :class:`InvalidRequest`."""
+    try:
+        return check(*args, **kwargs)
+    except ValidationError as exc:
+        raise InvalidRequest(str(exc), details={"field": exc.field}) from exc
 
 
 def storage_unavailable(exc: DatabaseError) -> StorageUnavailable:

@@ -35,6 +35,7 @@ from .retention import purge_if_due
 
 __all__ = [
     "first_check_at",
+    "in_flight_window",
     "next_delay",
     "next_payment_check",
     "next_refund_check",
@@ -61,6 +62,12 @@ REFUND_SLOW_INTERVAL = timedelta(minutes=10)
 def first_check_at(created: datetime) -> datetime:
     """When to first ask about something created at ``created``: 20-25 s later."""
     return created + timedelta(seconds=random.uniform(20, 25))  # noqa: S311 (jitter, not crypto)
+
+
+def in_flight_window(settings_timeout: float) -> timedelta:
+    """How long after its creation a request may still be on its way to the gateway: until
+    then "not found" is no news, after it "never received"."""
+    return timedelta(seconds=settings_timeout + 30)
 
 
 def next_delay(checks_done: int) -> int:

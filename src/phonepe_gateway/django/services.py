@@ -9,11 +9,9 @@ translated into :mod:`.exceptions` here and never leak.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NoReturn, TypeVar
 
 from django.db import DatabaseError, IntegrityError
@@ -21,14 +19,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from phonepe_gateway import (
-    MIN_REFUND_AMOUNT,
     DuplicateRequestError,
     GatewayError,
     Instrument,
     NotFoundError,
     OrderStatus,
     PhonePeError,
-    RefundStatus,
     ValidationError,
     check_amount,
     check_merchant_id,
@@ -44,6 +40,7 @@ from .exceptions import (
     InvalidRequest,
     NotFound,
     PaymentsError,
+    checked,
     db_guard,
     gateway_error_info,
     gateway_may_have_acted,
@@ -52,15 +49,18 @@ from .exceptions import (
     storage_unavailable,
 )
 from .inbox import process_webhook, receive_webhook
-from .models import OPEN_STATES, Payment, PaymentState, Refund, RefundState
-from .reconcile import first_check_at
+from .models import OPEN_STATES, Payment, PaymentState
+from .reconcile import first_check_at, in_flight_window
 
 __all__ = [
     "ask_order_status",
     "create_payment",
     "create_sdk_order",
     "duplicate_refund_id",
+    "find_payment",
     "in_flight_window",
+    "observe_order_status",
+    "observe_refund_status",
     "process_webhook",
     "receive_webhook",
     "refund_duplicate",
@@ -78,8 +78,6 @@ _HEALED = re.compile(r"^(.*)-L(\d+)$")
 _MAX_HEALS = 3
 #: open payments of a reference synced before a new link is issued for it
 _MAX_OPEN_SYNCS = 5
-#: automatic refunds of one duplicate payment tried before it is left to humans
-_MAX_AUTO_REFUNDS = 3
 _ORDER_STATES = {
     "PENDING": "PENDING",
     "COMPLETED": "COMPLETED",
@@ -88,23 +86,9 @@ _ORDER_STATES = {
     "NOTIFICATION_IN_PROGRESS": "PENDING",
     "NOTIFIED": "PENDING",
 }
-_REFUND_STATES = {
-    "PENDING": "PENDING",
-    "CONFIRMED": "PENDING",
-    "COMPLETED": "COMPLETED",
-    "FAILED": "FAILED",
-}
 
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def _checked(check: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
-    """The core's own input check, its ValidationError as :class:`InvalidRequest`."""
-    try:
-        return check(*args, **kwargs)
-    except ValidationError as exc:
-        raise InvalidRequest(str(exc), details={"field": exc.field}) from exc
 
 
 def _has_nul(value: Any) -> bool:
@@ -118,22 +102,14 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-def _payment(payment: Payment | str) -> Payment:
+def find_payment(payment: Payment | str) -> Payment:
+    """``payment`` itself, or the payment with that merchant order id (:class:`NotFound`)."""
     if isinstance(payment, Payment):
         return payment
     try:
         return Payment.objects.get(merchant_order_id=payment)
     except Payment.DoesNotExist:
         raise NotFound(f"No payment {payment!r}.", details={"merchant_order_id": payment}) from None
-
-
-def _refund(refund: Refund | str) -> Refund:
-    if isinstance(refund, Refund):
-        return refund
-    try:
-        return Refund.objects.get(merchant_refund_id=refund)
-    except Refund.DoesNotExist:
-        raise NotFound(f"No refund {refund!r}.", details={"merchant_refund_id": refund}) from None
 
 
 # -- payments ----------------------------------------------------------------------------
@@ -210,8 +186,8 @@ def _create(
     resume: bool,
     how: Checkout,
 ) -> Payment:
-    _checked(check_amount, amount)
-    order_id = _checked(check_merchant_id, merchant_order_id or new_merchant_id("MO"))
+    checked(check_amount, amount)
+    order_id = checked(check_merchant_id, merchant_order_id or new_merchant_id("MO"))
     if not isinstance(reference, str) or len(reference) > 255 or "\x00" in reference:
         raise InvalidRequest(
             "reference must be text of at most 255 characters (no NUL).",
@@ -435,7 +411,7 @@ def sync_payment(payment: Payment | str, *, now: datetime | None = None) -> Paym
     An order the gateway does not know is FAILED only once no create call can still
     be in flight (``timeout`` + grace after creation). Raises :class:`GatewayUnavailable`.
     """
-    payment = _payment(payment)
+    payment = find_payment(payment)
     now = now or timezone.now()
     try:
         status = ask_order_status(payment)
@@ -494,67 +470,6 @@ def observe_order_status(payment: Payment, status: OrderStatus) -> Payment:
     return payment
 
 
-def duplicate_refund_id(payment: Payment) -> str:
-    """The id of a duplicate payment's automatic refund (so it happens once); a later
-    attempt after a FAILED one is ``<id>-2``, ``<id>-3``."""
-    return "DR" + hashlib.sha256(payment.merchant_order_id.encode()).hexdigest()[:24]
-
-
-def refund_duplicate(payment: Payment) -> Refund | None:
-    """Refund what is left of a payment that paid an already-paid reference, if the host
-    enables it (``refund_duplicates``). Safe to call any number of times from any process:
-    each attempt's refund id is fixed, so the gateway refunds it at most once; a FAILED
-    attempt is followed by the next id (at most :data:`_MAX_AUTO_REFUNDS`). Never raises."""
-    from .conf import app_setting
-
-    if not app_setting("refund_duplicates") or not payment.duplicate_of:
-        return None
-    base = duplicate_refund_id(payment)
-    try:
-        payment = Payment.objects.get(pk=payment.pk)
-        attempts = list(
-            Refund.objects.filter(payment_id=payment.pk, merchant_refund_id__startswith=base)
-        )
-        live = [r for r in attempts if r.state != RefundState.FAILED]
-        if live:  # resume one a crash or an outage interrupted; a settled one is done
-            refund = live[0]
-            if refund.state not in (RefundState.CREATED, RefundState.UNKNOWN):
-                return refund
-            amount, refund_id = int(refund.amount), refund.merchant_refund_id
-        elif len(attempts) >= _MAX_AUTO_REFUNDS or payment.refundable_amount <= 0:
-            return None
-        else:
-            amount = payment.refundable_amount  # the merchant may have refunded part already
-            refund_id = base if not attempts else f"{base}-{len(attempts) + 1}"
-        reason = (
-            f"automatic refund: reference {payment.reference!r} was already paid by "
-            f"{payment.duplicate_of}"
-        )
-        return refund_payment(
-            payment.merchant_order_id,
-            amount=amount,
-            merchant_refund_id=refund_id,
-            reason=reason[:255],
-            resume=True,
-        )
-    except PaymentsError as exc:  # the reconciler tries again on its next pass
-        logger.warning("automatic refund of %s not done yet: %s", payment.merchant_order_id, exc)
-        return None
-
-
-def refund_duplicates(limit: int = 100) -> int:
-    """The reconciler's sweep: automatic refunds a crash, an outage or a merchant's own
-    partial refund left undone. Returns how many refunds it started or resumed."""
-    from .conf import app_setting
-
-    if not app_setting("refund_duplicates"):
-        return 0
-    due = Payment.objects.filter(
-        state=PaymentState.COMPLETED, duplicate_of__gt="", refunded_amount__lt=F("amount")
-    ).order_by("pk")[:limit]
-    return sum(refund_duplicate(payment) is not None for payment in due)
-
-
 def _completion_problem(payment: Payment, status: Any) -> str:
     """Why a COMPLETED answer cannot complete ``payment`` ('' when it can): the amount and
     the merchant order id must both be the ledger's (the gateway's order id too, if known)."""
@@ -574,10 +489,6 @@ def _completion_problem(payment: Payment, status: Any) -> str:
     return ""
 
 
-def in_flight_window(settings_timeout: float) -> timedelta:
-    return timedelta(seconds=settings_timeout + 30)
-
-
 def _order_not_found(payment: Payment, exc: NotFoundError, now: datetime) -> Payment:
     if payment.state == PaymentState.FAILED:
         return payment  # refused or never received: not knowing it is no news
@@ -592,158 +503,13 @@ def _order_not_found(payment: Payment, exc: NotFoundError, now: datetime) -> Pay
     return states.move_payment(payment.pk, PaymentState.FAILED, info=info)
 
 
-# -- refunds -----------------------------------------------------------------------------
-
-
-@db_guard
-def refund_payment(
-    payment: Payment | str,
-    *,
-    amount: int,
-    merchant_refund_id: str | None = None,
-    reason: str = "",
-    resume: bool = False,
-) -> Refund:
-    """Reserve ``amount`` of the refundable remainder under the payment's lock, then refund.
-
-    An ``UNKNOWN`` (or ``CREATED``) payment is synced first. ``resume=True`` (a retry
-    under the same Idempotency-Key, whose refund id is derived from the key): a refund
-    already stored under ``merchant_refund_id`` for this payment and amount is resumed
-    (sent again under the same id, which the gateway never refunds twice) and returned.
-    Raises :class:`Conflict` (payment not COMPLETED, refund id taken),
-    :class:`RefundExceedsRemainder`, :class:`InvalidRequest` (nothing stored) or
-    :class:`GatewayUnavailable` (the refund is attached: ``UNKNOWN`` keeps its
-    reservation, ``FAILED`` released it).
-    """
-    payment = _payment(payment)
-    _checked(check_amount, amount, minimum=MIN_REFUND_AMOUNT)
-    if not isinstance(reason, str) or "\x00" in reason:
-        raise InvalidRequest("reason must be text (no NUL).", details={"field": "reason"})
-    refund_id = _checked(
-        check_merchant_id, merchant_refund_id or new_merchant_id("MR"), field="merchant_refund_id"
-    )
-    get_client()
-    if resume:
-        existing = Refund.objects.filter(merchant_refund_id=refund_id).first()
-        if existing is not None:
-            return _resume_refund(existing, payment, amount)
-    if payment.state in (PaymentState.CREATED, PaymentState.UNKNOWN):
-        payment = sync_payment(payment)
-    try:
-        refund = states.reserve_refund(
-            payment.pk,
-            amount=amount,
-            merchant_refund_id=refund_id,
-            reason=reason,
-            next_check_at=first_check_at(timezone.now()),
-        )
-    except IntegrityError:
-        existing = Refund.objects.filter(merchant_refund_id=refund_id).first()
-        if resume and existing is not None:
-            return _resume_refund(existing, payment, amount)
-        raise _refund_id_taken(refund_id) from None
-    except DatabaseError as exc:
-        raise storage_unavailable(exc) from exc
-    return _request_refund(refund, payment.merchant_order_id, resumed=False)
-
-
-def _refund_id_taken(refund_id: str) -> Conflict:
-    return Conflict(
-        f"A refund with merchant_refund_id {refund_id!r} already exists.",
-        code="duplicate_merchant_refund_id",
-        details={"merchant_refund_id": refund_id},
-    )
-
-
-def _resume_refund(refund: Refund, payment: Payment, amount: int) -> Refund:
-    if refund.payment_id != payment.pk or refund.amount != amount:
-        raise _refund_id_taken(refund.merchant_refund_id)
-    if refund.state in (RefundState.CREATED, RefundState.UNKNOWN):
-        return _request_refund(refund, payment.merchant_order_id, resumed=True)
-    return refund
-
-
-def _request_refund(refund: Refund, order_id: str, *, resumed: bool) -> Refund:
-    try:
-        result = get_client().refund(
-            original_merchant_order_id=order_id,
-            amount=int(refund.amount),
-            merchant_refund_id=refund.merchant_refund_id,
-        )
-    except ValidationError as exc:
-        states.discard_refund(refund.pk)
-        raise InvalidRequest(str(exc), details={"field": exc.field} if exc.field else None) from exc
-    except GatewayError as exc:
-        if resumed and exc.may_mean_reused_id:
-            # Our own earlier attempt may have reached the gateway (PhonePe refuses the
-            # reused id, usually as a plain 400): ask what became of it.
-            refund = sync_refund(refund)
-            if refund.state in (RefundState.CREATED, RefundState.UNKNOWN):
-                raise gateway_unavailable(exc, refund, "refund") from exc
-            return refund
-        if not isinstance(exc, DuplicateRequestError):
-            _refund_refused(refund, exc)
-        refund = states.move_refund(
-            refund.pk,
-            RefundState.UNKNOWN,
-            info=gateway_error_info(exc),
-            review="duplicate refund id at the gateway",
-        )
-        raise gateway_unavailable(exc, refund, "refund") from exc
-    except PhonePeError as exc:
-        _refund_refused(refund, exc)
-    target: str = _REFUND_STATES.get(result.state, RefundState.PENDING)
-    return states.move_refund(refund.pk, target, info={"gateway_refund_id": result.refund_id})
-
-
-def _refund_refused(refund: Refund, exc: PhonePeError) -> NoReturn:
-    failed = RefundState.UNKNOWN if gateway_may_have_acted(exc) else RefundState.FAILED
-    refund = states.move_refund(refund.pk, failed, info=gateway_error_info(exc))
-    raise gateway_unavailable(exc, refund, "refund") from exc
-
-
-@db_guard
-def sync_refund(refund: Refund | str, *, now: datetime | None = None) -> Refund:
-    """Ask the gateway for the refund's status and record it (forward only)."""
-    refund = _refund(refund)
-    now = now or timezone.now()
-    try:
-        status = get_client().get_refund_status(refund.merchant_refund_id)
-    except NotFoundError as exc:
-        if refund.state not in (RefundState.CREATED, RefundState.UNKNOWN):
-            return states.flag_refund(refund.pk, "the gateway does not know this refund")
-        if now - refund.created_at < in_flight_window(get_settings().timeout):
-            return refund
-        info = {
-            "error_code": exc.code or "REFUND_NOT_FOUND",
-            "error_message": "the gateway never received the refund",
-        }
-        return states.move_refund(refund.pk, RefundState.FAILED, info=info)
-    except PhonePeError as exc:
-        raise gateway_sync_unavailable(exc, refund, "refund") from exc
-    return observe_refund_status(refund, status)
-
-
-def observe_refund_status(refund: Refund, status: RefundStatus) -> Refund:
-    """Record a refund status answer of the gateway."""
-    order_id = Payment.objects.values_list("merchant_order_id", flat=True).get(pk=refund.payment_id)
-    original = status.original_merchant_order_id
-    if original and original != order_id:
-        # The id was used outside this ledger: the gateway's refund is another order's.
-        return states.flag_refund(
-            refund.pk,
-            f"the gateway's refund {refund.merchant_refund_id} belongs to order {original}, "
-            f"not {order_id}; not recorded",
-        )
-    if status.amount is not None and int(status.amount) != refund.amount:
-        return states.flag_refund(
-            refund.pk,
-            f"amount mismatch: gateway reports {status.amount} paise, ledger has {refund.amount}",
-        )
-    target = _REFUND_STATES.get(status.state, "")
-    info: dict[str, Any] = {}
-    if target == RefundState.FAILED:
-        info["error_code"] = status.error_code
-    if states.changes_nothing(refund, target, info):
-        return refund
-    return states.move_refund(refund.pk, target, info=info)
+# The refunds half lives in .refunds (it needs sync_payment above); hosts keep calling
+# services.refund_payment & co.
+from .refunds import (  # noqa: E402
+    duplicate_refund_id,
+    observe_refund_status,
+    refund_duplicate,
+    refund_duplicates,
+    refund_payment,
+    sync_refund,
+)

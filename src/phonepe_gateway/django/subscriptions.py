@@ -399,7 +399,7 @@ def sync_subscription(sub: Subscription | str, *, now: datetime | None = None) -
 
 
 def _not_found(sub: Subscription, exc: NotFoundError, now: datetime) -> Subscription:
-    from .services import in_flight_window
+    from .reconcile import in_flight_window
 
     if sub.state not in (SubscriptionState.CREATED, SubscriptionState.UNKNOWN):
         if sub.state not in ENDED_STATES:
