@@ -51,6 +51,7 @@ from .exceptions import (
 from .inbox import process_webhook, receive_webhook
 from .models import OPEN_STATES, Payment, PaymentState
 from .reconcile import first_check_at, in_flight_window
+from .statements import insert
 
 __all__ = [
     "ask_order_status",
@@ -206,7 +207,7 @@ def _create(
     if reference:
         _refuse_if_paid(reference)
     try:
-        payment = Payment.objects.create(
+        payment = Payment(
             merchant_order_id=order_id,
             amount=amount,
             reference=reference,
@@ -215,6 +216,7 @@ def _create(
             state=PaymentState.CREATED,
             next_check_at=first_check_at(timezone.now()),
         )
+        insert(payment)  # the CREATED row, by a statement compiled once (.statements)
     except IntegrityError:
         existing = Payment.objects.filter(merchant_order_id=order_id).first()
         if resume and existing is not None:

@@ -36,6 +36,7 @@ from django.utils import timezone
 from . import signals
 from .exceptions import Conflict, RefundExceedsRemainder
 from .models import Payment, PaymentState, Refund, RefundState
+from .statements import compare_and_set
 
 __all__ = [
     "PAYMENT_TRANSITIONS",
@@ -276,14 +277,18 @@ def acknowledge_payment(payment: Payment, *, info: Mapping[str, Any]) -> Payment
 
     The hot path of every payment, so one statement instead of a locked read-modify-write:
     ``UPDATE ... WHERE state = 'CREATED'`` is itself atomic and takes the row lock, so it
-    is the same compare-and-set the locked path does. If anything moved the payment in the
+    is the same compare-and-set the locked path does (compiled once: :mod:`.statements`). If anything moved the payment in the
     meantime (a webhook confirmed, the reconciler looked), the general path records the
     information instead.
     """
     values = _clean_info(Payment, info, _PAYMENT_INFO)
     now = timezone.now()
-    updated = Payment.objects.filter(pk=payment.pk, state=PaymentState.CREATED).update(
-        state=PaymentState.PENDING, updated_at=now, **values
+    updated = compare_and_set(
+        Payment,
+        payment.pk,
+        "state",
+        PaymentState.CREATED,
+        {"state": PaymentState.PENDING, "updated_at": now, **values},
     )
     if not updated:
         return move_payment(payment.pk, PaymentState.PENDING, info=info)
