@@ -14,7 +14,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 
 from phonepe_gateway.django import services, statements
-from phonepe_gateway.django.models import Payment
+from phonepe_gateway.django.models import IdempotencyRecord, Payment, WebhookEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -127,3 +127,47 @@ def test_services_create_when_called_then_runs_both_compiled_statements(phonepe_
     assert stored.checkout_url
     used = {k[0] for k, ok in statements.compiled().items() if ok and k[2] == Payment._meta.label}
     assert used == {"insert", "update"}
+
+
+def _row(model: type, pk: int, skip: tuple[str, ...]) -> dict[str, Any]:
+    row = model.objects.filter(pk=pk).values().get()
+    return {k: v for k, v in row.items() if k not in ("id", *skip)}
+
+
+@pytest.mark.parametrize(
+    ("model", "unique", "values", "stamps"),
+    [
+        (
+            WebhookEvent,
+            "dedupe_key",
+            {
+                "body": '{"event": "checkout.order.completed"}',
+                "headers": {"content-type": "application/json"},
+                "event": "checkout.order.completed",
+                "merchant_order_id": "MO-1",
+                "amount": 2**62,
+                "verified": True,
+            },
+            ("received_at",),
+        ),
+        (
+            IdempotencyRecord,
+            "key",
+            {"scope": "POST /payments key:ab12", "request_fingerprint": "f" * 64},
+            ("created_at", "claimed_at"),
+        ),
+    ],
+)
+def test_insert_when_inbox_or_idempotency_row_then_same_as_orm_and_compiled(
+    model: type, unique: str, values: dict[str, Any], stamps: tuple[str, ...]
+) -> None:
+    """The webhook acknowledgement's and the Idempotency-Key claim's one write."""
+    now = timezone.now()
+    extra = {"claimed_at": now} if model is IdempotencyRecord else {}
+    orm = model.objects.create(**{unique: "orm"}, **values, **extra)
+    for n in range(2):
+        fast = model(**{unique: f"fast-{n}"}, **values, **extra)
+        statements.insert(fast)
+        assert _row(model, fast.pk, (unique, *stamps)) == _row(model, orm.pk, (unique, *stamps))
+    compiled = {k: ok for k, ok in statements.compiled().items() if k[0] == "insert"}
+    assert [ok for k, ok in compiled.items() if k[2] == model._meta.label] == [True]

@@ -52,6 +52,7 @@ from .exceptions import (
     storage_unavailable,
 )
 from .models import IdempotencyRecord
+from .statements import insert
 
 __all__ = [
     "IDEMPOTENCY_STALE",
@@ -145,10 +146,11 @@ def _claim(scope: str, key: str, request_fingerprint: str) -> int | None:
     """Insert the in-progress record, or take over an abandoned one; None when taken."""
     now = timezone.now()
     try:
+        record = IdempotencyRecord(
+            scope=scope, key=key, request_fingerprint=request_fingerprint, claimed_at=now
+        )
         with transaction.atomic():
-            record = IdempotencyRecord.objects.create(
-                scope=scope, key=key, request_fingerprint=request_fingerprint, claimed_at=now
-            )
+            insert(record)
         return int(record.pk)
     except IntegrityError:
         pass

@@ -25,6 +25,7 @@ from . import signals
 from .conf import app_setting, get_client, get_settings
 from .exceptions import NotFound, PaymentsError, StorageUnavailable, WebhookRejected
 from .models import Payment, Refund, WebhookEvent
+from .statements import insert
 
 __all__ = ["REPLAY_AFTER", "process_webhook", "receive_webhook", "replay_stuck_events"]
 
@@ -111,11 +112,14 @@ def _store(
     }
     # Insert first: new events are the common case, a duplicate costs one failed insert.
     # (Its own savepoint only inside a caller's transaction; autocommit needs none.)
+    event = WebhookEvent(dedupe_key=key, **fields)
     try:
         if connection.in_atomic_block:
             with transaction.atomic():
-                return WebhookEvent.objects.create(dedupe_key=key, **fields), "stored"
-        return WebhookEvent.objects.create(dedupe_key=key, **fields), "stored"
+                insert(event)
+        else:
+            insert(event)  # the acknowledgement's one write, compiled once (.statements)
+        return event, "stored"
     except IntegrityError:  # a redelivery (or a concurrent copy) of the same body
         return WebhookEvent.objects.get(dedupe_key=key), "duplicate"
 

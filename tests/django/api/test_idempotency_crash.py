@@ -150,10 +150,12 @@ def test_derived_ids_differ_per_api_key_and_per_key(settings, api) -> None:
 def test_database_down_while_claiming_the_key_then_503_not_500(api, monkeypatch) -> None:
     from django.db import OperationalError
 
-    def down(**kwargs):
+    from phonepe_gateway.django import idempotency
+
+    def down(record):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(IdempotencyRecord.objects, "create", down)
+    monkeypatch.setattr(idempotency, "insert", down)  # the claim's one write
     response = post_json(api, "/api/payments", {"amount": 1000}, HTTP_IDEMPOTENCY_KEY="db-1")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "storage_unavailable"
