@@ -653,9 +653,14 @@ def check(url: str, sandbox: str, stats: Stats) -> list[str]:
 
 
 def subscribe(merchant: Merchant, until: float) -> None:
-    """Set up a DAILY mandate (period 1 due within seconds) and let the customer answer."""
+    """Set up a DAILY mandate (period 1 due within seconds, or periods 1 and 2) and let the
+    customer answer."""
     stats, rng = merchant.stats, merchant.rng
     amount = rng.choice([100, 4_900, 49_900])
+    # Half the mandates start a day late: period 1 is overdue at once and period 2 falls
+    # due within seconds (the service's clock is the real one), so a run debits two
+    # periods of them; the others' period 1 falls due within seconds.
+    first_debit = time.time() + rng.uniform(0, 5) - (86_400 if rng.random() < 0.5 else 0)
     body: dict[str, Any] = {
         "amount": amount,
         "max_amount": amount * rng.choice([1, 2]),
@@ -664,9 +669,7 @@ def subscribe(merchant: Merchant, until: float) -> None:
             [{"type": "UPI_INTENT"}, {"type": "UPI_COLLECT", "vpa": "chaos@ybl"}]
         ),
         "reference": f"pass:{uuid.uuid4().hex[:10]}",
-        "first_debit_at": time.strftime(
-            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + rng.uniform(0, 5))
-        ),
+        "first_debit_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(first_debit)),
     }
     if body["max_amount"] == amount and rng.random() < 0.5:
         body["amount_type"] = "FIXED"
@@ -826,6 +829,7 @@ def check_debits(url: str, sandbox: str) -> tuple[list[str], dict[str, int]]:
         "debits_completed": sum(1 for d in debits if d["state"] == "COMPLETED"),
         "debits_failed": sum(1 for d in debits if d["state"] == "FAILED"),
         "debit_retries": sum(1 for d in debits if int(d["debit_attempt"] or 1) > 1),
+        "debits_period_2_plus": sum(1 for d in debits if int(d["debit_period"]) >= 2),
         "redemptions_executed": executed,
     }
     return v, counts
@@ -875,7 +879,8 @@ def _service_env(
         # UPI AutoPay on a short fuse: redeem as soon as PhonePe allows (the sandbox clock
         # jumps 25 h), retry a failed debit after 3 s, look at live mandates every 5 s
         "PHONEPE_DEBIT_NOTICE_MIN": "1",
-        # (DAILY mandates: only period 1, due within seconds, is noticed during a run)
+        # (DAILY mandates: period 1 due within seconds; for the half that start a day late
+        # period 2 as well)
         "PHONEPE_DEBIT_NOTIFY_AHEAD": "10",
         "PHONEPE_DEBIT_RETRY_AFTER": "3",
         "PHONEPE_SUBSCRIPTION_CHECK_INTERVAL": "5",
