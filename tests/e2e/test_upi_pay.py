@@ -165,3 +165,43 @@ def test_driver_when_intent_abandoned_then_order_expires_and_pay_again_offered(
         assert _payment(ticket).intent_url is None
     finally:
         phone.close()
+
+
+def test_driver_when_upi_app_declines_then_page_says_why_and_paying_again_works(
+    site: Site, lot: Any, browser: Any
+) -> None:
+    phone = new_android(browser)
+    try:
+        page = phone.new_page()
+        ticket = park(page, site, "KA 01 EF 7788", minutes_ago=50)
+        leave(page, "₹40")
+        page.get_by_role("button", name="Pay with any UPI app").click()
+        app = phone.new_page()
+        app.goto(upi_app(site, launched_intent(page)))
+        # The bank says no: NPCI's Z9. Custom checkout allows one attempt per order.
+        app.get_by_test_id("decline-reason").select_option("INSUFFICIENT_BALANCE")
+        app.get_by_test_id("decline").click()
+        app.close()
+
+        expect(page.locator("[data-state=FAILED]")).to_be_visible()  # polled and reloaded
+        expect(page.locator("[data-failure]")).to_contain_text(
+            "your bank account did not have enough money"
+        )
+        shoot(page, "upi-7-intent-declined")
+        first = _payment(ticket)
+        assert (first.state, first.error_code) == ("FAILED", "INSUFFICIENT_BALANCE")
+        assert _session(ticket).state == "PAYMENT_DUE"
+
+        page.evaluate("window.__upiLaunched = []")
+        page.get_by_role("button", name="Pay with any UPI app").click()  # a new order
+        link = launched_intent(page)
+        second = _payment(ticket)
+        assert second.merchant_order_id != first.merchant_order_id
+        app = phone.new_page()
+        app.goto(upi_app(site, link))
+        pay_in_upi_app(app)
+        app.close()
+        expect(page.locator("[data-state=PAID]")).to_be_visible()
+        assert _session(ticket).state == "PAID"
+    finally:
+        phone.close()

@@ -31,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import autopay
+from .failures import why_failed
 from .models import Lot, ParkingSession
 from .models_pass import (
     LIVE_PASS_STATES,
@@ -64,13 +65,6 @@ _SETUP_REFUSED = {
     "CANCELLED": "The AutoPay request was cancelled.",
 }
 #: Gateway error codes a driver can act on, in their words.
-_DEBIT_ERRORS = {
-    "INSUFFICIENT_BALANCE": "your bank account did not have enough money",
-    "INSUFFICIENT_FUNDS": "your bank account did not have enough money",
-    "MANDATE_PAUSED": "AutoPay is paused in your UPI app",
-    "MANDATE_REVOKED": "AutoPay was revoked in your UPI app",
-    "DEBIT_LIMIT_EXCEEDED": "your bank's daily UPI limit was reached",
-}
 
 
 class PassError(Exception):
@@ -395,7 +389,7 @@ def suspension_message(monthly_pass: MonthlyPass) -> str:
     """What a suspended pass's page says happened, in the driver's words."""
     reason = monthly_pass.suspend_reason
     if reason == SuspendReason.DEBIT_FAILED:
-        why = _DEBIT_ERRORS.get(monthly_pass.suspend_detail.upper(), "the bank declined it")
+        why = why_failed(monthly_pass.suspend_detail, "the bank declined it", show_unknown=False)
         return (
             f"This month's AutoPay debit of ₹{monthly_pass.monthly_price // 100:,} failed: {why}."
         )

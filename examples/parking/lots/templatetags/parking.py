@@ -1,9 +1,10 @@
-"""Template filters: rupees from paise, plates for people, state badges."""
+"""Template filters: rupees from paise, plates for people, state badges, failure reasons."""
 
 from __future__ import annotations
 
 from django import template
 
+from ..failures import why_failed
 from ..plates import display_plate
 
 register = template.Library()
@@ -15,6 +16,12 @@ def rupees(paise: int | None) -> str:
         return "—"
     rupees_, rest = divmod(int(paise), 100)
     return f"₹{rupees_:,}" if rest == 0 else f"₹{rupees_:,}.{rest:02d}"
+
+
+@register.filter
+def failure_reason(code: str | None) -> str:
+    """Why PhonePe did not take the money ("the UPI PIN was wrong"), or ""."""
+    return why_failed(code)
 
 
 @register.filter
