@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from .models import Bay, Lot, ParkingSession
 from .plates import display_plate
@@ -85,6 +86,11 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"Booking #{self.pk} {self.plate_display}"
+
+    @property
+    def window_missed(self) -> bool:
+        """Paid, never used, and its window is over (no refund once started: the policy)."""
+        return self.state == BookingState.PAID and self.end_at <= timezone.now()
 
     @property
     def plate_display(self) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 
@@ -457,3 +458,22 @@ def test_pay_when_two_orders_of_a_cancelled_booking_both_paid_then_both_refunded
         None,
         intent.merchant_order_id,
     )
+
+
+def test_home_when_paid_booking_window_over_unused_then_shown_not_used(
+    lot: Lot, gateway: Any
+) -> None:
+    client = Client()
+    response = client.post(
+        f"/lots/{lot.slug}/book/", {"plate": "mh12ab1234", "start": _start_text(5), "hours": "2"}
+    )
+    assert response.status_code == 302
+    booking = _pay(Booking.objects.get(), gateway)
+    assert "PAID" in client.get("/").content.decode()
+    assert not booking.window_missed
+    with time_machine.travel(booking.end_at + timedelta(minutes=1)):
+        assert booking.window_missed
+        page = client.get("/").content.decode()
+    assert 'data-booking-state="MISSED">Not used' in page
+    booking.refresh_from_db()
+    assert booking.state == BookingState.PAID  # what was paid stays paid: no refund once started
