@@ -221,3 +221,47 @@ def test_concurrent_refunds_when_racing_then_never_beyond_amount(
     order = sandbox.state.get_order("race-2")
     assert order is not None
     assert sandbox.state.refunded_amount(order) == 900
+
+
+def test_page_options_when_sent_then_recorded_and_shown(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    body = pay_body("c-page", prefillUserLoginDetails={"phoneNumber": "9876543210"})
+    body["paymentFlow"]["paymentModeConfig"] = {
+        "enabledPaymentModes": [{"type": "UPI_QR"}, {"type": "CARD", "cardTypes": ["DEBIT_CARD"]}],
+        "disabledPaymentModes": None,  # PhonePe's own SDK sends an unset list as null
+    }
+    assert api.post("/checkout/v2/pay", json=body).status_code == 200
+    order = control.get("/orders/c-page").json()
+    assert order["paymentModeConfig"] == {
+        "enabledPaymentModes": [{"type": "UPI_QR"}, {"type": "CARD", "cardTypes": ["DEBIT_CARD"]}]
+    }
+    assert order["prefillUserLoginDetails"] == {"phoneNumber": "9876543210"}
+    plain = pay_body("c-plain")
+    api.post("/checkout/v2/pay", json=plain)
+    shown = control.get("/orders/c-plain").json()
+    assert (shown["paymentModeConfig"], shown["prefillUserLoginDetails"]) == ({}, None)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"paymentModeConfig": {"enabledPaymentModes": [{"type": "WALLET"}]}},
+        {"paymentModeConfig": {"disabledPaymentModes": [{"type": "CARD", "cardTypes": ["AMEX"]}]}},
+        {"paymentModeConfig": "UPI_QR"},
+        {"prefill": {"phoneNumber": "+91 98765 43210"}},
+        {"prefill": "9876543210"},
+    ],
+)
+def test_page_options_when_malformed_then_400_and_no_order(
+    api: httpx.Client, control: httpx.Client, bad: dict
+) -> None:
+    body = pay_body("c-bad-page")
+    if "prefill" in bad:
+        body["prefillUserLoginDetails"] = bad["prefill"]
+    else:
+        body["paymentFlow"]["paymentModeConfig"] = bad["paymentModeConfig"]
+    answer = api.post("/checkout/v2/pay", json=body)
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "BAD_REQUEST"
+    assert control.get("/orders/c-bad-page").status_code == 404

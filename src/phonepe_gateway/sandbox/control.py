@@ -67,6 +67,10 @@ def _order_view(sb: Sandbox, order: Order) -> dict[str, Any]:
         {
             "generation": order.generation,
             "disablePaymentRetry": order.disable_payment_retry,
+            "paymentModeConfig": dict(order.payment_mode_config),
+            "prefillUserLoginDetails": (
+                {"phoneNumber": order.prefill_phone} if order.prefill_phone else None
+            ),
             "merchantRedirectUrl": order.redirect_url,
             "callbackUrl": order.callback_url,
             "checkoutPath": f"/transact/{order.order_id}",

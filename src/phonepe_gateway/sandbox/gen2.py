@@ -149,6 +149,8 @@ async def _create(request: Request, *, sdk: bool) -> Response:
             message=message,
             sdk_token=sb.state.random_digits(24) if sdk else None,
             disable_payment_retry=_flag(body.get("disablePaymentRetry"), "disablePaymentRetry"),
+            payment_mode_config=check.page_modes(body["paymentFlow"].get("paymentModeConfig")),
+            prefill_phone=check.prefill_phone(body.get("prefillUserLoginDetails")),
         )
     except StateError as exc:
         return api_error(exc.http_status, exc.code, exc.message)

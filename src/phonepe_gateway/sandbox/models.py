@@ -50,6 +50,10 @@ class Order:
     sdk_token: str | None = None
     #: ``disablePaymentRetry``: the first failed attempt fails the order.
     disable_payment_retry: bool = False
+    #: the hosted page's ``paymentModeConfig`` and ``prefillUserLoginDetails.phoneNumber``,
+    #: as the merchant sent them (recorded and shown on the control API)
+    payment_mode_config: dict[str, Any] = field(default_factory=dict)
+    prefill_phone: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
     error_code: str | None = None
     detailed_error_code: str | None = None

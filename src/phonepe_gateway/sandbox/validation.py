@@ -13,10 +13,22 @@ from typing import Any
 
 from .state import StateError
 
-__all__ = ["amount", "expire_after", "merchant_id_field", "meta_info", "order_id", "text"]
+__all__ = [
+    "amount",
+    "expire_after",
+    "merchant_id_field",
+    "meta_info",
+    "order_id",
+    "page_modes",
+    "prefill_phone",
+    "text",
+]
 
 _ID = re.compile(r"^[A-Za-z0-9_-]+$")
 _UDF_SHORT = re.compile(r"^[A-Za-z0-9_\- @.+]*$")
+_PAGE_MODES = {"UPI_INTENT", "UPI_COLLECT", "UPI_QR", "NET_BANKING", "CARD"}
+_CARD_TYPES = {"DEBIT_CARD", "CREDIT_CARD"}
+_MOBILE = re.compile(r"^[6-9][0-9]{9}$")
 
 
 def _bad(message: str) -> StateError:
@@ -87,3 +99,39 @@ def text(value: Any, field: str, *, required: bool = False, max_len: int = 2048)
     if not isinstance(value, str) or len(value) > max_len:
         raise _bad(f"{field} must be a string of at most {max_len} characters.")
     return value
+
+
+def page_modes(value: Any) -> dict[str, list[dict[str, Any]]]:
+    """``paymentFlow.paymentModeConfig``: the hosted page's enabled / disabled modes."""
+    if value is None:
+        return {}
+    field = "paymentFlow.paymentModeConfig"
+    if not isinstance(value, dict):
+        raise _bad(f"{field} must be an object (enabledPaymentModes, disabledPaymentModes).")
+    out: dict[str, list[dict[str, Any]]] = {}
+    for key in ("enabledPaymentModes", "disabledPaymentModes"):
+        modes = value.get(key)
+        if modes is None:  # PhonePe's own SDK sends the list it was not given as null
+            continue
+        if not isinstance(modes, list):
+            raise _bad(f"{field}.{key} must be a list.")
+        for mode in modes:
+            kind = mode.get("type") if isinstance(mode, dict) else None
+            cards = (mode.get("cardTypes") or []) if isinstance(mode, dict) else None
+            if kind not in _PAGE_MODES or not isinstance(cards, list) or set(cards) - _CARD_TYPES:
+                raise _bad(
+                    f"{field}.{key}: each mode is {{type: one of {sorted(_PAGE_MODES)}}} "
+                    "(CARD may name cardTypes DEBIT_CARD / CREDIT_CARD)."
+                )
+        out[key] = [dict(mode) for mode in modes]
+    return out
+
+
+def prefill_phone(value: Any) -> str | None:
+    """``prefillUserLoginDetails.phoneNumber``: a 10-digit Indian mobile number."""
+    if value is None:
+        return None
+    phone = value.get("phoneNumber") if isinstance(value, dict) else None
+    if not isinstance(phone, str) or not _MOBILE.fullmatch(phone):
+        raise _bad("prefillUserLoginDetails.phoneNumber must be a 10-digit mobile number.")
+    return phone
