@@ -363,7 +363,9 @@ def create_payment(
                 )
             else:
                 instrument = None if chosen is None else _instrument(chosen)
-                payment = services.create_payment(**common, instrument=instrument)
+                payment = services.create_payment(
+                    **common, instrument=instrument, **_page_options(payload)
+                )
         except GatewayUnavailable as exc:
             raise gateway_verdict(exc) from exc
         created.append(payment)
@@ -394,13 +396,40 @@ def create_payment(
 
     created: list[Payment] = []
     signed = payload.model_dump(mode="json")
-    if signed["instrument"] is None:
-        del signed["instrument"]  # the hosted page: the fingerprint keys stored before it existed
+    # Fields left at their defaults are not signed: a key stored before they existed keeps
+    # its fingerprint (the hosted page with no options, as then).
+    for name, default in _UNSIGNED_DEFAULTS.items():
+        if signed[name] == default:
+            del signed[name]
     return answer_once(request, route, idempotency_key, signed, action, with_links)
 
 
 #: The fields of a created payment's answer that are read from the ledger every time.
 _LINKS = ("checkout_url", "intent_url", "qr_data", "sdk_token")
+
+
+#: create fields added after Idempotency-Keys were first stored, with their defaults
+_UNSIGNED_DEFAULTS: dict[str, Any] = {
+    "instrument": None,
+    "payment_modes": None,
+    "disable_payment_retry": False,
+    "prefill_phone": None,
+}
+
+
+def _page_options(payload: CreatePaymentIn) -> dict[str, Any]:
+    """The hosted page's options of a create request (its checks' error as a 422)."""
+    modes = None
+    if payload.payment_modes is not None:
+        try:
+            modes = payload.payment_modes.to_modes()
+        except ValidationError as exc:
+            raise InvalidRequest(str(exc), details={"field": f"payment_modes.{exc.field}"}) from exc
+    return {
+        "payment_modes": modes,
+        "disable_payment_retry": payload.disable_payment_retry,
+        "prefill_phone": payload.prefill_phone,
+    }
 
 
 def _stored_payment(body: dict[str, Any]) -> Payment | None:

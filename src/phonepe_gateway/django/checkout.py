@@ -16,7 +16,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from phonepe_gateway import CreatePaymentResult, Instrument, PhonePeClient
+from phonepe_gateway import CreatePaymentResult, Instrument, PaymentModes, PhonePeClient
 
 from .models import Payment
 
@@ -40,6 +40,20 @@ class Checkout:
     instrument: Instrument | None = None
     #: ``SDK`` / ``SDK_CUSTOM`` for a mobile-SDK order, else "".
     sdk: str = ""
+    #: the hosted page's options (``paymentModeConfig``, ``disablePaymentRetry``,
+    #: ``prefillUserLoginDetails``); never with an instrument or an SDK order
+    payment_modes: PaymentModes | None = None
+    disable_payment_retry: bool = False
+    prefill_phone: str | None = None
+
+    @property
+    def shapes_page(self) -> bool:
+        """Whether any of the hosted page's options is set."""
+        return (
+            self.payment_modes is not None
+            or self.disable_payment_retry
+            or self.prefill_phone is not None
+        )
 
     @property
     def mode(self) -> str:
@@ -76,6 +90,9 @@ class Checkout:
             meta_info=meta_info,
             callback_url=callback_url,
             instrument=self.instrument,
+            payment_modes=self.payment_modes,
+            disable_payment_retry=self.disable_payment_retry,
+            prefill_phone=self.prefill_phone,
         )
 
 

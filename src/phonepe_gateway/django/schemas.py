@@ -11,9 +11,18 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
-from phonepe_gateway import Card, Instrument, NetBanking, Token, UpiCollect, UpiIntent, UpiQr
+from phonepe_gateway import (
+    Card,
+    Instrument,
+    NetBanking,
+    PaymentModes,
+    Token,
+    UpiCollect,
+    UpiIntent,
+    UpiQr,
+)
 
 __all__ = [
     "ID_PATTERN",
@@ -82,9 +91,19 @@ class UpiIntentIn(_In):
         return UpiIntent(target_app=self.target_app)
 
 
+def _exactly_one(kind: str, *names: str) -> dict[str, Any]:
+    """JSON Schema for "exactly one of these fields, of JSON type ``kind``" (a null one
+    counts as absent), which the model's own check enforces too."""
+    return {"oneOf": [{"required": [n], "properties": {n: {"type": kind}}} for n in names]}
+
+
 class UpiCollectIn(_In):
     """A collect request to the customer's VPA or phone number (exactly one); it appears
     in their UPI app. The answer carries no link."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=_exactly_one("string", "vpa", "phone")
+    )
 
     type: Literal["UPI_COLLECT"]
     vpa: str | None = Field(
@@ -191,6 +210,47 @@ InstrumentIn = Annotated[
 INSTRUMENT_TYPES = ("UPI_INTENT", "UPI_COLLECT", "UPI_QR", "NET_BANKING", "CARD", "TOKEN", "SDK")
 
 
+PageMode = Literal[
+    "UPI_INTENT", "UPI_COLLECT", "UPI_QR", "NET_BANKING", "CARD", "DEBIT_CARD", "CREDIT_CARD"
+]
+
+
+class PaymentModesIn(_In):
+    """Which modes PhonePe's hosted page offers: the ones to show, or the ones to hide
+    (one list or the other: with ``enabled`` every other mode is hidden already)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=_exactly_one("array", "enabled", "disabled"),
+    )
+
+    enabled: list[PageMode] | None = Field(default=None, min_length=1, max_length=7)
+    disabled: list[PageMode] | None = Field(default=None, min_length=1, max_length=7)
+
+    @model_validator(mode="after")
+    def _one_list(self) -> PaymentModesIn:
+        if (self.enabled is None) == (self.disabled is None):
+            raise ValueError("give either enabled or disabled, not both or neither")
+        return self
+
+    def to_modes(self) -> PaymentModes:
+        """The core's ``PaymentModes`` (its own checks apply too)."""
+        return PaymentModes(enabled=tuple(self.enabled or ()), disabled=tuple(self.disabled or ()))
+
+
+#: The hosted page's options shape the page: with an instrument there is none.
+_PAGE_ONLY: dict[str, Any] = {
+    "if": {"properties": {"instrument": {"type": "object"}}, "required": ["instrument"]},
+    "then": {
+        "properties": {
+            "payment_modes": {"type": "null"},
+            "disable_payment_retry": {"const": False},
+            "prefill_phone": {"type": "null"},
+        }
+    },
+}
+
+
 #: Card, token and net banking return the customer to ``redirect_url`` after the bank's
 #: page: PhonePe requires it (the app's ``redirect_url`` setting may stand in for it).
 _REDIRECT_REQUIRED: dict[str, Any] = {
@@ -209,7 +269,9 @@ _REDIRECT_REQUIRED: dict[str, Any] = {
 
 
 class CreatePaymentIn(_In):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_REDIRECT_REQUIRED)
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"allOf": [_REDIRECT_REQUIRED, _PAGE_ONLY]}
+    )
 
     amount: int = Field(ge=100, le=MAX_PAISE, description="Amount in paise (at least 100).")
     merchant_order_id: str | None = Field(
@@ -242,6 +304,22 @@ class CreatePaymentIn(_In):
             "How the customer pays (custom checkout). Omitted: PhonePe's hosted page "
             "(`checkout_url`). `type` picks the variant."
         ),
+    )
+    payment_modes: PaymentModesIn | None = Field(
+        default=None,
+        description="The hosted page only: which payment modes it offers "
+        "(`paymentModeConfig`). Not with an `instrument`.",
+    )
+    disable_payment_retry: StrictBool = Field(
+        default=False,
+        description="The hosted page only: the first failed attempt fails the order "
+        "(`disablePaymentRetry`). Not with an `instrument`.",
+    )
+    prefill_phone: str | None = Field(
+        default=None,
+        pattern=r"^[6-9][0-9]{9}$",
+        description="The hosted page only: the customer's 10-digit mobile number, without "
+        "+91 (`prefillUserLoginDetails`). Not with an `instrument`.",
     )
 
 

@@ -24,6 +24,7 @@ from phonepe_gateway import (
     Instrument,
     NotFoundError,
     OrderStatus,
+    PaymentModes,
     PhonePeError,
     ValidationError,
     check_amount,
@@ -126,6 +127,9 @@ def create_payment(
     metadata: dict[str, Any] | None = None,
     resume: bool = False,
     instrument: Instrument | None = None,
+    payment_modes: PaymentModes | None = None,
+    disable_payment_retry: bool = False,
+    prefill_phone: str | None = None,
 ) -> Payment:
     """Store a payment as CREATED, then ask the gateway for its order.
 
@@ -134,6 +138,9 @@ def create_payment(
     ``instrument`` and, while the order is open, what the customer pays with:
     ``intent_url`` (UPI intent), ``qr_data`` (UPI QR), the bank page (card, net
     banking, token: ``pay_url``); a UPI collect request goes to the customer's app.
+    ``payment_modes`` (which modes the hosted page offers), ``disable_payment_retry``
+    (the first failed attempt fails the order) and ``prefill_phone`` (the customer's
+    10-digit mobile number) shape the hosted page and are refused with an instrument.
 
     A link lost in transit heals itself: a new attempt (``<id>-L1``) under the same
     reference is made and returned, and the lost one is marked ``superseded_by`` it and
@@ -155,7 +162,29 @@ def create_payment(
             "UpiQr, NetBanking, Card, Token).",
             details={"field": "instrument"},
         )
-    how = Checkout(redirect_url=redirect_url, instrument=instrument)
+    if payment_modes is not None and not isinstance(payment_modes, PaymentModes):
+        raise InvalidRequest(
+            "payment_modes must be a phonepe_gateway.PaymentModes.",
+            details={"field": "payment_modes"},
+        )
+    if not isinstance(disable_payment_retry, bool):
+        raise InvalidRequest(
+            "disable_payment_retry must be true or false.",
+            details={"field": "disable_payment_retry"},
+        )
+    how = Checkout(
+        redirect_url=redirect_url,
+        instrument=instrument,
+        payment_modes=payment_modes,
+        disable_payment_retry=disable_payment_retry,
+        prefill_phone=prefill_phone,
+    )
+    if instrument is not None and how.shapes_page:
+        raise InvalidRequest(
+            "payment_modes, disable_payment_retry and prefill_phone shape PhonePe's hosted "
+            "page; they cannot be combined with an instrument.",
+            details={"field": "instrument"},
+        )
     return _create(amount, merchant_order_id, reference, metadata, resume, how)
 
 
