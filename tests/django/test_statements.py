@@ -111,12 +111,15 @@ def test_compare_and_set_when_expected_state_then_one_row_else_none() -> None:
 
 def test_compare_and_set_when_expression_then_orm_applies_it() -> None:
     payment = Payment.objects.create(**_fields("EXPR", check_count=2))
+    # The same column set compiled first with a plain value: an expression must still not
+    # be bound as a parameter of that statement.
+    assert statements.compare_and_set(Payment, payment.pk, "state", "CREATED", {"check_count": 5})
     changed = statements.compare_and_set(
         Payment, payment.pk, "state", "CREATED", {"check_count": F("check_count") + 1}
     )
     assert changed == 1
     payment.refresh_from_db()
-    assert payment.check_count == 3
+    assert payment.check_count == 6
 
 
 def test_services_create_when_called_then_runs_both_compiled_statements(phonepe_sandbox) -> None:

@@ -55,26 +55,35 @@ def compare_and_set(
     """``model.objects.filter(pk=pk, **{field: expected}).update(**values)``: the number
     of rows changed (0 when ``field`` no longer holds ``expected``)."""
     alias = router.db_for_write(model)
+    if any(hasattr(v, "resolve_expression") for v in values.values()):
+        # an expression (F(), Now()) is SQL, not a parameter: the ORM's job
+        return _orm_update(model, alias, pk, field, expected, values)
     connection = connections[alias]
     meta = model._meta
     key = ("update", alias, meta.label, (field, *values))
-    sql = _SQL.get(key)
     params = [_field(model, n).get_db_prep_save(v, connection) for n, v in values.items()]
-    key_field = meta.pk
     params += [
-        key_field.get_db_prep_value(key_field.get_prep_value(pk), connection, prepared=True),
+        meta.pk.get_db_prep_value(meta.pk.get_prep_value(pk), connection, prepared=True),
         _field(model, field).get_db_prep_value(expected, connection),
     ]
-    if any(hasattr(v, "resolve_expression") for v in values.values()):
-        sql = None  # an expression (F(), Now()) is SQL, not a parameter: the ORM's job
-    elif sql is None and key not in _SQL:
+    sql = _SQL.get(key)
+    if sql is None and key not in _SQL:
         sql = _compile_update(model, alias, key, pk, field, expected, values, params)
     if sql is None:
-        queryset = model._default_manager.using(alias).filter(pk=pk, **{field: expected})
-        return int(queryset.update(**values))
+        return _orm_update(model, alias, pk, field, expected, values)
     with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
+
+
+def _orm_update(
+    model: type[Model], alias: str, pk: Any, field: str, expected: Any, values: dict[str, Any]
+) -> int:
+    return int(_matching(model, alias, pk, field, expected).update(**values))
+
+
+def _matching(model: type[Model], alias: str, pk: Any, field: str, expected: Any) -> Any:
+    return model._default_manager.using(alias).filter(pk=pk, **{field: expected})
 
 
 def _field(model: type[Model], name: str) -> Field[Any, Any]:
@@ -92,7 +101,7 @@ def _compile_update(
     params: list[Any],
 ) -> str | None:
     try:
-        queryset = model._default_manager.using(alias).filter(pk=pk, **{field: expected})
+        queryset = _matching(model, alias, pk, field, expected)
         query = cast(UpdateQuery, queryset.query.chain(UpdateQuery))
         query.add_update_values(values)
         compiler = query.get_compiler(alias)
