@@ -8,7 +8,10 @@ it up.
 
 from __future__ import annotations
 
-__all__ = ["why_failed"]
+__all__ = ["GATEWAY_DOWN", "why_failed"]
+
+#: What a pay button answers when PhonePe could not be asked at all.
+GATEWAY_DOWN = "PhonePe could not be reached just now. Nothing was charged - please try again."
 
 _WHY = {
     "PAYMENT_ERROR": "it was declined in your UPI app",

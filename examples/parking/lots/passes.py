@@ -339,7 +339,8 @@ def apply_debit(
     error: str = "",
     at: datetime | None = None,
 ) -> MonthlyPass | None:
-    """A monthly debit of the pass's mandate completed or failed for good."""
+    """A monthly debit of the pass's mandate completed, or an attempt of it failed (the pass
+    is suspended at once; a retry that completes makes it active again)."""
     at = at or timezone.now()
     with transaction.atomic():
         locked = MonthlyPass.objects.select_for_update().filter(pk=pass_id).first()

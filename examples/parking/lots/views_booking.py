@@ -27,6 +27,7 @@ from phonepe_gateway.django.exceptions import PaymentsError
 from phonepe_gateway.django.models import Payment
 
 from . import booking_entry, bookings, ownership
+from .failures import GATEWAY_DOWN
 from .forms import BookingCancelForm, BookingForm, BookingPayForm
 from .models import Booking, BookingState, Lot
 from .pay_upi import (
@@ -233,10 +234,7 @@ def booking_pay(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("booking", pk=pk)
     except PaymentsError as exc:
         logger.warning("could not start payment for booking %s: %s", pk, exc)
-        messages.error(
-            request,
-            "PhonePe could not be reached just now. Nothing was charged - please try again.",
-        )
+        messages.error(request, GATEWAY_DOWN)
         return redirect("booking", pk=pk)
     if method == "hosted" and payment.checkout_url:
         return redirect(payment.checkout_url)

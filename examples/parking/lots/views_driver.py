@@ -26,6 +26,7 @@ from phonepe_gateway.django.exceptions import PaymentsError
 from phonepe_gateway.django.models import Payment
 
 from . import booking_entry, bookings, ownership, pay_upi, recovery, services
+from .failures import GATEWAY_DOWN
 from .forms import EntryForm, FindTicketForm, PayForm
 from .models import HOLDING_STATES, Booking, Lot, ParkingSession, SessionState
 from .plates import InvalidPlate, display_plate, normalise_plate
@@ -266,10 +267,7 @@ def pay(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("ticket", pk=pk)
     except PaymentsError as exc:
         logger.warning("could not start payment for session %s: %s", pk, exc)
-        messages.error(
-            request,
-            "PhonePe could not be reached just now. Nothing was charged - please try again.",
-        )
+        messages.error(request, GATEWAY_DOWN)
         return redirect("ticket", pk=pk)
     if method == "intent":
         pay_upi.remember_launch(request, payment)  # the next page opens the UPI app, once
