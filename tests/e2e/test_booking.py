@@ -14,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from .conftest import WEBHOOK_PATH, Site, shoot, wait_for
-from .upi_steps import launched_intent, new_android, pay_in_upi_app, upi_app
+from .upi_steps import new_android, open_intent, pay_in_upi_app, upi_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -71,8 +71,7 @@ def test_driver_when_books_pays_by_upi_app_then_enters_at_barrier_on_booked_bay(
         booking = _booking()
         assert (booking.state, booking.bay_id, booking.price) == ("AWAITING_PAYMENT", None, 8000)
 
-        page.get_by_role("button", name="Pay with any UPI app").click()
-        link = launched_intent(page)
+        link = open_intent(page)
         expect(page.get_by_text("AWAITING PAYMENT")).to_be_visible()
         shoot(page, "booking-2-paying-by-intent")
         app = phone.new_page()

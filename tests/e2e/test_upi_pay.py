@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from .conftest import Site, shoot, wait_for
 from .driver_steps import leave, park
-from .upi_steps import launched_intent, new_android, new_desktop, pay_in_upi_app, upi_app
+from .upi_steps import new_android, new_desktop, open_intent, pay_in_upi_app, upi_app
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -42,9 +42,7 @@ def test_driver_when_pays_with_any_upi_app_then_intent_opens_app_and_page_turns_
         expect(buttons.first).to_have_text("Pay with any UPI app")
         expect(page.get_by_text("More ways to pay")).to_be_visible()
         shoot(page, "upi-1-pay-choices-phone")
-        page.get_by_role("button", name="Pay with any UPI app").click()
-
-        link = launched_intent(page)  # the page opened the UPI app by itself
+        link = open_intent(page)  # the page opened the UPI app by itself
         assert link.startswith("upi://pay?")
         assert "am=40.00" in link
         assert "cu=INR" in link
@@ -149,8 +147,7 @@ def test_driver_when_intent_abandoned_then_order_expires_and_pay_again_offered(
         page = phone.new_page()
         ticket = park(page, site, "TN 09 CD 4821", minutes_ago=50)
         leave(page, "₹40")
-        page.get_by_role("button", name="Pay with any UPI app").click()
-        launched_intent(page)
+        open_intent(page)
         expect(page.locator("[data-state=PENDING]")).to_be_visible()
         # The driver never approves it. PhonePe expires a UPI intent order after 10 minutes:
         # the sandbox's clock jumps past that; its webhook tells the site.
@@ -175,9 +172,9 @@ def test_driver_when_upi_app_declines_then_page_says_why_and_paying_again_works(
         page = phone.new_page()
         ticket = park(page, site, "KA 01 EF 7788", minutes_ago=50)
         leave(page, "₹40")
-        page.get_by_role("button", name="Pay with any UPI app").click()
+        link = open_intent(page)
         app = phone.new_page()
-        app.goto(upi_app(site, launched_intent(page)))
+        app.goto(upi_app(site, link))
         # The bank says no: NPCI's Z9. Custom checkout allows one attempt per order.
         app.get_by_test_id("decline-reason").select_option("INSUFFICIENT_BALANCE")
         app.get_by_test_id("decline").click()
@@ -192,9 +189,7 @@ def test_driver_when_upi_app_declines_then_page_says_why_and_paying_again_works(
         assert (first.state, first.error_code) == ("FAILED", "INSUFFICIENT_BALANCE")
         assert _session(ticket).state == "PAYMENT_DUE"
 
-        page.evaluate("window.__upiLaunched = []")
-        page.get_by_role("button", name="Pay with any UPI app").click()  # a new order
-        link = launched_intent(page)
+        link = open_intent(page)  # a new order
         second = _payment(ticket)
         assert second.merchant_order_id != first.merchant_order_id
         app = phone.new_page()

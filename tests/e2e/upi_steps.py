@@ -62,8 +62,11 @@ def new_desktop(browser: Any) -> Any:
     return context
 
 
-def launched_intent(page: Any) -> str:
-    """The upi:// link the page opened by itself (after "Pay with any UPI app")."""
+def open_intent(page: Any) -> str:
+    """Press "Pay with any UPI app" and return the upi:// link the page then opened by
+    itself (the next page, after the order was made)."""
+    page.evaluate("window.__upiLaunched = []")  # only what this press opens
+    page.get_by_role("button", name="Pay with any UPI app").click()
     page.wait_for_function("window.__upiLaunched && window.__upiLaunched.length > 0")
     links: list[str] = page.evaluate("window.__upiLaunched")
     assert len(links) == 1, links  # opened once, not on every poll
