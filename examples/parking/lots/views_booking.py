@@ -162,7 +162,7 @@ def _context(request: HttpRequest, booking: Booking) -> dict[str, Any]:
         "on_phone": is_phone(request),
         "may_enter": booking.state == BookingState.PAID and opens <= now < closes,
         "entry_opens": opens,
-        "missed": booking.state == BookingState.PAID and closes <= now,
+        "missed": booking.window_missed,
         "version": _version(booking, payment, refund_step),
     }
     context["poll"] = view_state == "PAYING" or refund_step in ("PENDING", "CONFIRMED")

@@ -460,7 +460,7 @@ def test_pay_when_two_orders_of_a_cancelled_booking_both_paid_then_both_refunded
     )
 
 
-def test_home_when_paid_booking_window_over_unused_then_shown_not_used(
+def test_pages_when_paid_booking_window_over_unused_then_shown_not_used(
     lot: Lot, gateway: Any
 ) -> None:
     client = Client()
@@ -474,6 +474,9 @@ def test_home_when_paid_booking_window_over_unused_then_shown_not_used(
     with time_machine.travel(booking.end_at + timedelta(minutes=1)):
         assert booking.window_missed
         page = client.get("/").content.decode()
+        detail = client.get(f"/bookings/{booking.pk}/").content.decode()
     assert 'data-booking-state="MISSED">Not used' in page
+    assert "This booking's window is over." in detail
+    assert "let me in" not in detail
     booking.refresh_from_db()
     assert booking.state == BookingState.PAID  # what was paid stays paid: no refund once started
