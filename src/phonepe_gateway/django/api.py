@@ -418,15 +418,11 @@ _UNSIGNED_DEFAULTS: dict[str, Any] = {
 
 
 def _page_options(payload: CreatePaymentIn) -> dict[str, Any]:
-    """The hosted page's options of a create request (its checks' error as a 422)."""
-    modes = None
-    if payload.payment_modes is not None:
-        try:
-            modes = payload.payment_modes.to_modes()
-        except ValidationError as exc:
-            raise InvalidRequest(str(exc), details={"field": f"payment_modes.{exc.field}"}) from exc
+    """The hosted page's options of a create request (the schema already holds them to
+    what ``PaymentModes`` accepts: one non-empty list of known modes)."""
+    modes = payload.payment_modes
     return {
-        "payment_modes": modes,
+        "payment_modes": None if modes is None else modes.to_modes(),
         "disable_payment_retry": payload.disable_payment_retry,
         "prefill_phone": payload.prefill_phone,
     }
