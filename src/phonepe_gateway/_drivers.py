@@ -4,9 +4,11 @@ There are three steps: ``Send`` (one HTTP exchange), ``Sleep`` (a backoff) and
 ``Authorize`` (a token from the provider, which single-flights its fetch with a thread
 or an asyncio lock; the fetch is itself a transport call run by the same loop).
 
-Each client instance owns one pooled httpx transport (``HTTPTransport`` /
-``AsyncHTTPTransport``: HTTP/1.1 keep-alive, ``PHONEPE_CONNECTION_POOL_SIZE``
-connections, ``PHONEPE_PROXY``). We drive the transport directly rather than through
+Each client instance owns one pooled transport (HTTP/1.1 keep-alive,
+``PHONEPE_CONNECTION_POOL_SIZE`` connections): the sync client's is
+``_wire.StdlibTransport`` on ``http.client`` (a third of httpx's CPU per exchange), or
+``httpx.HTTPTransport`` when ``PHONEPE_PROXY`` is set; the asyncio client's is
+``httpx.AsyncHTTPTransport``. We drive the transport directly rather than through
 ``httpx.Client``: the Client layer adds a cookie jar, redirect following, auth flows
 and event hooks, none of which a payment API call may use, and they cost about as
 much CPU per call as everything this package does (see docs/BENCHMARKS.md).
@@ -30,6 +32,7 @@ from ._calls import Authorize, CallSteps
 from ._clock import Clock
 from ._config import Settings
 from ._transport import CallSpec, Reply, Send, Sleep, TransportCore
+from ._wire import StdlibTransport
 
 __all__ = ["AsyncTransport", "SyncTransport"]
 
@@ -77,11 +80,13 @@ def _limits(settings: Settings) -> httpx.Limits:
 
 
 class SyncTransport:
-    """Runs calls over one pooled ``httpx.HTTPTransport`` (or an injected transport)."""
+    """Runs calls over one pooled wire: ``_wire.StdlibTransport``, httpx's with a proxy."""
 
     def __init__(self, core: TransportCore, transport: httpx.BaseTransport | None = None) -> None:
         self.core = core
         s = core.settings
+        if transport is None and s.proxy is None:
+            transport = StdlibTransport(pool_size=s.connection_pool_size, keepalive_expiry=30.0)
         self._http: httpx.BaseTransport = transport or httpx.HTTPTransport(
             limits=_limits(s), proxy=s.proxy, retries=0
         )

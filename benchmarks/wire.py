@@ -1,0 +1,161 @@
+"""The sync client's wire: CPU per exchange, ``_wire.StdlibTransport`` against httpx's.
+
+Against the real local sandbox (``phonepe sandbox`` in its own process, pinned to another
+CPU when there is one, so its CPU is not counted), in one run and alternating rounds:
+
+* one exchange (``GET`` of an order's status, body read, connection kept alive) through
+  a bare ``http.client.HTTPConnection`` (the floor), ``StdlibTransport`` and
+  ``httpx.HTTPTransport``;
+* the whole client: ``PhonePeClient.create_payment`` and ``get_order_status`` on the
+  default wire and with ``httpx.HTTPTransport`` injected (what the client used before).
+
+CPU is ``time.process_time`` of this process per call; the figures to read are the
+ratios, each from the same round.
+
+    .venv/bin/python benchmarks/wire.py [--calls 2000] [--rounds 3]
+
+Bounded (about 20 s), loopback only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from phonepe_gateway import PhonePeClient
+from phonepe_gateway._wire import StdlibTransport
+
+PHONEPE = str(Path(sys.executable).with_name("phonepe"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def sandbox() -> Iterator[str]:
+    port = _free_port()
+    command = [PHONEPE, "sandbox", "--port", str(port)]
+    if hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) > 1:
+        cpus = sorted(os.sched_getaffinity(0))
+        command = ["taskset", "-c", str(cpus[-1]), *command]
+        os.sched_setaffinity(0, {cpus[0]})
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(url + "/_sandbox/orders", timeout=1)
+                break
+            except httpx.HTTPError:
+                if proc.poll() is not None:
+                    raise RuntimeError("the sandbox exited") from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def cpu_per_call(fn: Callable[[], object], calls: int) -> float:
+    for _ in range(50):
+        fn()
+    started = time.process_time()
+    for _ in range(calls):
+        fn()
+    return (time.process_time() - started) / calls * 1e6
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with sandbox() as url:
+        host, port = url.removeprefix("http://").split(":")
+        with PhonePeClient(env="local", local_url=url) as setup:
+            order = setup.create_payment(amount=100).merchant_order_id
+        path = f"/apis/pg-sandbox/checkout/v2/order/{order}/status"
+        timeouts = {"timeout": {"connect": 5, "read": 5, "write": 5, "pool": 5}}
+
+        def exchange(transport: httpx.BaseTransport) -> Callable[[], object]:
+            def one() -> object:
+                request = httpx.Request("GET", url + path, extensions=timeouts)
+                response = transport.handle_request(request)
+                try:
+                    return response.read()
+                finally:
+                    response.close()
+
+            return one
+
+        def floor(raw: http.client.HTTPConnection) -> Callable[[], object]:
+            def one() -> object:
+                raw.request("GET", path)
+                return raw.getresponse().read()
+
+            return one
+
+        results: dict[str, list[float]] = {}
+
+        def record(name: str, value: float) -> None:
+            results.setdefault(name, []).append(value)
+
+        stdlib, httpx_wire = StdlibTransport(pool_size=10), httpx.HTTPTransport(retries=0)
+        for _ in range(args.rounds):
+            raw = http.client.HTTPConnection(host, int(port))  # the sandbox drops idle ones
+            record("exchange: http.client (floor)", cpu_per_call(floor(raw), args.calls))
+            raw.close()
+            record("exchange: StdlibTransport", cpu_per_call(exchange(stdlib), args.calls))
+            record("exchange: httpx.HTTPTransport", cpu_per_call(exchange(httpx_wire), args.calls))
+            for name, injected in (("default wire", None), ("httpx transport", "httpx")):
+                transport = httpx.HTTPTransport(retries=0) if injected else None
+                with PhonePeClient(env="local", local_url=url, transport=transport) as client:
+                    client.create_payment(amount=100)  # token and connection
+                    record(
+                        f"client create_payment: {name}",
+                        cpu_per_call(
+                            lambda c=client: c.create_payment(amount=100), args.calls // 2
+                        ),
+                    )
+                    record(
+                        f"client get_order_status: {name}",
+                        cpu_per_call(lambda c=client: c.get_order_status(order), args.calls),
+                    )
+        stdlib.close()
+        httpx_wire.close()
+    print(f"CPU per call in microseconds, median of {args.rounds} alternating rounds:")
+    medians = {name: statistics.median(values) for name, values in results.items()}
+    for name, value in medians.items():
+        print(f"  {name:40s} {value:8.1f}")
+
+    def ratio(a: str, b: str) -> str:
+        return f"{medians[a] / medians[b]:.2f}x"
+
+    print(
+        "  StdlibTransport / httpx.HTTPTransport   "
+        f"{ratio('exchange: StdlibTransport', 'exchange: httpx.HTTPTransport')}"
+    )
+    for call in ("create_payment", "get_order_status"):
+        print(
+            f"  client {call}, default / httpx  "
+            f"{ratio(f'client {call}: default wire', f'client {call}: httpx transport')}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
