@@ -53,6 +53,30 @@ def test_writer_when_many_rows_then_all_written_in_batches() -> None:
     assert writer.dropped == 0
 
 
+def _written_without_flush(writer: CallLogWriter, seconds: float) -> bool:
+    """The writer drained its queue on its own (flush() would cut its linger short)."""
+    with writer._idle:
+        return writer._idle.wait_for(lambda: writer._pending == 0, seconds)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writer_when_a_whole_batch_is_queued_then_written_without_lingering() -> None:
+    writer = CallLogWriter(batch=5, linger=600.0)
+    for n in range(5):
+        writer.add(_row(n))
+    assert _written_without_flush(writer, 10.0)
+    assert GatewayCallLog.objects.count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writer_when_fewer_rows_than_a_batch_then_written_after_the_linger() -> None:
+    writer = CallLogWriter(batch=100, linger=0.05)
+    for n in range(3):
+        writer.add(_row(n))
+    assert _written_without_flush(writer, 10.0)
+    assert GatewayCallLog.objects.count() == 3
+
+
 @pytest.mark.django_db(transaction=True)
 def test_writer_when_queue_full_then_rows_dropped_not_raised() -> None:
     writer = CallLogWriter(batch=1, linger=0.0, capacity=0)
