@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError
 
-from phonepe_gateway.django import calllog, services
+from phonepe_gateway.django import calllog, services, statements
 from phonepe_gateway.django.calllog import CallLogWriter
 from phonepe_gateway.django.models import GatewayCallLog
 
@@ -88,15 +88,15 @@ def test_writer_when_queue_full_then_rows_dropped_not_raised() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_writer_when_database_fails_then_rows_dropped_and_later_rows_written(monkeypatch) -> None:
-    real = GatewayCallLog.objects.bulk_create
+    real = statements.insert_many
     failures = [DatabaseError("database is down")]
 
-    def bulk_create(objs, *args, **kwargs):
+    def insert_many(model, objs):
         if failures:
             raise failures.pop()
-        return real(objs, *args, **kwargs)
+        return real(model, objs)
 
-    monkeypatch.setattr(GatewayCallLog.objects, "bulk_create", bulk_create)
+    monkeypatch.setattr(statements, "insert_many", insert_many)
     writer = CallLogWriter(batch=10, linger=0.0)
     writer.add(_row(1))
     assert writer.flush(5.0)

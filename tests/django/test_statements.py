@@ -14,7 +14,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 
 from phonepe_gateway.django import services, statements
-from phonepe_gateway.django.models import IdempotencyRecord, Payment, WebhookEvent
+from phonepe_gateway.django.models import GatewayCallLog, IdempotencyRecord, Payment, WebhookEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -174,3 +174,50 @@ def test_insert_when_inbox_or_idempotency_row_then_same_as_orm_and_compiled(
         assert _row(model, fast.pk, (unique, *stamps)) == _row(model, orm.pk, (unique, *stamps))
     compiled = {k: ok for k, ok in statements.compiled().items() if k[0] == "insert"}
     assert [ok for k, ok in compiled.items() if k[2] == model._meta.label] == [True]
+
+
+def _log(n: int, **extra: Any) -> GatewayCallLog:
+    fields: dict[str, Any] = {
+        "call": "order_status",
+        "endpoint": f"http://127.0.0.1:{n}",
+        "status": 200 if n % 2 else None,
+        "outcome": "ok",
+        "duration_ms": 1.25 * n,
+        "attempt": 1 + n % 3,
+        **extra,
+    }
+    return GatewayCallLog(**fields)
+
+
+def test_insert_many_when_rows_then_same_rows_as_bulk_create_and_compiled() -> None:
+    GatewayCallLog.objects.bulk_create([_log(n) for n in range(5)])
+    for _ in range(2):  # the first call compiles and checks, the second only executes
+        statements.insert_many(GatewayCallLog, [_log(n, call="fast") for n in range(5)])
+    orm = list(GatewayCallLog.objects.exclude(call="fast").order_by("id").values())
+    fast = list(GatewayCallLog.objects.filter(call="fast").order_by("id").values())
+    assert len(fast) == 10
+    for a, b in zip([dict(r) for r in orm * 2], fast, strict=True):
+        assert abs(a.pop("created_at") - b.pop("created_at")) < timedelta(seconds=5)
+        a.pop("id"), b.pop("id"), a.pop("call"), b.pop("call")
+        assert a == b
+    kinds = {
+        key[0]: ok
+        for key, ok in statements.compiled().items()
+        if key[2] == GatewayCallLog._meta.label
+    }
+    assert kinds.get("insert_many") is True
+
+
+def test_insert_many_when_one_row_is_refused_then_no_row_is_written() -> None:
+    rows = [_log(1), _log(2, call=None), _log(3)]  # call is NOT NULL
+    with pytest.raises(IntegrityError):
+        statements.insert_many(GatewayCallLog, rows)
+    assert GatewayCallLog.objects.count() == 0
+
+
+def test_insert_many_when_a_row_has_a_key_already_then_the_orm_writes_them() -> None:
+    row = _log(1)
+    row.pk = 424_242
+    statements.insert_many(GatewayCallLog, [row, _log(2)])
+    assert GatewayCallLog.objects.filter(pk=424_242).exists()
+    assert GatewayCallLog.objects.count() == 2

@@ -3,9 +3,9 @@
 With ``PHONEPE["call_log"] = "batched"`` (the standalone service's default) a finished
 gateway call costs the request one queue put instead of one ``INSERT`` (and, on
 PostgreSQL, a round trip). One daemon thread per process collects rows for up to
-:data:`LINGER` seconds (at most :data:`BATCH` rows) and writes them with one
-``bulk_create`` on its own database connection, so a busy service writes one statement
-per batch instead of one per call. ``created_at`` is the batch's insert time, at most
+:data:`LINGER` seconds (at most :data:`BATCH` rows) and writes them in one transaction
+with one compiled ``INSERT`` run by ``executemany`` (``statements.insert_many``) on its own
+database connection, so a busy service commits once per batch instead of once per call. ``created_at`` is the batch's insert time, at most
 about ``LINGER`` seconds after the call.
 
 The log is best effort, as in the immediate mode: a database error or a full queue
@@ -112,9 +112,10 @@ class CallLogWriter:
 
 def _insert(rows: list[dict[str, Any]]) -> None:
     from .models import GatewayCallLog
+    from .statements import insert_many
 
     try:
-        GatewayCallLog.objects.bulk_create([GatewayCallLog(**row) for row in rows])
+        insert_many(GatewayCallLog, [GatewayCallLog(**row) for row in rows])
     except DatabaseError:  # best effort: never fail a payment for the log
         logger.warning("could not write %d gateway call log rows", len(rows), exc_info=True)
     except Exception:  # the thread must survive anything a row could raise
