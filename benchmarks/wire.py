@@ -4,8 +4,9 @@ Against the real local sandbox (``phonepe sandbox`` in its own process, pinned t
 CPU when there is one, so its CPU is not counted), in one run and alternating rounds:
 
 * one exchange (``GET`` of an order's status, body read, connection kept alive) through
-  a bare ``http.client.HTTPConnection`` (the floor), ``StdlibTransport`` and
-  ``httpx.HTTPTransport``;
+  a bare ``http.client.HTTPConnection`` (the floor), ``StdlibTransport``,
+  ``httpx.HTTPTransport`` and urllib3's ``PoolManager`` behind the same httpx transport
+  interface (the other well-kept pool; skipped when urllib3 is not installed);
 * the whole client: ``PhonePeClient.create_payment`` and ``get_order_status`` on the
   default wire and with ``httpx.HTTPTransport`` injected (what the client used before).
 
@@ -70,6 +71,41 @@ def sandbox() -> Iterator[str]:
         proc.wait(10)
 
 
+class Urllib3Transport(httpx.BaseTransport):
+    """urllib3's pool behind httpx's transport interface: the baseline for "why not urllib3"."""
+
+    def __init__(self) -> None:
+        import urllib3
+
+        self._urllib3 = urllib3
+        self._pool = urllib3.PoolManager(maxsize=10, retries=False)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        timeout = request.extensions.get("timeout", {})
+        answer = self._pool.urlopen(
+            request.method,
+            str(request.url),
+            body=request.content or None,
+            headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers.raw},
+            redirect=False,
+            preload_content=False,
+            decode_content=False,
+            timeout=self._urllib3.Timeout(connect=timeout.get("connect"), read=timeout.get("read")),
+        )
+
+        class Body(httpx.SyncByteStream):
+            def __iter__(self) -> Iterator[bytes]:
+                yield from answer.stream(65_536, decode_content=False)
+
+            def close(self) -> None:
+                answer.release_conn()
+
+        return httpx.Response(answer.status, headers=list(answer.headers.items()), stream=Body())
+
+    def close(self) -> None:
+        self._pool.clear()
+
+
 def cpu_per_call(fn: Callable[[], object], calls: int) -> float:
     for _ in range(50):
         fn()
@@ -91,9 +127,11 @@ def main() -> int:
         path = f"/apis/pg-sandbox/checkout/v2/order/{order}/status"
         timeouts = {"timeout": {"connect": 5, "read": 5, "write": 5, "pool": 5}}
 
+        target = httpx.URL(url + path)  # parsed once: the transports are what is measured
+
         def exchange(transport: httpx.BaseTransport) -> Callable[[], object]:
             def one() -> object:
-                request = httpx.Request("GET", url + path, extensions=timeouts)
+                request = httpx.Request("GET", target, extensions=timeouts)
                 response = transport.handle_request(request)
                 try:
                     return response.read()
@@ -115,12 +153,18 @@ def main() -> int:
             results.setdefault(name, []).append(value)
 
         stdlib, httpx_wire = StdlibTransport(pool_size=10), httpx.HTTPTransport(retries=0)
+        try:
+            others: list[tuple[str, httpx.BaseTransport]] = [("urllib3", Urllib3Transport())]
+        except ImportError:
+            others = []
         for _ in range(args.rounds):
             raw = http.client.HTTPConnection(host, int(port))  # the sandbox drops idle ones
             record("exchange: http.client (floor)", cpu_per_call(floor(raw), args.calls))
             raw.close()
             record("exchange: StdlibTransport", cpu_per_call(exchange(stdlib), args.calls))
             record("exchange: httpx.HTTPTransport", cpu_per_call(exchange(httpx_wire), args.calls))
+            for name, other in others:
+                record(f"exchange: {name} PoolManager", cpu_per_call(exchange(other), args.calls))
             for name, injected in (("default wire", None), ("httpx transport", "httpx")):
                 transport = httpx.HTTPTransport(retries=0) if injected else None
                 with PhonePeClient(env="local", local_url=url, transport=transport) as client:
@@ -135,8 +179,8 @@ def main() -> int:
                         f"client get_order_status: {name}",
                         cpu_per_call(lambda c=client: c.get_order_status(order), args.calls),
                     )
-        stdlib.close()
-        httpx_wire.close()
+        for transport in (stdlib, httpx_wire, *(other for _, other in others)):
+            transport.close()
     print(f"CPU per call in microseconds, median of {args.rounds} alternating rounds:")
     medians = {name: statistics.median(values) for name, values in results.items()}
     for name, value in medians.items():

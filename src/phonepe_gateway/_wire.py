@@ -1,10 +1,12 @@
 """The sync client's default wire: HTTP/1.1 keep-alive over the standard library's ``http.client``.
 
 Why not ``httpx.HTTPTransport``: on a payment API call the bytes on the wire are tiny and
-the cost is the Python around them. httpx's transport (httpcore and h11's pure-Python
-state machine) spends ~3x the CPU of ``http.client`` per exchange on loopback
-(``benchmarks/wire.py``; figures in docs/BENCHMARKS.md), and that was the largest single
-piece of a create served by ``phonepe serve``.
+the cost is the Python around them. Per exchange on loopback (``benchmarks/wire.py``,
+docs/BENCHMARKS.md) httpx's transport (httpcore and h11's pure-Python state machine) costs
+~1.5x the CPU of this one, and urllib3's pool behind the same interface ~1.9x; it was the
+largest single piece of a create served by ``phonepe serve``. The HTTP itself (request
+framing, response parsing, chunked bodies, TLS through ``ssl``) is the standard library's;
+only the pool below is ours.
 
 It speaks httpx's transport interface (an ``httpx.Request`` in, an ``httpx.Response``
 with a lazy body out), so the core, the error classification, the deadline-bounded body
