@@ -83,21 +83,20 @@ class StdlibTransport(httpx.BaseTransport):
             origin: _Origin = (url.raw_scheme, url.host, url.port or _default_port(url))
             conn = self._checkout(origin, request, connect)
             response = self._exchange(conn, request, write, read)
+            return httpx.Response(
+                response.status,
+                headers=response.getheaders(),
+                stream=_Body(self, origin, conn, response, request),
+                extensions={
+                    "http_version": b"HTTP/1.1" if response.version == 11 else b"HTTP/1.0",
+                    "reason_phrase": response.reason.encode("latin-1", "replace"),
+                },
+            )
         except BaseException:
             if conn is not None:
                 conn.close()
             self._slots.release()
             raise
-        headers = response.getheaders()
-        return httpx.Response(
-            response.status,
-            headers=headers,
-            stream=_Body(self, origin, conn, response, request),
-            extensions={
-                "http_version": b"HTTP/1.1" if response.version == 11 else b"HTTP/1.0",
-                "reason_phrase": response.reason.encode("latin-1", "replace"),
-            },
-        )
 
     def close(self) -> None:
         with self._lock:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import gzip
 import select
 import socket
+import ssl
 import threading
 from collections.abc import Callable
 
 import httpx
 import pytest
+import trustme
 
 from phonepe_gateway import Category, PhonePeClient
 from phonepe_gateway._classify import classify_exception
@@ -255,3 +257,38 @@ def _wait_for_eof(wire: StdlibTransport) -> None:
     assert conns[0].sock is not None
     readable, _, _ = select.select([conns[0].sock], [], [], 5)
     assert readable
+
+
+def _tls_server(ca: trustme.CA) -> RawServer:
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_side)
+    answer_all = keep_alive(lambda n: OK)
+
+    def script(conn: socket.socket, stop: threading.Event) -> None:
+        with server_side.wrap_socket(conn, server_side=True) as tls:
+            answer_all(tls, stop)
+
+    return RawServer(script)
+
+
+def test_tls_when_certificate_trusted_then_answered_on_one_kept_alive_connection() -> None:
+    ca = trustme.CA()
+    trusting = ssl.create_default_context()
+    ca.configure_trust(trusting)
+    with _tls_server(ca) as server:
+        wire = StdlibTransport(pool_size=2, ssl_context=trusting)
+        url = server.url.replace("http://", "https://")
+        answers = [get(wire, url + "/x").json() for _ in range(3)]
+        wire.close()
+    assert answers == [{"ok": True}] * 3
+    assert server.connections == 1
+
+
+def test_tls_when_certificate_not_trusted_then_tls_error_not_sent() -> None:
+    with _tls_server(trustme.CA()) as server:
+        wire = StdlibTransport(pool_size=1)  # the default roots: certifi's, not this CA
+        with pytest.raises(httpx.ConnectError) as info:
+            get(wire, server.url.replace("http://", "https://") + "/x")
+        wire.close()
+    failure = classify_exception(info.value)
+    assert (failure.category, failure.request_sent) == (Category.TLS_ERROR, False)
