@@ -80,7 +80,7 @@ IdempotencyKey = Annotated[
     Annotated[str, _KEY_SCHEMA] | None,
     Header(
         alias="Idempotency-Key",
-        description="Replays the first answer for the same key (1-255 printable characters).",
+        description="Replays the first answer for the same key (1-255 printable ASCII characters).",
     ),
 ]
 _SORTED = {"sort_keys": True}

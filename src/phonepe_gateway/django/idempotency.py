@@ -104,9 +104,11 @@ def run_once(
     wait: float = IDEMPOTENCY_WAIT,
 ) -> tuple[Answer, bool]:
     """Run ``action`` once per (scope, key); returns ``(answer, replayed)``."""
-    if not key or len(key) > _MAX_KEY or not key.isprintable():
+    if not key or len(key) > _MAX_KEY or not (key.isascii() and key.isprintable()):
+        # Printable ASCII, as documented: a header's other bytes reach WSGI as latin-1
+        # guesses, so the same key could be stored under two spellings.
         raise InvalidRequest(
-            f"The Idempotency-Key header must be 1-{_MAX_KEY} printable characters.",
+            f"The Idempotency-Key header must be 1-{_MAX_KEY} printable ASCII characters.",
             code="invalid_idempotency_key",
             http_status=400,
         )

@@ -102,10 +102,21 @@ def test_gateway_refused_for_certain_then_same_error_replayed(api, control) -> N
     assert Payment.objects.count() == 1
 
 
-def test_overlong_key_then_400(api) -> None:
-    response = _create(api, {"amount": 1000}, "k" * 256)
+@pytest.mark.parametrize("key", ["k" * 256, "ключ-1", "key\x7f", "tab\there", "₹100"])
+def test_key_when_too_long_or_not_printable_ascii_then_400_and_nothing_created(api, key) -> None:
+    response = _create(api, {"amount": 1000}, key)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_idempotency_key"
+    assert Payment.objects.count() == 0
+
+
+def test_key_when_printable_ascii_with_spaces_and_symbols_then_accepted(api) -> None:
+    key = "order 42/retry #1 ~ " + "k" * 235  # 255 characters, the limit
+    first = _create(api, {"amount": 1000}, key)
+    second = _create(api, {"amount": 1000}, key)
+    assert first.status_code == 201
+    assert second.content == first.content
+    assert Payment.objects.count() == 1
 
 
 def test_refund_with_key_then_replayed(api, control) -> None:
