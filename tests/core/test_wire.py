@@ -99,6 +99,36 @@ def test_connection_close_answer_then_not_reused() -> None:
     assert server.connections == 3
 
 
+def test_threads_when_sharing_one_wire_then_each_gets_its_own_answer_within_the_pool() -> None:
+    """Eight threads, a pool of four: no answer reaches the wrong caller, no fifth connection."""
+
+    def script(conn: socket.socket, stop: threading.Event) -> None:
+        while request := read_request(conn):
+            path = request.split(b" ", 2)[1]
+            body = b'{"path": "%s"}' % path
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    wrong: list[tuple[str, object]] = []
+    with RawServer(script) as server:
+        wire = StdlibTransport(pool_size=4)
+
+        def caller(n: int) -> None:
+            for i in range(25):
+                path = f"/t{n}/r{i}"
+                answer = get(wire, server.url + path, pool=10).json()
+                if answer != {"path": path}:
+                    wrong.append((path, answer))
+
+        threads = [threading.Thread(target=caller, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+        wire.close()
+    assert wrong == []
+    assert 1 <= server.connections <= 4
+
+
 def test_body_when_chunked_and_gzip_then_decoded_and_connection_reused() -> None:
     packed = gzip.compress(b'{"amount": 100}')
     half = len(packed) // 2
