@@ -349,34 +349,56 @@ def run_one(
 # -- the same create in-process, the peer, other servers ---------------------------------
 
 _IN_PROCESS = """
-import os, sys, time, django
+import io, os, sys, time, django
 from phonepe_gateway.service import cli
 cli._setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
+from django.core.wsgi import get_wsgi_application
 from phonepe_gateway.django import services
-n = int(sys.argv[1])
-for _ in range(20):
-    services.create_payment(amount=1000)  # warm-up: token, connections
-started = time.process_time()
-for _ in range(n):
-    services.create_payment(amount=1000)
-print((time.process_time() - started) / n)
+n, key = int(sys.argv[1]), sys.argv[2]
+app = get_wsgi_application()
+BODY = b'{"amount": 1000}'
+
+def through_app():
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": "/api/payments", "SCRIPT_NAME": "",
+        "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000",
+        "HTTP_HOST": "127.0.0.1:8000", "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(BODY), "wsgi.errors": sys.stderr,
+        "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(BODY)),
+        "HTTP_AUTHORIZATION": "Bearer " + key,
+    }
+    status = []
+    b"".join(app(environ, lambda s, h, e=None: status.append(s)))
+    assert status[0].startswith("201"), status
+
+def cpu(fn):
+    for _ in range(20):
+        fn()  # warm-up: token, connections
+    started = time.process_time()
+    for _ in range(n):
+        fn()
+    return (time.process_time() - started) / n
+
+print(cpu(lambda: services.create_payment(amount=1000)), cpu(through_app))
 """
 
 
 def in_process(env: dict[str, str], runs: int) -> dict[str, float]:
-    """Process CPU of one create called directly (ledger rows + gateway call), no HTTP."""
+    """Process CPU of one create called directly (ledger rows + gateway call), and of the
+    same create through the WSGI app called in-process (+ Django, Ninja, the view): no HTTP."""
     data_dir = tempfile.mkdtemp(prefix="phonepe-bench-inproc-")
     out = subprocess.run(
-        [sys.executable, "-c", _IN_PROCESS, str(runs)],
+        [sys.executable, "-c", _IN_PROCESS, str(runs), API_KEY],
         env={**env, "PHONEPE_SERVICE_DATA_DIR": data_dir, "PHONEPE_SERVICE_CALL_LOG": "batched"},
         capture_output=True,
         text=True,
         check=True,
     ).stdout
     shutil.rmtree(data_dir, ignore_errors=True)
-    return {"in_process_cpu_ms": float(out.strip().splitlines()[-1]) * 1000}
+    service, app = (float(x) * 1000 for x in out.strip().splitlines()[-1].split())
+    return {"in_process_cpu_ms": service, "in_app_cpu_ms": app}
 
 
 def _server_rates(
@@ -618,6 +640,9 @@ def _ratios(r: dict[str, float]) -> list[str]:
         f"  create over HTTP          {1000 / r['create_per_cpu_s']:.2f} ms server CPU vs "
         f"{r['in_process_cpu_ms']:.2f} ms in-process = {over_http:.2f}x (target <= 1.3: "
         f"{verdict(over_http <= 1.3)})",
+        f"  where a create's CPU goes service {r['in_process_cpu_ms']:.2f} ms + Django/Ninja/view "
+        f"{r['in_app_cpu_ms'] - r['in_process_cpu_ms']:.2f} ms (the WSGI app in-process: "
+        f"{r['in_app_cpu_ms']:.2f} ms) + server {1000 / r['create_per_cpu_s'] - r['in_app_cpu_ms']:.2f} ms",
         f"  webhook ack burst p99     {ack_vs_health:.2f}x the /healthz burst (target <= 1.5: "
         f"{verdict(ack_vs_health <= 1.5)})",
     ]
