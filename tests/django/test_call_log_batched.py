@@ -60,21 +60,19 @@ def _written_without_flush(writer: CallLogWriter, seconds: float) -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_writer_when_a_whole_batch_is_queued_then_written_without_lingering() -> None:
-    writer = CallLogWriter(batch=5, linger=600.0)
-    for n in range(5):
+@pytest.mark.parametrize(
+    ("batch", "linger", "rows"),
+    [(5, 600.0, 5), (100, 0.05, 3)],
+    ids=["a whole batch: written at once, no lingering", "fewer rows: written after the linger"],
+)
+def test_writer_when_rows_queued_then_written_without_a_flush(
+    batch: int, linger: float, rows: int
+) -> None:
+    writer = CallLogWriter(batch=batch, linger=linger)
+    for n in range(rows):
         writer.add(_row(n))
     assert _written_without_flush(writer, 10.0)
-    assert GatewayCallLog.objects.count() == 5
-
-
-@pytest.mark.django_db(transaction=True)
-def test_writer_when_fewer_rows_than_a_batch_then_written_after_the_linger() -> None:
-    writer = CallLogWriter(batch=100, linger=0.05)
-    for n in range(3):
-        writer.add(_row(n))
-    assert _written_without_flush(writer, 10.0)
-    assert GatewayCallLog.objects.count() == 3
+    assert GatewayCallLog.objects.count() == rows
 
 
 @pytest.mark.django_db(transaction=True)
