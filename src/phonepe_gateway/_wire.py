@@ -60,7 +60,9 @@ class StdlibTransport(httpx.BaseTransport):
     ) -> None:
         if pool_size < 1:
             raise ValueError("pool_size must be at least 1")
+        self._size = pool_size
         self._slots = threading.BoundedSemaphore(pool_size)
+        self._in_use = 0  # slots taken (under _lock)
         self._keepalive = keepalive_expiry
         self._ssl = ssl_context
         self._lock = threading.Lock()
@@ -77,6 +79,8 @@ class StdlibTransport(httpx.BaseTransport):
         write, pool = timeouts.get("write"), timeouts.get("pool")
         if not self._slots.acquire(timeout=-1 if pool is None else pool):
             raise httpx.PoolTimeout("no connection of the pool was free in time", request=request)
+        with self._lock:
+            self._in_use += 1
         conn: http.client.HTTPConnection | None = None
         try:
             url = request.url
@@ -95,7 +99,7 @@ class StdlibTransport(httpx.BaseTransport):
         except BaseException:
             if conn is not None:
                 conn.close()
-            self._slots.release()
+            self._release()
             raise
 
     def close(self) -> None:
@@ -119,7 +123,20 @@ class StdlibTransport(httpx.BaseTransport):
                 if now - since < self._keepalive and _still_quiet(conn):
                     return conn
                 conn.close()
+            self._make_room()
         return self._connect(origin, request, connect)
+
+    def _make_room(self) -> None:
+        """Close the longest-idle connections (any host) so that, with the one about to be
+        opened, at most ``pool_size`` are open: the limit is on connections, not per host."""
+        idle = [
+            (since, origin, conn) for origin, pool in self._idle.items() for since, conn in pool
+        ]
+        excess = len(idle) + self._in_use - self._size
+        idle.sort(key=lambda entry: entry[0])
+        for since, origin, conn in idle[: max(excess, 0)]:
+            self._idle[origin].remove((since, conn))
+            conn.close()
 
     def _connect(
         self, origin: _Origin, request: httpx.Request, timeout: float | None
@@ -190,7 +207,12 @@ class StdlibTransport(httpx.BaseTransport):
                         return
             conn.close()
         finally:
-            self._slots.release()
+            self._release()
+
+    def _release(self) -> None:
+        with self._lock:
+            self._in_use -= 1
+        self._slots.release()
 
 
 class _Body(httpx.SyncByteStream):

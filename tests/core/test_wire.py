@@ -188,6 +188,25 @@ def test_pool_when_every_connection_busy_then_pool_timeout_and_nothing_sent() ->
     assert server.connections == 1
 
 
+def test_pool_when_another_host_is_called_then_idle_connections_make_room() -> None:
+    """The limit is on open connections, all hosts together (PHONEPE_CONNECTION_POOL_SIZE)."""
+    with RawServer(keep_alive(lambda n: OK)) as a, RawServer(keep_alive(lambda n: OK)) as b:
+        wire = StdlibTransport(pool_size=2)
+        extensions = {"timeout": {"connect": 1, "read": 1, "write": 1, "pool": 1}}
+        held = [
+            wire.handle_request(httpx.Request("GET", a.url + f"/{n}", extensions=extensions))
+            for n in range(2)
+        ]
+        for response in held:
+            response.read()
+            response.close()
+        assert sum(len(pooled) for pooled in wire._idle.values()) == 2  # both kept alive
+        assert get(wire, b.url + "/x").status_code == 200
+        open_now = {origin[2]: len(pooled) for origin, pooled in wire._idle.items()}
+        wire.close()
+    assert open_now == {a.port: 1, b.port: 1}
+
+
 def test_header_when_it_carries_a_line_break_then_refused_before_anything_is_sent() -> None:
     received: list[bytes] = []
 
