@@ -33,6 +33,7 @@ Nothing here reads or logs header values or bodies.
 from __future__ import annotations
 
 import http.client
+import os
 import select
 import ssl
 import threading
@@ -68,12 +69,15 @@ class StdlibTransport(httpx.BaseTransport):
         self._lock = threading.Lock()
         self._idle: dict[_Origin, list[tuple[float, http.client.HTTPConnection]]] = {}
         self._closed = False
+        self._pid = os.getpid()
 
     # -- httpx.BaseTransport ------------------------------------------------------------
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self._closed:
             raise RuntimeError("the transport is closed")
+        if self._pid != os.getpid():
+            self._forget_parent()
         timeouts = request.extensions.get("timeout", {})
         connect, read = timeouts.get("connect"), timeouts.get("read")
         write, pool = timeouts.get("write"), timeouts.get("pool")
@@ -111,6 +115,20 @@ class StdlibTransport(httpx.BaseTransport):
                 conn.close()
 
     # -- connections --------------------------------------------------------------------
+
+    def _forget_parent(self) -> None:
+        """In a forked child (a gunicorn worker of a client built before the fork): the
+        parent's pooled sockets are shared with it, so two processes would write one
+        request stream. Drop them (closing a descriptor here leaves the parent's open) and
+        start with a pool, lock and slots of this process's own."""
+        idle, self._idle = self._idle, {}
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(self._size)
+        self._in_use = 0
+        self._pid = os.getpid()
+        for connections in idle.values():
+            for _, conn in connections:
+                conn.close()
 
     def _checkout(
         self, origin: _Origin, request: httpx.Request, connect: float | None

@@ -9,6 +9,7 @@ request written to a dead keep-alive connection is a payment whose outcome is un
 from __future__ import annotations
 
 import gzip
+import os
 import select
 import socket
 import ssl
@@ -127,6 +128,24 @@ def test_threads_when_sharing_one_wire_then_each_gets_its_own_answer_within_the_
         wire.close()
     assert wrong == []
     assert 1 <= server.connections <= 4
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_fork_when_child_calls_then_it_opens_its_own_connection_and_parent_keeps_its() -> None:
+    with RawServer(keep_alive(lambda n: OK)) as server:
+        wire = StdlibTransport(pool_size=2)
+        assert get(wire, server.url + "/parent-1").status_code == 200
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child's outcome is its exit status
+            try:
+                ok = get(wire, server.url + "/child").status_code == 200
+            finally:
+                os._exit(0 if ok else 1)
+        _, status = os.waitpid(child, 0)
+        assert get(wire, server.url + "/parent-2").status_code == 200
+        wire.close()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert server.connections == 2  # the parent's, reused; the child's own
 
 
 def test_body_when_chunked_and_gzip_then_decoded_and_connection_reused() -> None:
