@@ -35,7 +35,6 @@ from pathlib import Path
 import httpx
 
 from phonepe_gateway import PhonePeClient
-from phonepe_gateway._wire import StdlibTransport
 
 PHONEPE = str(Path(sys.executable).with_name("phonepe"))
 
@@ -47,9 +46,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def sandbox() -> Iterator[str]:
+def sandbox(options: list[str] | None = None) -> Iterator[str]:
+    """``phonepe sandbox`` (with ``options``) on the last CPU, this process on the first."""
     port = _free_port()
-    command = [PHONEPE, "sandbox", "--port", str(port)]
+    command = [PHONEPE, "sandbox", "--port", str(port), *(options or [])]
     if hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) > 1:
         cpus = sorted(os.sched_getaffinity(0))
         command = ["taskset", "-c", str(cpus[-1]), *command]
@@ -151,6 +151,8 @@ def main() -> int:
 
         def record(name: str, value: float) -> None:
             results.setdefault(name, []).append(value)
+
+        from phonepe_gateway._wire import StdlibTransport  # here: sdk.py borrows sandbox()
 
         stdlib, httpx_wire = StdlibTransport(pool_size=10), httpx.HTTPTransport(retries=0)
         try:
