@@ -90,6 +90,30 @@ def test_keep_alive_when_server_closed_idle_connection_then_new_one_and_nothing_
     assert seen == [1, 2]
 
 
+def test_keep_alive_when_socket_numbers_pass_1024_then_still_reused() -> None:
+    """select() cannot watch a descriptor past FD_SETSIZE; the idle check must still work."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip("cannot open 1,100 descriptors here")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    filler = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        with RawServer(keep_alive(lambda n: OK)) as server:
+            wire = StdlibTransport(pool_size=2)
+            for _ in range(3):
+                assert get(wire, server.url + "/x").status_code == 200
+            pooled = [conn for idle in wire._idle.values() for _, conn in idle]
+            wire.close()
+        assert pooled
+        assert server.connections == 1
+    finally:
+        for fd in filler:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
 def test_connection_close_answer_then_not_reused() -> None:
     closing = OK.replace(b"Content-Length", b"Connection: close\r\nContent-Length")
     with RawServer(keep_alive(lambda n: closing)) as server:
