@@ -286,7 +286,7 @@ def _raise_read_error(exc: BaseException, request: httpx.Request) -> NoReturn:
         raise httpx.RemoteProtocolError(
             "peer closed connection without sending complete message body", request=request
         ) from exc
-    if isinstance(exc, http.client.HTTPException):
+    if isinstance(exc, http.client.HTTPException | ValueError):  # ValueError: defensive
         raise httpx.RemoteProtocolError(
             f"malformed answer ({type(exc).__name__}: {str(exc)[:100]})", request=request
         ) from exc

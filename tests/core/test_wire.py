@@ -200,6 +200,24 @@ def test_body_when_shorter_than_content_length_then_protocol_error_maybe_sent() 
     assert (failure.category, failure.request_sent) == (Category.CONNECTION_RESET, True)
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nshort",
+        b"HTTP/9 banana\r\n\r\n",
+    ],
+    ids=["chunk size not hex", "chunk cut short", "no status line"],
+)
+def test_answer_when_malformed_then_protocol_error_maybe_sent(raw: bytes) -> None:
+    with RawServer(keep_alive(lambda n: raw, close_after=1)) as server:
+        wire = StdlibTransport(pool_size=1)
+        with pytest.raises(httpx.RemoteProtocolError) as info:
+            get(wire, server.url + "/x")
+        wire.close()
+    assert classify_exception(info.value).request_sent is True
+
+
 def test_answer_when_not_read_to_the_end_then_connection_not_reused() -> None:
     big = b"x" * 200_000
     raw = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(big) + big
