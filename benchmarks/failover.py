@@ -25,13 +25,18 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
 from phonepe_gateway import PhonePeClient, Settings
+
+try:  # run as a script (python benchmarks/failover.py) or as a module (make bench)
+    from _timing import cpu_per_call
+except ImportError:
+    from benchmarks._timing import cpu_per_call
 from phonepe_gateway._wire import StdlibTransport
 
 SERVER = r"""
@@ -151,15 +156,6 @@ def steady(s: Settings, calls: int) -> list[float]:
             client.get_order_status("bench-1")
             out.append(time.perf_counter() - t0)
         return out
-
-
-def cpu_per_call(fn: Callable[[], Any], calls: int) -> float:
-    for _ in range(50):
-        fn()
-    t0 = time.process_time()
-    for _ in range(calls):
-        fn()
-    return (time.process_time() - t0) / calls
 
 
 def ms(seconds: float) -> str:

@@ -23,15 +23,14 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from phonepe_gateway import PhonePeClient
 
 try:  # run as a script (python benchmarks/sdk.py) or as a module (make bench)
-    from wire import sandbox
+    from wire import cpu_per_call, sandbox
 except ImportError:
-    from benchmarks.wire import sandbox
+    from benchmarks.wire import cpu_per_call, sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT_ID, CLIENT_SECRET = "BENCHSDKCLIENT", "bench-sdk-secret-1"
@@ -95,17 +94,9 @@ def ours(url: str, calls: int) -> dict[str, float]:
     ) as client:
         order = client.create_payment(amount=1000).merchant_order_id
 
-        def cpu(fn: Callable[[], object], count: int) -> float:
-            for _ in range(20):
-                fn()
-            started = time.process_time()
-            for _ in range(count):
-                fn()
-            return (time.process_time() - started) / count * 1e6
-
         return {
-            "pay": cpu(lambda: client.create_payment(amount=1000), calls),
-            "status": cpu(lambda: client.get_order_status(order), calls),
+            "pay": cpu_per_call(lambda: client.create_payment(amount=1000), calls),
+            "status": cpu_per_call(lambda: client.get_order_status(order), calls),
         }
 
 

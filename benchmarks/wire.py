@@ -36,6 +36,11 @@ import httpx
 
 from phonepe_gateway import PhonePeClient
 
+try:  # run as a script (python benchmarks/wire.py) or as a module (make bench)
+    from _timing import cpu_per_call as _seconds_per_call
+except ImportError:
+    from benchmarks._timing import cpu_per_call as _seconds_per_call
+
 PHONEPE = str(Path(sys.executable).with_name("phonepe"))
 
 
@@ -107,12 +112,8 @@ class Urllib3Transport(httpx.BaseTransport):
 
 
 def cpu_per_call(fn: Callable[[], object], calls: int) -> float:
-    for _ in range(50):
-        fn()
-    started = time.process_time()
-    for _ in range(calls):
-        fn()
-    return (time.process_time() - started) / calls * 1e6
+    """Microseconds of CPU per call."""
+    return _seconds_per_call(fn, calls) * 1e6
 
 
 def main() -> int:
