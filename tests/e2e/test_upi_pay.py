@@ -12,7 +12,14 @@ from playwright.sync_api import expect
 
 from .conftest import Site, shoot, wait_for
 from .driver_steps import leave, park
-from .upi_steps import new_android, new_desktop, open_intent, pay_in_upi_app, upi_app
+from .upi_steps import (
+    at_exit_on_android,
+    new_android,
+    new_desktop,
+    open_intent,
+    pay_in_upi_app,
+    upi_app,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -32,11 +39,7 @@ def _payment(ticket: int) -> Any:
 def test_driver_when_pays_with_any_upi_app_then_intent_opens_app_and_page_turns_paid(
     site: Site, lot: Any, browser: Any
 ) -> None:
-    phone = new_android(browser)
-    try:
-        page = phone.new_page()
-        ticket = park(page, site, "MH 12 AB 1234", minutes_ago=50)
-        leave(page, "₹40")
+    with at_exit_on_android(browser, site, "MH 12 AB 1234") as (phone, page, ticket):
         # On a phone the UPI app is the first choice; PhonePe's page is "More ways to pay".
         buttons = page.locator(".pay-methods button")
         expect(buttons.first).to_have_text("Pay with any UPI app")
@@ -62,8 +65,6 @@ def test_driver_when_pays_with_any_upi_app_then_intent_opens_app_and_page_turns_
         shoot(page, "upi-3-intent-paid")
         assert _session(ticket).state == "PAID"
         assert _payment(ticket).intent_url is None  # cleared once the order closed
-    finally:
-        phone.close()
 
 
 def test_driver_when_paying_ticket_by_upi_qr_on_desktop_then_second_phone_pays_it(
@@ -109,11 +110,7 @@ def test_driver_when_paying_ticket_by_upi_qr_on_desktop_then_second_phone_pays_i
 def test_driver_when_requests_collect_to_vpa_then_approves_in_upi_app_inbox(
     site: Site, lot: Any, browser: Any
 ) -> None:
-    phone = new_android(browser)
-    try:
-        page = phone.new_page()
-        ticket = park(page, site, "KA 01 AB 1234", minutes_ago=50)
-        leave(page, "₹40")
+    with at_exit_on_android(browser, site, "KA 01 AB 1234") as (phone, page, ticket):
         page.get_by_label("Or get a payment request in your UPI app").fill("not-a-vpa")
         page.get_by_role("button", name="Send request").click()
         expect(page.get_by_text("Enter your UPI ID")).to_be_visible()  # nothing sent
@@ -135,18 +132,12 @@ def test_driver_when_requests_collect_to_vpa_then_approves_in_upi_app_inbox(
 
         expect(page.locator("[data-state=PAID]")).to_be_visible()
         assert _session(ticket).state == "PAID"
-    finally:
-        phone.close()
 
 
 def test_driver_when_intent_abandoned_then_order_expires_and_pay_again_offered(
     site: Site, lot: Any, browser: Any
 ) -> None:
-    phone = new_android(browser)
-    try:
-        page = phone.new_page()
-        ticket = park(page, site, "TN 09 CD 4821", minutes_ago=50)
-        leave(page, "₹40")
+    with at_exit_on_android(browser, site, "TN 09 CD 4821") as (_, page, ticket):
         open_intent(page)
         expect(page.locator("[data-state=PENDING]")).to_be_visible()
         # The driver never approves it. PhonePe expires a UPI intent order after 10 minutes:
@@ -160,18 +151,12 @@ def test_driver_when_intent_abandoned_then_order_expires_and_pay_again_offered(
         shoot(page, "upi-6-intent-expired")
         assert _session(ticket).state == "PAYMENT_DUE"
         assert _payment(ticket).intent_url is None
-    finally:
-        phone.close()
 
 
 def test_driver_when_upi_app_declines_then_page_says_why_and_paying_again_works(
     site: Site, lot: Any, browser: Any
 ) -> None:
-    phone = new_android(browser)
-    try:
-        page = phone.new_page()
-        ticket = park(page, site, "KA 01 EF 7788", minutes_ago=50)
-        leave(page, "₹40")
+    with at_exit_on_android(browser, site, "KA 01 EF 7788") as (phone, page, ticket):
         link = open_intent(page)
         app = phone.new_page()
         app.goto(upi_app(site, link))
@@ -198,5 +183,3 @@ def test_driver_when_upi_app_declines_then_page_says_why_and_paying_again_works(
         app.close()
         expect(page.locator("[data-state=PAID]")).to_be_visible()
         assert _session(ticket).state == "PAID"
-    finally:
-        phone.close()

@@ -8,12 +8,15 @@ is what a real phone would show. Everything else is the real page and the real s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
 from playwright.sync_api import expect
 
 from .conftest import Site
+from .driver_steps import leave, park
 
 ANDROID_UA = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -48,6 +51,20 @@ def new_android(browser: Any) -> Any:
     context.set_default_timeout(15_000)
     context.add_init_script(CATCH_UPI_LINKS)
     return context
+
+
+@contextmanager
+def at_exit_on_android(browser: Any, site: Site, plate: str) -> Iterator[tuple[Any, Any, int]]:
+    """A driver on an Android phone, parked 50 minutes in ``plate``, at the exit with ₹40
+    due: ``(phone, page, ticket)``; the phone is closed afterwards."""
+    phone = new_android(browser)
+    try:
+        page = phone.new_page()
+        ticket = park(page, site, plate, minutes_ago=50)
+        leave(page, "₹40")
+        yield phone, page, ticket
+    finally:
+        phone.close()
 
 
 def new_desktop(browser: Any) -> Any:
